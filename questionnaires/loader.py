@@ -1,0 +1,198 @@
+"""Reading questionnaire definitions from YAML, keeping the line of every value.
+
+PyYAML is used at the node level (``compose``) so that every problem found later by
+:mod:`questionnaires.validation` can name the line it is on. Two deliberate departures
+from plain ``yaml.safe_load``:
+
+* only ``true``/``false`` are booleans (YAML 1.2), so ``en: Yes`` or a choice value ``no``
+  stay text instead of silently becoming ``True``/``False``;
+* duplicate keys in a mapping are reported instead of the last one silently winning.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import Questionnaire
+
+BUNDLED_DIR = Path(__file__).parent
+# Uploaded definitions are untrusted: a few aliases can expand into billions of nodes.
+MAX_NODES = 200_000
+MAX_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a definition: where it is and what is wrong, in plain English."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class DefinitionError(ValueError):
+    """A definition could not be loaded; ``.problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans."""
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+@dataclass
+class Document:
+    """Plain Python data from a YAML file plus the line of each value.
+
+    Paths are tuples of mapping keys and list indices, e.g. ``("elements", 0, "id")``.
+    ``lines`` gives the line of the value at a path, ``key_lines`` the line of the key that
+    introduces it, and ``raw`` the literal text of scalar values (used for versions and
+    texts, where ``2017.10`` must not become the number 2017.1).
+    """
+
+    data: Any
+    lines: dict[tuple, int] = field(default_factory=dict)
+    key_lines: dict[tuple, int] = field(default_factory=dict)
+    raw: dict[tuple, str] = field(default_factory=dict)
+    problems: list[tuple[tuple, int, str]] = field(default_factory=list)
+
+    def line(self, path: tuple) -> int | None:
+        """Line of the value at ``path``, else of its nearest enclosing value."""
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _convert(loader: _Loader, node: yaml.Node, path: tuple, doc: Document, budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooBig
+    doc.lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None or isinstance(key, (dict, list)):
+                doc.problems.append((path, key_node.start_mark.line + 1, "keys must be plain text"))
+                continue
+            key = str(key)
+            if key in result:
+                first = doc.key_lines[path + (key,)]
+                doc.problems.append((path + (key,), key_node.start_mark.line + 1,
+                                     f"duplicate key '{key}' (first on line {first})"))
+                continue
+            doc.key_lines[path + (key,)] = key_node.start_mark.line + 1
+            result[key] = _convert(loader, value_node, path + (key,), doc, budget)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(loader, item, path + (i,), doc, budget) for i, item in enumerate(node.value)]
+    if node.style is None and node.tag != "tag:yaml.org,2002:null":
+        doc.raw[path] = node.value
+    return loader.construct_object(node, deep=True)
+
+
+def parse_yaml(text: str, file: str) -> Document:
+    """Parse YAML text into a :class:`Document`; raise DefinitionError on syntax errors."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise DefinitionError([Problem(file, None, "", f"the file is larger than {MAX_BYTES} bytes")])
+    loader = _Loader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else None
+            what = exc.problem or exc.context or "invalid YAML"
+            col = f" at column {mark.column + 1}" if mark else ""
+            raise DefinitionError([Problem(file, line, "", f"YAML syntax error{col}: {what}")]) from None
+        except yaml.YAMLError as exc:
+            raise DefinitionError([Problem(file, None, "", f"YAML error: {exc}")]) from None
+        if node is None:
+            raise DefinitionError([Problem(file, None, "", "the file is empty")])
+        doc = Document(data=None)
+        try:
+            doc.data = _convert(loader, node, (), doc, [MAX_NODES])
+        except _TooBig:
+            raise DefinitionError([Problem(file, None, "", "the file has too many values "
+                                           "(are aliases expanding into a huge tree?)")]) from None
+        except yaml.YAMLError as exc:  # e.g. a bad !!binary or a tag PyYAML's safe mode refuses
+            mark = getattr(exc, "problem_mark", None)
+            raise DefinitionError([Problem(file, mark.line + 1 if mark else None, "",
+                                           f"YAML error: {getattr(exc, 'problem', exc)}")]) from None
+        return doc
+    finally:
+        loader.dispose()
+
+
+def load_definition(source: str | os.PathLike, *, text: str | None = None) -> Questionnaire:
+    """Load and validate a definition, raising DefinitionError with every problem found.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        The file to read; when ``text`` is given, only the name used in problems.
+    text : str, optional
+        The YAML text itself (e.g. an upload), instead of reading ``source``.
+
+    Returns
+    -------
+    Questionnaire
+    """
+    # Imported here: the validation modules import Problem and Document from this one.
+    from .validation import Checker
+    from .validation_form import check_definition
+
+    file = os.fspath(source)
+    if text is None:
+        data = Path(file).read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DefinitionError([Problem(file, None, "", f"the file is not UTF-8 text "
+                                           f"(bad byte at position {exc.start})")]) from None
+    checker = Checker(parse_yaml(text, file), file)
+    canonical = check_definition(checker)
+    if checker.problems or canonical is None:
+        raise DefinitionError(sorted(checker.problems, key=lambda p: p.line or 0))
+    return Questionnaire.from_dict(canonical)
+
+
+def bundled_names() -> list[str]:
+    """Names of the definitions shipped in the package, e.g. ['desk', 'sipas']."""
+    return sorted(p.stem for p in BUNDLED_DIR.glob("*.yaml"))
+
+
+def load_bundled(name: str) -> Questionnaire:
+    """Load a bundled definition by name, e.g. ``load_bundled("sipas")``."""
+    if name not in bundled_names():
+        raise KeyError(f"no bundled questionnaire {name!r}; available: {bundled_names()}")
+    return load_definition(BUNDLED_DIR / f"{name}.yaml")

@@ -1,0 +1,165 @@
+"""Checking the ``analysis`` block: criteria, weights, method, overall, indicators.
+
+Runs after the form has been checked, so every question id and type is known.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .validation import At, Checker, is_int, is_positive_number
+
+ANALYSIS_KEYS = {"satisfied", "method", "overall", "elements", "indicators", "expectations"}
+ELEMENT_KEYS = {"id", "label", "weight", "criteria", "overall_question"}
+CRITERION_KEYS = {"question", "weight"}
+INDICATOR_KEYS = {"id", "label", "when", "among", "direction"}
+METHODS = ("share", "mean100")
+DIRECTIONS = ("lower", "higher")
+
+
+def check_analysis(c: Checker, at: At, value: object) -> dict[str, Any]:
+    """Check the analysis block; return its canonical form with defaults filled in."""
+    out: dict[str, Any] = {"satisfied": [4, 5], "method": "share", "overall": "mean_of_elements",
+                           "elements": [], "indicators": []}
+    if value is None:
+        return out
+    if not c.mapping(at, value, ANALYSIS_KEYS, set(), "analysis"):
+        return out
+    if "satisfied" in value:
+        sat = value["satisfied"]
+        if (not isinstance(sat, list) or not sat or len(set(map(str, sat))) != len(sat)
+                or not all(is_int(v) and 1 <= v <= 5 for v in sat)):
+            c.report(at.key("satisfied"), "satisfied must be a list of distinct scale values "
+                     "1-5, e.g. [4, 5]")
+        else:
+            out["satisfied"] = sorted(sat)
+    if "method" in value:
+        if value["method"] not in METHODS:
+            c.report(at.key("method"), f"method must be 'share' or 'mean100', not {value['method']!r}")
+        out["method"] = value["method"]
+    if "overall" in value:
+        overall = value["overall"]
+        if overall != "mean_of_elements":
+            _scale_question(c, at.key("overall"), overall, "overall",
+                            "overall must be 'mean_of_elements' or the id of a scale question")
+        out["overall"] = overall
+    out["elements"] = _elements(c, at.key("elements"), value.get("elements"))
+    out["indicators"] = _indicators(c, at.key("indicators"), value.get("indicators"))
+    if value.get("expectations") is not None:
+        qid = value["expectations"]
+        if not isinstance(qid, str):
+            c.report(at.key("expectations"), "expectations must be the id of a multiple-choice question")
+        elif qid not in c.questions:
+            c.report(at.key("expectations"), f"expectations refers to unknown question '{qid}'")
+        elif c.questions[qid]["type"] != "multiple":
+            c.report(at.key("expectations"),
+                     f"expectations question '{qid}' is not a multiple-choice question")
+        out["expectations"] = qid
+    return out
+
+
+def _scale_question(c: Checker, at: At, qid: object, what: str, bad_type: str) -> None:
+    """Report unless ``qid`` names an existing scale question."""
+    if not isinstance(qid, str):
+        c.report(at, bad_type)
+    elif qid not in c.questions:
+        c.report(at, f"{what} refers to unknown question '{qid}'")
+    elif c.questions[qid]["type"] != "scale":
+        c.report(at, f"{what} '{qid}' is not a scale question")
+
+
+def _weight(c: Checker, at: At, holder: dict) -> float:
+    weight = holder.get("weight", 1)
+    if not is_positive_number(weight):
+        c.report(at.key("weight"), f"weight must be a positive number, not {weight!r}")
+    return weight
+
+
+def _elements(c: Checker, at: At, value: object) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        c.report(at, "analysis elements must be a list")
+        return []
+    out, seen = [], {}
+    for i, element in enumerate(value):
+        item = at.item(i, element)
+        if not c.mapping(item, element, ELEMENT_KEYS, {"id", "label", "criteria"},
+                         "an analysis element"):
+            continue
+        eid = element.get("id")
+        if "id" in element and c.ident(item.key("id"), eid, "analysis element"):
+            if eid in seen:
+                c.report(item.key("id"), f"duplicate analysis element id '{eid}' "
+                         f"(first defined on line {seen[eid]})")
+            seen.setdefault(eid, c.doc.line(item.key("id").path))
+        norm = {"id": eid, "label": c.text(item.key("label"), element.get("label")),
+                "weight": _weight(c, item, element),
+                "criteria": _criteria(c, item.key("criteria"), element, eid)}
+        if element.get("overall_question") is not None:
+            norm["overall_question"] = element["overall_question"]
+            _scale_question(c, item.key("overall_question"), element["overall_question"],
+                            "overall_question", "overall_question must be a scale question id")
+        out.append(norm)
+    return out
+
+
+def _criteria(c: Checker, at: At, element: dict, eid: object) -> list:
+    value = element.get("criteria")
+    if "criteria" not in element:
+        return []  # reported as a missing key
+    if not isinstance(value, list) or not value:
+        c.report(at, f"element '{eid}' has no criteria")
+        return []
+    out, seen = [], set()
+    for i, criterion in enumerate(value):
+        item = at.item(i, criterion)
+        if isinstance(criterion, dict):
+            if not c.mapping(item, criterion, CRITERION_KEYS, {"question"}, "a criterion"):
+                continue
+            qid, weight = criterion.get("question"), _weight(c, item, criterion)
+        else:
+            qid, weight = criterion, 1
+        if not isinstance(qid, str):
+            c.report(item, "a criterion must be a question id or {question: id, weight: n}")
+            continue
+        if qid in seen:
+            c.report(item, f"criterion '{qid}' is listed twice in element '{eid}'")
+        seen.add(qid)
+        if qid not in c.questions:
+            c.report(item, f"criterion refers to unknown question '{qid}'")
+        elif c.questions[qid]["type"] != "scale":
+            c.report(item, f"criterion '{qid}' is not a scale question")
+        out.append({"question": qid, "weight": weight})
+    return out
+
+
+def _indicators(c: Checker, at: At, value: object) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        c.report(at, "indicators must be a list")
+        return []
+    out, seen = [], {}
+    for i, indicator in enumerate(value):
+        item = at.item(i, indicator)
+        if not c.mapping(item, indicator, INDICATOR_KEYS, {"id", "label", "when", "direction"},
+                         "an indicator"):
+            continue
+        iid = indicator.get("id")
+        if "id" in indicator and c.ident(item.key("id"), iid, "indicator"):
+            if iid in seen:
+                c.report(item.key("id"), f"duplicate indicator id '{iid}' "
+                         f"(first defined on line {seen[iid]})")
+            seen.setdefault(iid, c.doc.line(item.key("id").path))
+        direction = indicator.get("direction")
+        if "direction" in indicator and direction not in DIRECTIONS:
+            c.report(item.key("direction"),
+                     f"direction must be 'lower' or 'higher' (which is better), not {direction!r}")
+        norm = {"id": iid, "label": c.text(item.key("label"), indicator.get("label")),
+                "when": c.expression(item.key("when"), indicator.get("when"), {}),
+                "direction": direction}
+        if indicator.get("among") is not None:
+            norm["among"] = c.expression(item.key("among"), indicator["among"], {})
+        out.append(norm)
+    return out

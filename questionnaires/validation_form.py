@@ -1,0 +1,262 @@
+"""Checking the form part of a definition: header, choice lists, elements and questions.
+
+Each function reports problems to the :class:`~.validation.Checker` and returns the
+normalised (canonical) value, or None where the value is unusable.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .model import DEFAULT_MAX_LENGTH, DEFAULT_REQUIRED, MAX_TEXT_LENGTH, QUESTION_TYPES
+from .validation import At, Checker, is_int
+from .validation_analysis import check_analysis
+
+QUESTIONNAIRE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+CHOICE_VALUE_RE = re.compile(r"^[A-Za-z0-9_]+$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+TOP_KEYS = {"id", "version", "languages", "title", "description", "choice_lists", "elements",
+            "analysis"}
+TOP_REQUIRED = {"id", "version", "languages", "title", "elements"}
+ELEMENT_KEYS = {"id", "title", "intro", "relevant", "questions"}
+CHOICE_KEYS = {"value", "label", "explain"}
+BASE_KEYS = {"id", "type", "label", "hint", "explain", "relevant"}
+ANSWER_KEYS = {"required", "constraint", "constraint_message"}
+TYPE_KEYS = {"scale": {"na"}, "single": {"choices"},
+             "multiple": {"choices", "min_choices", "max_choices"},
+             "integer": {"min", "max"}, "yesno": set(), "text": {"max_length"}, "note": set()}
+ALL_QUESTION_KEYS = BASE_KEYS | ANSWER_KEYS | set().union(*TYPE_KEYS.values())
+
+
+def check_definition(c: Checker) -> dict[str, Any] | None:
+    """Check a whole document; return the canonical dict (meaningful only without problems)."""
+    data, root = c.doc.data, At()
+    if not c.mapping(root, data, TOP_KEYS, TOP_REQUIRED, "the definition"):
+        return None
+    out: dict[str, Any] = {"id": data.get("id")}
+    if "id" in data and not (isinstance(data["id"], str) and QUESTIONNAIRE_ID_RE.match(data["id"])):
+        c.report(root.key("id"), f"questionnaire id {data['id']!r} must use lowercase "
+                 "letters, digits, '_' and '-'")
+    out["version"] = _version(c, root.key("version"), data.get("version"))
+    # Languages first: every text below is checked against them.
+    out["languages"] = _languages(c, root.key("languages"), data.get("languages"))
+    out["title"] = c.text(root.key("title"), data.get("title"))
+    if data.get("description") is not None:
+        out["description"] = c.text(root.key("description"), data["description"])
+    lists = _choice_lists(c, root.key("choice_lists"), data.get("choice_lists"))
+    out["elements"] = _elements(c, root.key("elements"), data.get("elements"), lists)
+    out["analysis"] = check_analysis(c, root.key("analysis"), data.get("analysis"))
+    c.check_references()
+    return out
+
+
+def _version(c: Checker, at: At, value: object) -> str | None:
+    if value is None:
+        return None
+    raw = c.doc.raw.get(at.path)  # keeps "2017.10" as written, not the float 2017.1
+    text = raw if raw is not None and not isinstance(value, (str, list, dict)) else value
+    if not isinstance(text, str) or not text.strip():
+        c.report(at, "version must be text, e.g. \"2017.1\"")
+        return None
+    return text.strip()
+
+
+def _languages(c: Checker, at: At, value: object) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        c.report(at, "languages must be a list such as [vi, en]")
+        return None
+    langs: list[str] = []
+    for i, lang in enumerate(value):
+        if not isinstance(lang, str) or not LANG_RE.match(lang):
+            c.report(at.item(i, lang), f"{lang!r} is not a language code such as 'vi' or 'en'")
+        elif lang in langs:
+            c.report(at.item(i, lang), f"language '{lang}' is listed twice")
+        else:
+            langs.append(lang)
+    if "vi" not in langs:
+        c.report(at, "languages must include 'vi' (Vietnamese), first")
+    elif langs[0] != "vi":
+        c.report(at, "'vi' (Vietnamese) must be the first language")
+    c.languages = ["vi"] + [lang for lang in langs if lang != "vi"]
+    return langs
+
+
+def _choice_lists(c: Checker, at: At, value: object) -> dict[str, list | None]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        c.report(at, "choice_lists must map list names to lists of choices")
+        return {}
+    lists = {}
+    for name, choices in value.items():
+        if c.ident(at.key(name), name, "choice list"):
+            lists[name] = _choices(c, at.key(name), choices)
+    return lists
+
+
+def _choices(c: Checker, at: At, value: object) -> list | None:
+    if not isinstance(value, list) or not value:
+        c.report(at, "choices must be a non-empty list of {value: ..., label: ...}")
+        return None
+    out, seen = [], {}
+    for i, choice in enumerate(value):
+        item = at.item(i, choice)
+        if not c.mapping(item, choice, CHOICE_KEYS, {"value", "label"}, "a choice"):
+            continue
+        v = choice.get("value")
+        if (isinstance(v, str) and CHOICE_VALUE_RE.match(v)) or is_int(v):
+            # Values are compared as strings when answers arrive from forms: 1 and '1' clash.
+            if str(v) in seen:
+                c.report(item.key("value"), f"duplicate choice value '{v}' "
+                         f"(first on line {seen[str(v)]})")
+            seen.setdefault(str(v), c.doc.line(item.key("value").path))
+        elif "value" in choice:
+            c.report(item.key("value"), f"choice value {v!r} must be a whole number or "
+                     "text of letters, digits and '_'")
+        norm = {"value": v, "label": c.text(item.key("label"), choice.get("label"))}
+        if choice.get("explain") is not None:
+            norm["explain"] = c.text(item.key("explain"), choice["explain"])
+        out.append(norm)
+    return out
+
+
+def _elements(c: Checker, at: At, value: object, lists: dict) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not value:
+        c.report(at, "elements must be a non-empty list of sections")
+        return []
+    out, seen = [], {}
+    for i, element in enumerate(value):
+        item = at.item(i, element)
+        if not c.mapping(item, element, ELEMENT_KEYS, {"id", "title", "questions"}, "an element"):
+            continue
+        eid = element.get("id")
+        if "id" in element and c.ident(item.key("id"), eid, "element"):
+            if eid in seen:
+                c.report(item.key("id"), f"duplicate element id '{eid}' "
+                         f"(first defined on line {seen[eid]})")
+            seen.setdefault(eid, c.doc.line(item.key("id").path))
+        norm = {"id": eid, "title": c.text(item.key("title"), element.get("title"))}
+        if element.get("intro") is not None:
+            norm["intro"] = c.text(item.key("intro"), element["intro"])
+        questions = element.get("questions")
+        if "questions" in element and (not isinstance(questions, list) or not questions):
+            c.report(item.key("questions"), "element has no questions")
+            questions = []
+        qat = item.key("questions")
+        norm["questions"] = [q for j, raw in enumerate(questions or [])
+                             if (q := _question(c, qat.item(j, raw), raw, lists, eid)) is not None]
+        own = {q.get("id") for q in questions or [] if isinstance(q, dict)}
+        if element.get("relevant") is not None:
+            norm["relevant"] = c.expression(item.key("relevant"), element["relevant"],
+                                            {"same_page": own})
+        out.append(norm)
+    return out
+
+
+def _question(c: Checker, at: At, raw: object, lists: dict, element_id: object) -> dict | None:
+    qtype = raw.get("type") if isinstance(raw, dict) else None
+    known_type = isinstance(qtype, str) and qtype in TYPE_KEYS
+    allowed = BASE_KEYS | ((ANSWER_KEYS if qtype != "note" else set()) | TYPE_KEYS[qtype]
+                           if known_type else ALL_QUESTION_KEYS)
+    if not c.mapping(at, raw, allowed, {"id", "type", "label"}, "a question",
+                     misplaced=ALL_QUESTION_KEYS - allowed, kind=str(qtype)):
+        return None
+    if "type" in raw and not known_type:
+        c.report(at.key("type"), f"unknown question type {qtype!r} "
+                 f"(expected one of: {', '.join(QUESTION_TYPES)})")
+    qid = raw.get("id")
+    if "id" in raw and c.ident(at.key("id"), qid, "question"):
+        if qid in c.questions:
+            c.report(at.key("id"), f"duplicate question id '{qid}' "
+                     f"(first defined on line {c.questions[qid]['_line']})")
+        else:
+            c.questions[qid] = {"type": qtype, "_line": c.doc.line(at.key("id").path)}
+    q: dict[str, Any] = {"id": qid, "type": qtype, "label": c.text(at.key("label"), raw.get("label"))}
+    for key in ("hint", "explain", "constraint_message"):
+        if raw.get(key) is not None:
+            q[key] = c.text(at.key(key), raw[key])
+    if raw.get("relevant") is not None:
+        q["relevant"] = c.expression(at.key("relevant"), raw["relevant"], {"self": qid})
+    if raw.get("constraint") is not None:
+        q["constraint"] = c.expression(at.key("constraint"), raw["constraint"],
+                                       {"this_allowed": True})
+        if raw.get("constraint_message") is None:
+            c.report(at.key("constraint"), "a constraint needs a constraint_message "
+                     "telling the respondent what is wrong")
+    elif raw.get("constraint_message") is not None:
+        c.report(at.key("constraint_message"), "constraint_message without a constraint")
+    if known_type and qtype != "note":
+        q["required"] = _required(c, at.key("required"), raw.get("required", DEFAULT_REQUIRED[qtype]))
+    if known_type:
+        _type_specific(c, at, raw, q, lists)
+    return q
+
+
+def _required(c: Checker, at: At, value: object) -> bool | str | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return c.expression(at, value, {"this_allowed": True})
+    c.report(at, "required must be true, false or a condition")
+    return None
+
+
+def _type_specific(c: Checker, at: At, raw: dict, q: dict, lists: dict) -> None:
+    qtype = q["type"]
+    if qtype == "scale":
+        q["na"] = raw.get("na", False)
+        if not isinstance(q["na"], bool):
+            c.report(at.key("na"), "na must be true or false")
+    elif qtype in ("single", "multiple"):
+        q["choices"] = _question_choices(c, at.key("choices"), raw, lists)
+        if qtype == "multiple":
+            _choice_counts(c, at, raw, q)
+    elif qtype == "integer":
+        for key in ("min", "max"):
+            if key not in raw:
+                c.report(at.key(key), f"missing key '{key}' (an integer question needs bounds)")
+            elif not is_int(raw[key]):
+                c.report(at.key(key), f"{key} must be a whole number")
+            else:
+                q[key] = raw[key]
+        if "min" in q and "max" in q and q["min"] > q["max"]:
+            c.report(at.key("min"), "min must not exceed max")
+    elif qtype == "text":
+        q["max_length"] = raw.get("max_length", DEFAULT_MAX_LENGTH)
+        if not is_int(q["max_length"]) or q["max_length"] < 1:
+            c.report(at.key("max_length"), "max_length must be a whole number of at least 1")
+        elif q["max_length"] > MAX_TEXT_LENGTH:
+            c.report(at.key("max_length"), f"max_length must be at most {MAX_TEXT_LENGTH}")
+
+
+def _question_choices(c: Checker, at: At, raw: dict, lists: dict) -> list | None:
+    value = raw.get("choices")
+    if "choices" not in raw:
+        c.report(at, "missing key 'choices'")
+        return None
+    if isinstance(value, str):
+        if value not in lists:
+            c.report(at, f"choice list '{value}' is not defined")
+        return lists.get(value)
+    return _choices(c, at, value)
+
+
+def _choice_counts(c: Checker, at: At, raw: dict, q: dict) -> None:
+    n = len(q["choices"]) if q["choices"] else None
+    for key in ("min_choices", "max_choices"):
+        if key not in raw:
+            continue
+        if not is_int(raw[key]) or raw[key] < 0:
+            c.report(at.key(key), f"{key} must be a whole number of at least 0")
+        elif n is not None and raw[key] > n:
+            c.report(at.key(key), f"{key} is more than the number of choices ({n})")
+        else:
+            q[key] = raw[key]
+    if "min_choices" in q and "max_choices" in q and q["min_choices"] > q["max_choices"]:
+        c.report(at.key("min_choices"), "min_choices must not exceed max_choices")
