@@ -26,6 +26,9 @@ from .model import SCALE_VALUES, Question, Questionnaire
 _INTEGER_RE = re.compile(r"^[+-]?[0-9]{1,15}$")  # no "1e3", "1_000", non-ASCII digits
 _YES, _NO = {"yes", "true"}, {"no", "false"}
 _UNANSWERED = object()
+# Control characters (NUL above all: PostgreSQL refuses it in JSON) are never stored;
+# line breaks and tabs are kept, Windows line ends become "\n".
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ def _coerce_multiple(q: Question, raw: object) -> tuple[object, list[AnswerError
 def _coerce_text(q: Question, raw: object) -> tuple[object, list[AnswerError]]:
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
         return _UNANSWERED, [AnswerError(q.id, "not_text", {"value": _shown(raw)})]
-    text = str(raw).strip()
+    text = _CONTROL_RE.sub("", str(raw).replace("\r\n", "\n").replace("\r", "\n")).strip()
     if len(text) > q.max_length:
         return _UNANSWERED, [AnswerError(q.id, "too_long", {"max_length": q.max_length})]
     return text, []

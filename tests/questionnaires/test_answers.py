@@ -153,6 +153,12 @@ def test_text_is_trimmed_and_limited(q):
     assert codes(check_answers(q, dict(FORM, comment={"a": 1}))) == [("comment", "not_text")]
 
 
+def test_text_loses_control_characters_but_keeps_line_breaks(q):
+    raw = "Tốt\x00 lắm\r\nrất\x07\tổn\x1b"
+    assert check_answers(q, dict(FORM, comment=raw)).values["comment"] == "Tốt lắm\nrất\tổn"
+    assert check_answers(q, dict(FORM, comment="\x00\x01 ")).values.get("comment") is None
+
+
 def test_answer_to_a_note_is_refused(q):
     assert codes(check_answers(q, dict(FORM, intro_note="hi"))) == [("intro_note", "not_answerable")]
 
