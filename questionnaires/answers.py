@@ -150,6 +150,8 @@ def _coerce_text(q: Question, raw: object) -> tuple[object, list[AnswerError]]:
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
         return _UNANSWERED, [AnswerError(q.id, "not_text", {"value": _shown(raw)})]
     text = _CONTROL_RE.sub("", str(raw).replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if not text:
+        return _UNANSWERED, []
     if len(text) > q.max_length:
         return _UNANSWERED, [AnswerError(q.id, "too_long", {"max_length": q.max_length})]
     return text, []
