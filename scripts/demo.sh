@@ -5,5 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export FLASK_APP=wsgi
+# The demo gets a database of its own, so that --reset never touches real data.
+mkdir -p instance
+export DATABASE_URL="sqlite:///$PWD/instance/demo.sqlite3"
+# Officials' pages (/quan-ly/) need a password; the demo makes one up unless given one.
+export OFFICIALS_PASSWORD=${OFFICIALS_PASSWORD:-demo-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')}
 .venv/bin/flask demo --reset
+echo "Officials' dashboard: http://127.0.0.1:${PORT:-5000}/quan-ly/  (password: $OFFICIALS_PASSWORD)"
 exec .venv/bin/flask run --host 127.0.0.1 --port "${PORT:-5000}"

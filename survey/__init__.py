@@ -1,0 +1,40 @@
+"""The Flask application: ``create_app`` builds it (no database work happens here)."""
+
+from flask import Flask
+
+from . import config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the app; ``test_config`` overrides every other setting."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config.defaults(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = config.database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    if app.config["SECRET_KEY"] == config.DEV_SECRET_KEY and not (app.debug or app.testing):
+        app.logger.warning("SECRET_KEY is not set: using the development key; set SECRET_KEY in production")
+
+    from .extensions import babel, csrf, db
+    from .i18n import select_locale
+
+    db.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+
+    # Models must be imported so that their tables join the metadata.
+    from . import models  # noqa: F401
+    from . import api, officials, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(officials.bp)
+
+    from . import cli, errors
+
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,54 @@
+"""Command-line commands: ``flask --app wsgi db-upgrade | init-db | demo``."""
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+
+@click.command("db-upgrade")
+@with_appcontext
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def db_upgrade_command(revision: str) -> None:
+    """Create or upgrade the database schema with the migrations."""
+    from .migrate import upgrade
+
+    upgrade(current_app._get_current_object(), revision)
+    click.echo(f"Database at revision {revision}.")
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the database schema (the same as ``db-upgrade``)."""
+    from .migrate import upgrade
+
+    upgrade(current_app._get_current_object())
+    click.echo("Database initialised.")
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--responses", default=3000, show_default=True, type=click.IntRange(min=0),
+              help="Number of synthetic responses.")
+@click.option("--seed", default=7, show_default=True, type=int, help="Random seed.")
+@click.option("--reset", is_flag=True, help="Drop every table first (all data, not only demo data).")
+def demo_command(responses: int, seed: int, reset: bool) -> None:
+    """(Re)create the demo province with a wave and synthetic responses."""
+    from .demo import build_demo
+
+    summary = build_demo(current_app._get_current_object(), responses=responses, seed=seed, reset=reset)
+    click.echo(
+        f"Demo data ready: {summary.units} units, {summary.points} service points, "
+        f"{summary.responses} responses in wave {summary.wave_code}."
+    )
+    click.echo(f"Survey link: http://127.0.0.1:5000/s/{summary.wave_code}/{summary.point_code}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on ``app``."""
+    from . import cli_exports, cli_reports
+
+    for command in (db_upgrade_command, init_db_command, demo_command):
+        app.cli.add_command(command)
+    cli_exports.init_app(app)
+    cli_reports.init_app(app)

@@ -1,0 +1,96 @@
+"""Storing a submitted questionnaire exactly once."""
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import CHANNELS, MODES, Response, ServiceField, ServicePoint, Wave, utcnow
+from .links import check_open
+
+
+def normalize_submission_id(submission_id: str | uuid.UUID) -> str:
+    """Return the canonical text of a UUID; raise ``ValueError`` for anything else."""
+    return str(submission_id if isinstance(submission_id, uuid.UUID) else uuid.UUID(str(submission_id)))
+
+
+def _find(submission_id: str) -> Response | None:
+    return db.session.scalar(select(Response).where(Response.submission_id == submission_id))
+
+
+def store_response(
+    *,
+    wave: Wave,
+    service_point: ServicePoint,
+    answers: Mapping[str, object],
+    submission_id: str | uuid.UUID,
+    started_at: dt.datetime | None,
+    service_field: ServiceField | None = None,
+    channel: str = "in_person",
+    mode: str = "web",
+    flags: Iterable[str] = (),
+    is_demo: bool = False,
+) -> tuple[Response, bool]:
+    """Store checked answers once per ``submission_id`` and commit.
+
+    ``answers`` must already be clean (``questionnaires.check_answers(...).values``).  A
+    second call with the same ``submission_id`` — a retry after a network drop, or the same
+    form sent twice at once — stores nothing and returns the first row.
+
+    Returns
+    -------
+    (Response, bool)
+        The stored row and whether this call created it.
+
+    Raises
+    ------
+    ValueError
+        ``submission_id`` is not a UUID, or ``channel``/``mode`` is unknown.
+    survey.services.links.SurveyLinkError
+        ``closed`` or ``out_of_scope``: the wave does not take answers at this point.
+    """
+    submission_id = normalize_submission_id(submission_id)
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}")
+    # A retry of something already stored succeeds even if the wave closed since.
+    existing = _find(submission_id)
+    if existing is not None:
+        return existing, False
+    check_open(wave, service_point)
+
+    if started_at is not None and started_at.tzinfo is not None:
+        started_at = started_at.astimezone(dt.UTC).replace(tzinfo=None)
+    row = Response(
+        wave_id=wave.id,
+        unit_id=service_point.unit_id,
+        service_point_id=service_point.id,
+        service_field_id=service_field.id if service_field is not None else None,
+        channel=channel,
+        mode=mode,
+        questionnaire_version_id=wave.questionnaire_version_id,
+        answers=dict(answers),
+        started_at=started_at,
+        submitted_at=utcnow(),
+        submission_id=submission_id,
+        flags=list(flags),
+        is_demo=is_demo,
+    )
+    # The unique submission_id decides between concurrent twins: the loser's INSERT fails
+    # (on PostgreSQL only after the winner commits), and the SAVEPOINT keeps the caller's
+    # session usable so we can return the winner's row.
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        existing = _find(submission_id)
+        if existing is None:
+            raise
+        db.session.commit()
+        return existing, False
+    db.session.commit()
+    return row, True

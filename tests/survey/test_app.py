@@ -1,0 +1,57 @@
+"""The application factory's configuration and locale selection."""
+
+import logging
+
+from survey import create_app
+from survey.config import DEV_SECRET_KEY, database_url
+
+
+def test_database_url_from_environment_uses_psycopg(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db.example/sipas")
+    monkeypatch.setenv("SECRET_KEY", "s")
+    app = create_app({"TESTING": True})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example/sipas"
+    assert database_url("postgres://h/x") == "postgresql+psycopg://h/x"
+    assert database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_defaults(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app({"TESTING": True})
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/sipas.sqlite3")
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    assert app.config["BABEL_DEFAULT_LOCALE"] == "vi"
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert {"public", "api"} <= set(app.blueprints)
+    assert {"db-upgrade", "init-db", "demo"} <= set(app.cli.commands)
+
+
+def test_translations_directory_is_the_top_level_one():
+    app = create_app({"TESTING": True})
+    import os
+
+    path = os.path.normpath(os.path.join(app.root_path, app.config["BABEL_TRANSLATION_DIRECTORIES"]))
+    assert path == os.path.normpath(os.path.join(app.root_path, os.pardir, "translations"))
+
+
+def test_missing_secret_key_is_warned_about_outside_testing(monkeypatch, caplog):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with caplog.at_level(logging.WARNING):
+        app = create_app({})
+    assert app.config["SECRET_KEY"] == DEV_SECRET_KEY
+    assert "SECRET_KEY" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        create_app({"TESTING": True})
+    assert "SECRET_KEY" not in caplog.text
+
+
+def test_locale_from_lang_cookie():
+    from flask_babel import get_locale
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "t"})
+    for cookie, expected in [(None, "vi"), ("en", "en"), ("vi", "vi"), ("fr", "vi")]:
+        headers = {"Cookie": f"lang={cookie}"} if cookie else {}
+        with app.test_request_context("/", headers=headers):
+            assert str(get_locale()) == expected

@@ -1,0 +1,176 @@
+"""Storing responses exactly once, also under concurrent submissions."""
+
+import datetime as dt
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from survey.extensions import db
+from survey.models import Response, ServicePoint, Wave
+from survey.services.links import SurveyLinkError
+from survey.services.responses import store_response
+
+ANSWERS = {"channel": "in_person", "trips": 1, "late": False, "overall_satisfaction": 4}
+
+
+@pytest.fixture
+def survey(app, make_wave, make_point, make_field):
+    """(wave id, point id, field id) of an open wave with one service point."""
+    wave = make_wave()
+    point = make_point(wave.units[0])
+    return wave.id, point.id, make_field().id
+
+
+def _store(survey, submission_id, answers=ANSWERS, **kwargs):
+    wave_id, point_id, _ = survey
+    return store_response(wave=db.session.get(Wave, wave_id), service_point=db.session.get(ServicePoint, point_id),
+                          answers=answers, submission_id=submission_id,
+                          started_at=dt.datetime(2026, 5, 1, 8, 0), **kwargs)
+
+
+def _count():
+    return db.session.scalar(select(func.count(Response.id)))
+
+
+def test_stores_a_response_with_its_context(app, survey):
+    from survey.models import ServiceField
+
+    sid = uuid.uuid4()
+    with app.app_context():
+        field = db.session.get(ServiceField, survey[2])
+        row, created = _store(survey, sid, service_field=field, channel="online", mode="kiosk",
+                              flags=["fast"])
+        assert created
+        row_id = row.id
+    with app.app_context():
+        row = db.session.get(Response, row_id)
+        wave = db.session.get(Wave, survey[0])
+        assert row.submission_id == str(sid)
+        assert row.answers == ANSWERS
+        assert (row.wave_id, row.service_point_id, row.service_field_id) == survey
+        assert row.unit_id == db.session.get(ServicePoint, survey[1]).unit_id
+        assert row.questionnaire_version_id == wave.questionnaire_version_id
+        assert (row.channel, row.mode, row.flags, row.is_demo) == ("online", "kiosk", ["fast"], False)
+        assert row.started_at == dt.datetime(2026, 5, 1, 8, 0)
+        assert row.submitted_at > row.started_at
+
+
+def test_second_submission_returns_the_first_row(app, survey):
+    sid = str(uuid.uuid4())
+    with app.app_context():
+        first, created = _store(survey, sid)
+        again, created_again = _store(survey, sid.upper(), answers={"overall_satisfaction": 1})
+        assert created and not created_again
+        assert again.id == first.id
+        assert again.answers == ANSWERS
+        assert _count() == 1
+
+
+def test_retry_after_the_wave_closed_still_answers_with_the_stored_row(app, survey):
+    sid = str(uuid.uuid4())
+    with app.app_context():
+        first, _ = _store(survey, sid)
+        db.session.get(Wave, survey[0]).status = "closed"
+        db.session.commit()
+        again, created = _store(survey, sid)
+        assert (again.id, created) == (first.id, False)
+        with pytest.raises(SurveyLinkError) as caught:
+            _store(survey, uuid.uuid4())
+        assert caught.value.reason == "closed"
+
+
+def test_refuses_a_point_outside_the_wave(app, survey, make_point):
+    other = make_point()
+    with app.app_context():
+        with pytest.raises(SurveyLinkError) as caught:
+            store_response(wave=db.session.get(Wave, survey[0]), service_point=db.session.get(ServicePoint, other.id),
+                           answers=ANSWERS, submission_id=uuid.uuid4(), started_at=None)
+        assert caught.value.reason == "out_of_scope"
+        assert _count() == 0
+
+
+@pytest.mark.parametrize("kwargs", [{"submission_id": "not-a-uuid"}, {"channel": "fax"}, {"mode": "paper"}])
+def test_refuses_bad_arguments(app, survey, kwargs):
+    with app.app_context():
+        arguments = {"submission_id": uuid.uuid4(), **kwargs}
+        with pytest.raises(ValueError):
+            _store(survey, **arguments)
+        assert _count() == 0
+
+
+def test_aware_start_time_is_stored_as_naive_utc(app, survey):
+    with app.app_context():
+        wave_id, point_id, _ = survey
+        started = dt.datetime(2026, 5, 1, 15, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+        row, _ = store_response(wave=db.session.get(Wave, wave_id), service_point=db.session.get(ServicePoint, point_id),
+                                answers=ANSWERS, submission_id=uuid.uuid4(), started_at=started)
+        assert row.started_at == dt.datetime(2026, 5, 1, 8, 0)
+
+
+def test_duplicate_caught_by_the_database_keeps_the_session_usable(app, survey, monkeypatch):
+    # Make the early look-up miss, as it does when a twin commits between the look-up and
+    # the INSERT: the unique constraint must then decide, inside a SAVEPOINT, so that work
+    # pending in the caller's session survives.
+    from survey.models import Unit
+    from survey.services import responses
+
+    sid = str(uuid.uuid4())
+    with app.app_context():
+        first, _ = _store(survey, sid)
+        first_id = first.id
+    real_find = responses._find
+    calls = []
+
+    def late_find(submission_id):
+        calls.append(submission_id)
+        return None if len(calls) == 1 else real_find(submission_id)
+
+    monkeypatch.setattr(responses, "_find", late_find)
+    with app.app_context():
+        db.session.add(Unit(code="PENDING", name="x", kind="commune"))
+        row, created = _store(survey, sid)
+        assert (row.id, created) == (first_id, False)
+        assert len(calls) == 2
+    with app.app_context():
+        assert db.session.scalar(select(Unit).where(Unit.code == "PENDING")) is not None
+        assert _count() == 1
+
+
+def _concurrently(app, survey, submission_ids):
+    """Store one response per submission id, each from its own thread and app context."""
+    barrier = threading.Barrier(len(submission_ids))
+
+    def submit(sid):
+        with app.app_context():
+            barrier.wait(timeout=30)
+            row, created = _store(survey, sid)
+            return row.id, created
+
+    with ThreadPoolExecutor(max_workers=len(submission_ids)) as pool:
+        return list(pool.map(submit, submission_ids))
+
+
+# SQLite serialises writers on a file lock; concurrency is a PostgreSQL matter.
+postgresql_only = pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)
+
+
+@postgresql_only
+def test_twenty_concurrent_distinct_submissions_store_twenty_rows(app, survey):
+    results = _concurrently(app, survey, [str(uuid.uuid4()) for _ in range(20)])
+    assert all(created for _, created in results)
+    assert len({row_id for row_id, _ in results}) == 20
+    with app.app_context():
+        assert _count() == 20
+
+
+@postgresql_only
+def test_same_submission_sent_concurrently_is_stored_once(app, survey):
+    sid = str(uuid.uuid4())
+    results = _concurrently(app, survey, [sid] * 8)
+    assert sum(created for _, created in results) == 1
+    assert len({row_id for row_id, _ in results}) == 1
+    with app.app_context():
+        assert _count() == 1
