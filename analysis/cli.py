@@ -1,0 +1,160 @@
+"""Command line of the analysis layer: ``python -m analysis indices ...``.
+
+Reads an exported wave (CSV: multiple-choice answers joined by spaces, "na" for not
+applicable), the definition, the unit tree and the populations, and writes every SIPAS
+table as CSV and JSON into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["main", "read_responses_csv"]
+
+PROGRESS_FROM = 200_000     # responses from which a progress bar is worth showing
+_TRUE = {"true", "1", "yes", "t", "y"}
+_FALSE = {"false", "0", "no", "f", "n"}
+
+
+def _convert(series: pd.Series, convert) -> pd.Series:
+    """Apply ``convert`` to the distinct values only (a wave has few of them)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    for i, u in enumerate(uniques):
+        table[i] = convert(u)
+    table[-1] = None
+    return pd.Series(table[codes], index=series.index, name=series.name, dtype=object)
+
+
+def _typed(question):
+    """A converter from CSV text to the stored type of ``question``'s answers."""
+    def bad(v):
+        raise ValueError(f"column {question.id!r} ({question.type}): cannot read {v!r}")
+
+    def as_int(v):
+        try:
+            return int(str(v).strip())
+        except ValueError:
+            return bad(v)
+
+    if question.type == "scale":
+        return lambda v: "na" if str(v).strip().lower() == "na" else as_int(v)
+    if question.type == "integer":
+        return as_int
+    if question.type == "yesno":
+        def yesno(v):
+            t = str(v).strip().lower()
+            return True if t in _TRUE else False if t in _FALSE else bad(v)
+        return yesno
+    if question.type == "multiple":
+        return lambda v: str(v).split()
+    if question.type == "single":
+        ints = {str(c.value) for c in question.choices if isinstance(c.value, int)}
+        return lambda v: int(str(v).strip()) if str(v).strip() in ints else str(v).strip()
+    return lambda v: v
+
+
+def read_responses_csv(path, questionnaire) -> pd.DataFrame:
+    """Read an exported responses CSV into the responses frame, typed per question.
+
+    Raises
+    ------
+    ValueError
+        A value that cannot be read as its question's type, naming the column.
+    """
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    for qid, question in questionnaire.questions.items():
+        if qid in df.columns and question.type not in ("text", "note"):
+            df[qid] = _convert(df[qid], _typed(question))
+    return df
+
+
+def _read_table(path, what: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except FileNotFoundError:
+        raise SystemExit(f"error: {what} file not found: {path}") from None
+    except pd.errors.EmptyDataError:
+        raise SystemExit(f"error: {what} file is empty: {path}") from None
+
+
+def _indices(args) -> int:
+    from questionnaires import DefinitionError, load_bundled, load_definition
+
+    from .sipas import SipasInputError, SipasOptions, SipasResult, compute_sipas
+
+    try:
+        definition = (load_bundled(args.definition) if not Path(args.definition).exists()
+                      else load_definition(args.definition))
+    except (DefinitionError, FileNotFoundError, KeyError, ValueError) as exc:
+        print(f"error: cannot load the definition {args.definition}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        responses = read_responses_csv(args.responses, definition)
+    except FileNotFoundError:
+        print(f"error: responses file not found: {args.responses}", file=sys.stderr)
+        return 2
+    except pd.errors.EmptyDataError:
+        print(f"error: the responses file is empty: {args.responses}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {args.responses}: {exc}", file=sys.stderr)
+        return 2
+    units = _read_table(args.units, "units")
+    populations = _read_table(args.populations, "populations")
+    previous = None
+    if args.previous:
+        try:
+            previous = SipasResult.load(args.previous)
+        except FileNotFoundError as exc:
+            print(f"error: --previous: {exc}", file=sys.stderr)
+            return 2
+    progress = (not args.quiet) and len(responses) >= PROGRESS_FROM
+    options = SipasOptions(min_n=args.min_n, max_cv=args.max_cv, cluster=args.cluster,
+                           drivers=not args.no_drivers, progress=progress)
+    try:
+        result = compute_sipas(responses, definition, units, populations, previous=previous,
+                               options=options, wave=args.wave)
+    except (SipasInputError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    written = result.save(args.out)
+    if not args.quiet:
+        print(f"{len(responses):,} responses -> {len(result.indices):,} index rows, "
+              f"{len(result.indicators):,} indicator rows; {len(written)} files in {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (subcommands)."""
+    parser = argparse.ArgumentParser(prog="python -m analysis",
+                                     description="Survey analysis from the command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("indices", help="SIPAS indices, indicators, rankings and drivers")
+    p.add_argument("--responses", required=True, help="responses CSV (exported wave)")
+    p.add_argument("--definition", required=True,
+                   help="questionnaire YAML file, or a bundled name such as 'sipas'")
+    p.add_argument("--units", required=True, help="unit tree CSV: code, name, ..., parent_code")
+    p.add_argument("--populations", required=True,
+                   help="populations CSV: unit_code, service_field, dossiers")
+    p.add_argument("--out", required=True, help="directory for the tables")
+    p.add_argument("--previous", help="directory of the previous wave's tables (rank changes)")
+    p.add_argument("--cluster", action="store_true", help="service point as PSU")
+    p.add_argument("--min-n", type=int, default=30, help="small-sample threshold (default 30)")
+    p.add_argument("--max-cv", type=float, default=0.2, help="CV threshold (default 0.2)")
+    p.add_argument("--wave", help="wave code recorded in meta.json")
+    p.add_argument("--no-drivers", action="store_true", help="skip the key-drivers model")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=_indices)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,174 @@
+"""The public entry point: :func:`compute_sipas`, from a wave's responses to a result."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from contextlib import nullcontext
+
+import numpy as np
+import pandas as pd
+
+from .domains import DomainSet, estimate_table
+from .drivers import drivers_outcome, key_drivers
+from .indicators import plan_expectations, plan_indicators
+from .indices import plan_indices
+from .inputs import SipasInputError, build_tree, check_populations, check_responses
+from .linearized import design_arrays
+from .rankings import rank_units
+from .result import SipasOptions, SipasResult
+from .weighting import design_weights, rake, trim
+
+__all__ = ["compute_sipas"]
+
+
+def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
+                  populations: pd.DataFrame, *, previous: SipasResult | None = None,
+                  options: SipasOptions | None = None, wave: str | None = None) -> SipasResult:
+    """Compute the SIPAS tables of one wave.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        The responses frame (``unit_code, service_point, service_field, channel`` and one
+        column per question; see docs/internals.md).
+    questionnaire : Questionnaire
+        The definition; its ``analysis`` block says how indices combine.
+    units : DataFrame
+        The unit tree ``code, name, name_en, kind, parent_code``.
+    populations : DataFrame
+        Dossiers resolved per ``unit_code, service_field``.
+    previous : SipasResult, optional
+        The previous wave's result, for rank changes.
+    options : SipasOptions, optional
+    wave : str, optional
+        The wave code, recorded in ``meta``.
+
+    Returns
+    -------
+    SipasResult
+
+    Raises
+    ------
+    SipasInputError
+        Any input that cannot be analysed, with a message naming the problem.
+
+    Notes
+    -----
+    Design: strata are the weighting cells, the respondent (or, with ``cluster=True``, the
+    service point within the cell) is the PSU, and the fpc uses the cell's dossiers.
+    Every index is a linear combination of ratio estimators, linearised (see
+    :mod:`analysis.sipas.linearized`); raked or trimmed weights are treated as fixed.
+    Intervals: single shares (criteria under "share", indicators, expectations) use the
+    logit transform with t on the domain's design df (PSUs minus strata holding
+    respondents), exactly ``svyciprop(method="logit")`` and
+    :func:`analysis.intervals.proportion_interval` (undefined for 0 % or 100 %); element
+    and overall indices and mean scores use the Normal interval, clipped to [0, 100].
+    A unit is compared with its parent by a t test (the unit's df) on the difference of
+    the two domain estimates, linearised jointly so that the overlap is accounted for.
+    All values, SEs and limits are on the 0-100 scale.
+    """
+    opts = options or SipasOptions()
+    if not isinstance(opts, SipasOptions):
+        raise TypeError("options must be a SipasOptions")
+    spec = getattr(questionnaire, "analysis", None)
+    if spec is None:
+        raise SipasInputError("the questionnaire has no analysis block")
+    tree = build_tree(units)
+    responses, unit_index = check_responses(responses, tree)
+    pops = check_populations(populations, tree)
+    if opts.cluster and "service_point" not in responses.columns:
+        raise SipasInputError("cluster=True needs the column 'service_point' in the responses")
+
+    w, keep = design_weights(responses, unit_index, pops, tree, min_cell_n=opts.min_cell_n,
+                             missing_population=opts.missing_population)
+    if not keep.all():
+        responses = responses.loc[keep]
+        unit_index = unit_index[keep]
+        if len(responses) == 0:
+            raise SipasInputError("no responses left after dropping units without dossiers")
+    weights = w.weights
+    record = w.record
+    if opts.rake_margins:
+        variables = {c: responses[c].to_numpy(dtype=object) for c in opts.rake_margins
+                     if c in responses.columns}
+        weights, record.choices["raking"] = rake(weights, variables, opts.rake_margins)
+        record.notes.append("weights raked after cell weighting; SEs treat them as fixed")
+    if opts.trim:
+        weights, record.choices["trimming"] = trim(weights, opts.trim)
+    psu = None
+    if opts.cluster:
+        psu = pd.factorize(responses["service_point"], use_na_sentinel=False)[0]
+    design = design_arrays(weights, w.stratum, psu,
+                           population=w.population if (opts.fpc and not opts.cluster) else None,
+                           lonely_psu=opts.lonely_psu)
+    domains = DomainSet.from_tree(tree, unit_index)
+
+    plan = plan_indices(responses, spec)
+    ind_plan = plan_indicators(responses, spec)
+    exp_plan = plan_expectations(responses, questionnaire, spec)
+    passes = len(domains.levels) * (len(plan.ids) + len(ind_plan.ids)
+                                    + (len(exp_plan.ids) if exp_plan else 0))
+    common = dict(design=design, domains=domains, min_n=opts.min_n, max_cv=opts.max_cv,
+                  alpha=opts.alpha, level=opts.confidence)
+    with _progress(opts.progress, passes) as bar:
+        tick = bar.update if bar is not None else None
+        indices = estimate_table(plan.num, plan.den, plan.coefficients, plan.ids,
+                                 logit=plan.logit, progress=tick, **common)
+        indicators = (estimate_table(ind_plan.num, ind_plan.den, ind_plan.coefficients,
+                                     ind_plan.ids, logit=[True] * len(ind_plan.ids),
+                                     progress=tick, **common)
+                      if ind_plan.ids else indices.iloc[:0].copy())
+        expectations = (estimate_table(exp_plan.num, exp_plan.den, exp_plan.coefficients,
+                                       exp_plan.ids, logit=[True] * len(exp_plan.ids),
+                                       progress=tick, **common)
+                        if exp_plan and exp_plan.ids else indices.iloc[:0].copy())
+
+    directions = {i.id: i.direction for i in spec.indicators}
+    rankings = rank_units(pd.concat([indices, indicators], ignore_index=True), tree,
+                          directions, previous=None if previous is None else previous.rankings,
+                          rank_small_samples=opts.rank_small_samples)
+    scope = indices[(indices["depth"] == -1) & (indices["kind"] == "element")]
+    outcome = drivers_outcome(questionnaire, spec, opts.drivers_outcome)
+    if opts.drivers:
+        drivers, drivers_record = key_drivers(
+            responses, plan, spec, weights, outcome, dict(zip(scope["id"], scope["value"])),
+            psu=design.codes.psu if opts.cluster else None, missing=opts.drivers_missing)
+    else:
+        drivers, drivers_record = pd.DataFrame(), {"fitted": False, "reason": "not requested"}
+
+    unit_frame = tree.frame.copy()
+    unit_frame["responses"] = np.bincount(unit_index, minlength=tree.codes.size)
+    unit_frame["dossiers"] = (pops.groupby("unit_code")["dossiers"].sum()
+                              .reindex(unit_frame["code"]).fillna(0).to_numpy())
+    meta = {
+        "questionnaire": {"id": questionnaire.id, "version": questionnaire.version,
+                          "content_hash": getattr(questionnaire, "content_hash", None)},
+        "wave": wave, "computed_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+        "n_responses": int(len(responses)), "options": opts.to_dict(),
+        "analysis": {"method": spec.method, "satisfied": list(spec.satisfied),
+                     "overall": spec.overall, "scale": "0-100"},
+        "design": {"strata": "weighting cells (unit × service field, collapsed)",
+                   "psu": "service point within cell" if opts.cluster else "respondent",
+                   "fpc": bool(opts.fpc and not opts.cluster), "lonely_psu": opts.lonely_psu,
+                   "variance": "Taylor linearisation, stratified between-PSU",
+                   "df": "per domain: PSUs minus strata in the domain"},
+        "intervals": {"level": opts.confidence,
+                      "shares": "logit, t with the domain's design df (svyciprop "
+                                "method='logit'); none for 0 or 100",
+                      "combinations": "Normal, value ± z·se, clipped to [0, 100]"},
+        "parent_test": {"alpha": opts.alpha, "method": "t on the jointly linearised "
+                        "difference unit − parent (overlap accounted for), df of the unit"},
+        "small_sample": {"min_n": opts.min_n, "max_cv": opts.max_cv},
+        "drivers": drivers_record,
+    }
+    return SipasResult(indices=indices, indicators=indicators, expectations=expectations,
+                       rankings=rankings, drivers=drivers, units=unit_frame,
+                       weighting=record.to_dict(cells=False) | {"cells": record.cells},
+                       meta=meta)
+
+
+def _progress(enabled: bool, total: int):
+    if not enabled:
+        return nullcontext(None)
+    from tqdm import tqdm
+    return tqdm(total=total, desc="SIPAS estimates", unit="pass")

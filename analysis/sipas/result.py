@@ -1,0 +1,197 @@
+"""Options and the plain, serialisable result of a SIPAS computation.
+
+A :class:`SipasResult` holds only DataFrames and JSON-able dicts, so a PDF template or a
+JSON API can use it without the engine; ``save``/``load`` write and read a directory of
+CSV and JSON files (which is also how a previous wave is passed to the command line).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SipasOptions", "SipasResult", "TABLES"]
+
+TABLES = ("indices", "indicators", "expectations", "rankings", "drivers", "units")
+
+
+@dataclass(frozen=True)
+class SipasOptions:
+    """Methodological choices of a SIPAS computation; all are recorded in the result.
+
+    Parameters
+    ----------
+    min_n : int
+        Estimates from fewer respondents are flagged ``small_sample`` (default 30).
+    max_cv : float
+        Estimates whose coefficient of variation (se / value) exceeds this are flagged.
+    cluster : bool
+        Use the service point as PSU (within each weighting cell; no fpc) instead of the
+        respondent.
+    fpc : bool
+        Finite population correction from the dossiers of each weighting cell.
+    lonely_psu : {"adjust", "certainty", "fail"}
+        Treatment of a weighting cell with a single PSU (see ``design_arrays``).
+    min_cell_n : int
+        Cells with fewer responses are pooled within their unit (1: only empty cells).
+    missing_population : {"error", "drop"}
+        Responses of units without any dossiers.
+    rake_margins : dict, optional
+        ``{column: {category: total or share}}``: rake the weights to these margins.
+    trim : float, optional
+        Cap weights at this factor times the mean weight.
+    confidence : float
+        Confidence level of the intervals.
+    alpha : float
+        Level of the test of a unit against its parent.
+    rank_small_samples : bool
+        Whether small samples are ranked (they are flagged either way).
+    drivers, drivers_outcome, drivers_missing
+        Fit the key-drivers model; its outcome question (default: see
+        :func:`~analysis.sipas.drivers.drivers_outcome`); "mean" or "drop" for missing
+        element scores.
+    progress : bool
+        Show a tqdm progress bar.
+    """
+
+    min_n: int = 30
+    max_cv: float = 0.2
+    cluster: bool = False
+    fpc: bool = True
+    lonely_psu: str = "adjust"
+    min_cell_n: int = 1
+    missing_population: str = "error"
+    rake_margins: dict | None = None
+    trim: float | None = None
+    confidence: float = 0.95
+    alpha: float = 0.05
+    rank_small_samples: bool = True
+    drivers: bool = True
+    drivers_outcome: str | None = None
+    drivers_missing: str = "mean"
+    progress: bool = False
+
+    def __post_init__(self):
+        if not (isinstance(self.min_n, int) and self.min_n >= 0):
+            raise ValueError("min_n must be a non-negative integer")
+        if not self.max_cv > 0:
+            raise ValueError("max_cv must be positive")
+        if not 0 < self.confidence < 1 or not 0 < self.alpha < 1:
+            raise ValueError("confidence and alpha must be between 0 and 1")
+        if self.drivers_missing not in ("mean", "drop"):
+            raise ValueError("drivers_missing must be 'mean' or 'drop'")
+
+    def to_dict(self) -> dict:
+        """A JSON-able form."""
+        return asdict(self)
+
+
+def _clean(obj):
+    """Make numpy/pandas scalars and NaN JSON-able (NaN and NA become null)."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, pd.DataFrame):
+        return _records(obj)
+    if obj is None or obj is pd.NA or obj is pd.NaT:
+        return None
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    cols = {c: df[c].astype(object).where(df[c].notna(), None).tolist() for c in df.columns}
+    out = [dict(zip(cols, row)) for row in zip(*cols.values())] if len(df) else []
+    return [{k: _clean(v) for k, v in r.items()} for r in out]
+
+
+@dataclass
+class SipasResult:
+    """Everything a report needs; see the module docstring.
+
+    Attributes
+    ----------
+    indices : DataFrame
+        One row per domain × index: ``unit_code, depth, kind`` (criterion, question,
+        element, overall), ``id, value, se, ci_low, ci_high, df, n, diff_parent,
+        se_diff_parent, cv, p_parent, vs_parent, small_sample, status``. Values are on
+        0-100; the scope is ``unit_code == "*"`` with depth -1.
+    indicators, expectations : DataFrame
+        The same columns for indicators and expectation shares.
+    rankings : DataFrame
+        See :func:`~analysis.sipas.rankings.rank_units`.
+    drivers : DataFrame
+        See :func:`~analysis.sipas.drivers.key_drivers`.
+    units : DataFrame
+        The unit tree with depth, responses and dossiers per unit.
+    weighting : dict
+        The weighting record (choices, notes, cell table).
+    meta : dict
+        Questionnaire id/version/hash, wave, timestamp, options, estimation choices.
+    """
+
+    indices: pd.DataFrame
+    indicators: pd.DataFrame
+    expectations: pd.DataFrame
+    rankings: pd.DataFrame
+    drivers: pd.DataFrame
+    units: pd.DataFrame
+    weighting: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """A JSON-able dict of every table (records) plus ``weighting`` and ``meta``."""
+        out = {name: _records(getattr(self, name)) for name in TABLES}
+        out["weighting"] = _clean(self.weighting)
+        out["meta"] = _clean(self.meta)
+        return out
+
+    def to_json(self, **kwargs) -> str:
+        """The :meth:`to_dict` form as JSON text."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+    def save(self, directory: str | os.PathLike) -> list[Path]:
+        """Write each table as CSV and JSON, and ``meta.json``/``weighting.json``."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name in TABLES:
+            df = getattr(self, name)
+            df.to_csv(d / f"{name}.csv", index=False)
+            (d / f"{name}.json").write_text(json.dumps(_records(df), ensure_ascii=False),
+                                            encoding="utf-8")
+            written += [d / f"{name}.csv", d / f"{name}.json"]
+        for name in ("weighting", "meta"):
+            (d / f"{name}.json").write_text(json.dumps(_clean(getattr(self, name)),
+                                                       ensure_ascii=False, indent=1),
+                                            encoding="utf-8")
+            written.append(d / f"{name}.json")
+        return written
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> SipasResult:
+        """Read a result written by :meth:`save` (tables from CSV)."""
+        d = Path(directory)
+        missing = [n for n in TABLES if not (d / f"{n}.csv").exists()]
+        if missing:
+            raise FileNotFoundError(f"{d} is not a saved SIPAS result: no {missing[0]}.csv")
+        tables = {}
+        for n in TABLES:
+            try:
+                tables[n] = pd.read_csv(d / f"{n}.csv", dtype={"unit_code": str, "id": str,
+                                                              "parent_code": str, "code": str})
+            except pd.errors.EmptyDataError:
+                tables[n] = pd.DataFrame()
+        extra = {n: json.loads((d / f"{n}.json").read_text(encoding="utf-8"))
+                 if (d / f"{n}.json").exists() else {} for n in ("weighting", "meta")}
+        return cls(**tables, **extra)
