@@ -397,7 +397,9 @@ def _atoms(lv: list[_Level]) -> tuple[np.ndarray, list[np.ndarray]]:
 
 
 def _group(codes: np.ndarray, values: np.ndarray, D: int) -> np.ndarray:
-    return np.stack([np.bincount(codes, weights=values[:, k], minlength=D)
+    # bincount of an empty selection returns int64 even with weights (a level with no
+    # responses at all): force float so later divisions can write into it.
+    return np.stack([np.bincount(codes, weights=values[:, k], minlength=D).astype(np.float64)
                      for k in range(values.shape[1])], 1)
 
 

@@ -104,6 +104,20 @@ def test_no_data_unit_is_marked_and_unranked(result):
     assert sorted(ranked["rank"].dropna().astype(int)) == [1, 2, 3]
 
 
+def test_a_whole_tree_level_without_respondents_is_no_data(sipas):
+    # Regression: a depth of the tree where no unit has a response used to crash.
+    units = pd.DataFrame({"code": ["P", "A", "B", "B1"], "name": list("PABC"), "name_en": None,
+                          "kind": None, "parent_code": [None, "P", "P", "B"]})
+    frame = synthetic_responses(sipas, pd.DataFrame({"unit_code": ["A"]}), 200, seed=1,
+                                fields=["land"])
+    pops = pd.DataFrame({"unit_code": ["A"], "service_field": ["land"], "dossiers": [100.0]})
+    out = compute_sipas(frame, sipas, units, pops)
+    b1 = out.indices.query("unit_code == 'B1'")
+    assert len(b1) > 0 and (b1["status"] == "no_data").all()
+    a = out.indices.query("unit_code == 'A' and kind == 'overall'")
+    assert a["value"].notna().all()
+
+
 def test_indicators_equal_direct_shares(result, wave, sipas):
     frame, _ = wave
     w = _weights(result, frame)["weight"].to_numpy()
