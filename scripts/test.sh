@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-exec .venv/bin/python -m pytest "$@"
+# Two workers: the machines this runs on have two cores.
+exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"

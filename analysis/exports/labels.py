@@ -1,0 +1,127 @@
+"""Fixed texts of the exports (Vietnamese by default, English on request).
+
+Questionnaire texts come from the definition itself; these are the texts the platform
+adds around them: the 1–5 scale, yes/no, meta columns, types and the codebook headers.
+"""
+
+from __future__ import annotations
+
+LANGS = ("vi", "en")
+
+SCALE = {
+    "vi": {1: "Rất không hài lòng", 2: "Không hài lòng", 3: "Bình thường", 4: "Hài lòng",
+           5: "Rất hài lòng"},
+    "en": {1: "Very dissatisfied", 2: "Dissatisfied", 3: "Neutral", 4: "Satisfied",
+           5: "Very satisfied"},
+}
+# "na" ("not applicable / no opinion") is coded 9 in SPSS and Stata files.
+NA_CODE = 9
+NA_LABEL = {"vi": "Không có ý kiến", "en": "No opinion"}
+YESNO = {"vi": {1: "Có", 0: "Không"}, "en": {1: "Yes", 0: "No"}}
+CHOSEN = {"vi": {1: "Có chọn", 0: "Không chọn"}, "en": {1: "Selected", 0: "Not selected"}}
+
+META_LABELS = {
+    "vi": {
+        "row": "Số thứ tự phiếu",
+        "unit_code": "Mã đơn vị",
+        "unit_name": "Tên đơn vị",
+        "service_point": "Mã bộ phận tiếp nhận và trả kết quả",
+        "service_field": "Mã lĩnh vực thủ tục hành chính",
+        "channel": "Hình thức nộp hồ sơ",
+        "mode": "Cách thức trả lời phiếu",
+        "submitted_date": "Ngày gửi phiếu",
+        "weight": "Trọng số (số hồ sơ đã giải quyết / số phiếu của ô đơn vị × lĩnh vực)",
+    },
+    "en": {
+        "row": "Row number",
+        "unit_code": "Unit code",
+        "unit_name": "Unit name",
+        "service_point": "Service point code",
+        "service_field": "Service field code",
+        "channel": "Submission channel",
+        "mode": "Answering mode",
+        "submitted_date": "Date submitted",
+        "weight": "Weight (dossiers resolved / responses in the unit × field cell)",
+    },
+}
+# Response.channel and Response.mode, when the questionnaire has no channel question.
+META_VALUES = {
+    "vi": {
+        "channel": {"in_person": "Trực tiếp tại Bộ phận Một cửa", "online": "Trực tuyến",
+                    "post": "Qua dịch vụ bưu chính công ích"},
+        "mode": {"web": "Trang web", "kiosk": "Máy tính bảng tại quầy", "api": "Qua API"},
+    },
+    "en": {
+        "channel": {"in_person": "In person at the one-stop desk", "online": "Online",
+                    "post": "By post"},
+        "mode": {"web": "Web page", "kiosk": "Kiosk tablet at the desk", "api": "Through the API"},
+    },
+}
+
+KINDS = {
+    "vi": {"meta": "Thông tin phiếu", "scale": "Thang đo 1–5", "single": "Một lựa chọn",
+           "multiple": "Nhiều lựa chọn", "choice": "Lựa chọn (0/1)", "integer": "Số nguyên",
+           "yesno": "Có/Không", "text": "Văn bản tự do", "date": "Ngày", "number": "Số thực"},
+    "en": {"meta": "Response information", "scale": "Scale 1–5", "single": "Single choice",
+           "multiple": "Multiple choice", "choice": "Choice (0/1)", "integer": "Integer",
+           "yesno": "Yes/No", "text": "Free text", "date": "Date", "number": "Number"},
+}
+
+# Codebook headers: officials read them, so they are localised; the keys are stable.
+CODEBOOK_HEADERS = {
+    "vi": {"variable": "Biến", "label": "Nhãn biến", "kind": "Kiểu", "element": "Phần",
+           "question": "Câu hỏi", "value": "Giá trị (CSV, XLSX)", "code": "Mã (SPSS, Stata)",
+           "value_label": "Nhãn giá trị", "note": "Ghi chú"},
+    "en": {"variable": "Variable", "label": "Variable label", "kind": "Type", "element": "Section",
+           "question": "Question", "value": "Value (CSV, XLSX)", "code": "Code (SPSS, Stata)",
+           "value_label": "Value label", "note": "Note"},
+}
+NOTES = {
+    "vi": {
+        "multiple_csv": "CSV: các giá trị được chọn, cách nhau bởi dấu cách; "
+                        "XLSX, SPSS, Stata: một cột 0/1 cho mỗi lựa chọn",
+        "na_code": "Trong SPSS và Stata: mã 9 (khai báo là giá trị khuyết trong SPSS)",
+        "yesno_csv": "CSV: true/false",
+        "text": "Ý kiến nguyên văn của người trả lời (đã loại bỏ ký tự điều khiển)",
+        "single_codes": "SPSS, Stata: mã số theo thứ tự lựa chọn",
+        "weight": "Để trống khi đơn vị không có số liệu hồ sơ đã giải quyết",
+    },
+    "en": {
+        "multiple_csv": "CSV: the chosen values separated by spaces; "
+                        "XLSX, SPSS, Stata: one 0/1 column per choice",
+        "na_code": "In SPSS and Stata: code 9 (declared user-missing in SPSS)",
+        "yesno_csv": "CSV: true/false",
+        "text": "The respondent's own words (control characters removed)",
+        "single_codes": "SPSS, Stata: numeric codes in the order of the choices",
+        "weight": "Empty when the unit has no figures of dossiers resolved",
+    },
+}
+SHEETS = {"vi": {"data": "Dữ liệu", "codebook": "Từ điển biến", "table": "Bảng kết quả"},
+          "en": {"data": "Data", "codebook": "Codebook", "table": "Results"}}
+
+# Headers of result tables (analysis.sipas result frames); unknown columns keep their name.
+TABLE_HEADERS = {
+    "vi": {"unit_code": "Mã đơn vị", "unit_name": "Tên đơn vị", "name": "Tên", "depth": "Cấp",
+           "kind": "Loại", "id": "Mã chỉ số", "label": "Chỉ số", "value": "Giá trị (%)",
+           "se": "Sai số chuẩn", "ci_low": "Cận dưới KTC 95%", "ci_high": "Cận trên KTC 95%",
+           "df": "Bậc tự do", "n": "Số phiếu", "dossiers": "Số hồ sơ", "cv": "Hệ số biến thiên",
+           "diff_parent": "Chênh lệch so với cấp trên", "se_diff_parent": "Sai số chuẩn của chênh lệch",
+           "p_parent": "Giá trị p so với cấp trên", "vs_parent": "So với cấp trên",
+           "small_sample": "Mẫu nhỏ", "status": "Tình trạng", "rank": "Xếp hạng",
+           "rank_change": "Thay đổi thứ hạng", "previous_rank": "Thứ hạng kỳ trước"},
+    "en": {"unit_code": "Unit code", "unit_name": "Unit name", "name": "Name", "depth": "Level",
+           "kind": "Kind", "id": "Index id", "label": "Index", "value": "Value (%)",
+           "se": "Standard error", "ci_low": "95% CI low", "ci_high": "95% CI high",
+           "df": "Degrees of freedom", "n": "Responses", "dossiers": "Dossiers",
+           "cv": "Coefficient of variation", "diff_parent": "Difference from parent",
+           "se_diff_parent": "SE of the difference", "p_parent": "p-value against parent",
+           "vs_parent": "Against parent", "small_sample": "Small sample", "status": "Status",
+           "rank": "Rank", "rank_change": "Rank change", "previous_rank": "Previous rank"},
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if exports have texts in it; raise ``ValueError`` otherwise."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown export language {lang!r}; use one of {', '.join(LANGS)}")
+    return lang

@@ -1,0 +1,180 @@
+"""Vector charts of the report: matplotlib figures written as SVG text, inlined in the HTML.
+
+``svg.fonttype: none`` keeps labels as text, so WeasyPrint sets them in the report's
+embedded font (Vietnamese diacritics intact, text selectable and searchable). The charts
+work in greyscale: bars are hatched, previous-wave values are hollow markers, quadrants
+use different marker shapes, and every value is written next to its mark. Each SVG
+carries a ``<title>``: WeasyPrint uses it as the /Alt text of the tagged figure.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from functools import lru_cache
+from importlib import resources
+from xml.sax.saxutils import escape
+
+import matplotlib
+from matplotlib import ticker
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+from markupsafe import Markup
+
+from .formatting import fmt_number
+
+__all__ = ["element_chart", "drivers_chart", "CSS_FONT_FAMILY"]
+
+# The family names of the report's @font-face rules (see templates/report.css).
+CSS_FONT_FAMILY = "'SIPAS Sans', 'SIPAS Symbols'"
+_MPL_FAMILY = "Noto Sans"
+_FONT_FILES = ("NotoSans-Regular.subset.ttf", "NotoSans-Bold.subset.ttf")
+GREYS = ("#4d4d4d", "#8c8c8c", "#bfbfbf")
+_RC = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "sipas-report",   # stable ids: the same data gives the same bytes
+    "font.family": _MPL_FAMILY,
+    "font.size": 8.5,
+    "axes.edgecolor": "#333333",
+    "axes.linewidth": 0.6,
+    "hatch.linewidth": 0.6,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
+}
+
+
+@lru_cache(maxsize=1)
+def _register_fonts() -> None:
+    """Let matplotlib measure text with the packaged font, so labels fit as rendered."""
+    from matplotlib import font_manager
+
+    for name in _FONT_FILES:
+        with resources.as_file(resources.files(__package__).joinpath("fonts", name)) as path:
+            font_manager.fontManager.addfont(str(path))
+
+
+def _svg(fig: Figure, title: str) -> Markup:
+    """Serialise ``fig`` as an inline ``<svg>`` element with an accessible title."""
+    buf = io.StringIO()
+    FigureCanvasSVG(fig).print_svg(buf)
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg"):]                      # drop the XML prolog and DOCTYPE
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = svg.replace(f"'{_MPL_FAMILY}'", CSS_FONT_FAMILY).replace(
+        f"font-family:{_MPL_FAMILY}", f"font-family:{CSS_FONT_FAMILY}")
+    # Labels arrive here already XML-escaped by matplotlib; the title is escaped here.
+    svg = re.sub(r"<svg ", '<svg role="img" aria-label="' + escape(title, {'"': "&quot;"})
+                 + '" ', svg, count=1)
+    head_end = svg.index(">") + 1
+    svg = svg[:head_end] + f"<title>{escape(title)}</title>" + svg[head_end:]
+    return Markup(svg)
+
+
+def _figure(width_cm: float, height_cm: float) -> Figure:
+    return Figure(figsize=(width_cm / 2.54, height_cm / 2.54), layout="constrained")
+
+
+def element_chart(data: dict, lang: str) -> Markup:
+    """Horizontal bars of element indices with 95% CI whiskers and previous-wave markers.
+
+    ``data``: ``labels``, ``values``, ``ci_low``, ``ci_high``, ``previous`` (values or
+    None), ``axis``, ``current_label``, ``previous_label``, ``title`` (plain lists/str).
+    """
+    _register_fonts()
+    labels, values = data["labels"], data["values"]
+    n = len(labels)
+    with matplotlib.rc_context(_RC):
+        fig = _figure(16.5, 1.6 + 1.05 * n)
+        ax = fig.add_subplot()
+        ys = list(range(n))[::-1]
+        vals = [v if v is not None else 0.0 for v in values]
+        ax.barh(ys, vals, height=0.55, color="white", edgecolor=GREYS[0], hatch="////",
+                linewidth=0.8, label=data["current_label"])
+        for y, v, lo, hi in zip(ys, values, data["ci_low"], data["ci_high"]):
+            if v is None:
+                ax.text(1, y, data.get("no_data", "–"), va="center", fontsize=8)
+                continue
+            if lo is not None and hi is not None:
+                ax.plot([lo, hi], [y, y], color="black", linewidth=1.0)
+                ax.plot([lo, lo], [y - 0.12, y + 0.12], color="black", linewidth=1.0)
+                ax.plot([hi, hi], [y - 0.12, y + 0.12], color="black", linewidth=1.0)
+            # Direct labels in a column right of the 100 line, clear of whiskers and markers.
+            ax.text(103, y, fmt_number(v, lang), va="center", fontsize=8.5, fontweight="bold")
+        prev = data.get("previous") or [None] * n
+        if any(p is not None for p in prev):
+            py = [y for y, p in zip(ys, prev) if p is not None]
+            pv = [p for p in prev if p is not None]
+            ax.plot(pv, py, linestyle="none", marker="D", markersize=5.5, markerfacecolor="white",
+                    markeredgecolor="black", markeredgewidth=1.0, label=data["previous_label"])
+        ax.set_yticks(ys, [_wrap(t, 34) for t in labels])
+        ax.set_xlim(0, 114)
+        ax.axvline(100, color=GREYS[2], linewidth=0.6)
+        ax.set_xticks(range(0, 101, 20))
+        ax.set_xlabel(data["axis"])
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False,
+                  fontsize=8)
+        return _svg(fig, data["title"])
+
+
+_QUADRANT_MARKERS = {"priority": ("o", "black"), "strength": ("s", "white"),
+                     "secondary": ("^", "white"), "surplus": ("D", GREYS[1])}
+
+
+def drivers_chart(data: dict, lang: str) -> Markup:
+    """Importance–performance scatter with mean lines and named quadrants.
+
+    ``data``: ``points`` (list of ``{label, importance, performance, quadrant}``),
+    ``x_label``, ``y_label``, ``quadrants`` (quadrant key -> name), ``title``.
+    """
+    _register_fonts()
+    points = data["points"]
+    xs = [p["importance"] for p in points]
+    ys = [p["performance"] for p in points]
+    x_mid, y_mid = sum(xs) / len(xs), sum(ys) / len(ys)
+    with matplotlib.rc_context(_RC):
+        fig = _figure(16.5, 10.5)
+        ax = fig.add_subplot()
+        for p in points:
+            marker, face = _QUADRANT_MARKERS.get(p["quadrant"], ("o", "white"))
+            ax.plot([p["importance"]], [p["performance"]], linestyle="none", marker=marker,
+                    markersize=8, markerfacecolor=face, markeredgecolor="black",
+                    markeredgewidth=1.0)
+            ax.annotate(_wrap(p["label"], 26), (p["importance"], p["performance"]),
+                        xytext=(7, 4), textcoords="offset points", fontsize=7.5)
+        ax.axvline(x_mid, color=GREYS[1], linestyle="--", linewidth=0.8)
+        ax.axhline(y_mid, color=GREYS[1], linestyle="--", linewidth=0.8)
+        x_span = (max(xs) - min(xs)) or abs(x_mid) or 1.0
+        y_span = (max(ys) - min(ys)) or 5.0
+        x0, x1 = min(xs) - 0.15 * x_span, max(xs) + 0.6 * x_span
+        y0, y1 = min(ys) - 0.3 * y_span, max(ys) + 0.3 * y_span
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        q = data["quadrants"]
+        corner = dict(fontsize=8.5, fontweight="bold", color=GREYS[0])
+        ax.text(x1, y0, q["priority"], ha="right", va="bottom", **corner)
+        ax.text(x1, y1, q["strength"], ha="right", va="top", **corner)
+        ax.text(x0, y0, q["secondary"], ha="left", va="bottom", **corner)
+        ax.text(x0, y1, q["surplus"], ha="left", va="top", **corner)
+        ax.set_xlabel(data["x_label"])
+        ax.set_ylabel(data["y_label"])
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(
+            lambda v, _: fmt_number(v, lang, 2)))
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(
+            lambda v, _: fmt_number(v, lang, 0)))
+        ax.spines[["top", "right"]].set_visible(False)
+        return _svg(fig, data["title"])
+
+
+def _wrap(text: str, width: int) -> str:
+    """Break a long label into lines of about ``width`` characters at spaces."""
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    if line:
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,409 @@
+"""From a :class:`~analysis.sipas.SipasResult` to the plain data the report template reads.
+
+Everything returned is str, int, float, bool, None, list or dict: no DataFrame, no ORM
+object, no callable reaches the template, so the template cannot run queries or reach
+attributes it was not meant to see, and the context can be logged, cached or sent as JSON.
+Numbers are formatted here, in the report's language; the raw value travels beside each
+formatted one (``value``) so tests can compare with the engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+
+from . import texts
+from .formatting import (fmt_change, fmt_date, fmt_int, fmt_interval, fmt_number, fmt_percent,
+                         is_missing)
+
+__all__ = ["build_report", "ReportError"]
+
+SCOPE = "*"
+SMALL_MARK = "△"            # marks small-sample rows in addition to the grey (not colour alone)
+Z_95 = 1.959963984540054
+
+
+class ReportError(ValueError):
+    """The report cannot be built from these inputs (unknown unit, language, ...)."""
+
+
+def _num(value) -> float | None:
+    """A plain float, or None for a missing value."""
+    return None if is_missing(value) else float(value)
+
+
+def _rows(df: pd.DataFrame | None, unit_code: str, kind: str | None = None) -> dict[str, dict]:
+    """The rows of one unit (and kind) as ``{id: {column: plain value}}``."""
+    if df is None or len(df) == 0 or "unit_code" not in df:
+        return {}
+    sel = df[df["unit_code"].astype(str) == unit_code]
+    if kind is not None:
+        sel = sel[sel["kind"] == kind]
+    out = {}
+    for rec in sel.to_dict("records"):
+        out[str(rec["id"])] = {k: (None if (not isinstance(v, str) and is_missing(v)
+                                            and not isinstance(v, bool)) else v)
+                               for k, v in rec.items()}
+    return out
+
+
+def _unit_table(units: pd.DataFrame) -> dict[str, dict]:
+    """``{code: {name, name_en, kind, parent_code}}`` from the unit frame."""
+    if not isinstance(units, pd.DataFrame) or "code" not in units:
+        raise ReportError("units must be a DataFrame with the columns code, name, parent_code")
+    table = {}
+    for rec in units.to_dict("records"):
+        clean = {k: (None if not isinstance(v, str) and is_missing(v) else v) for k, v in rec.items()}
+        table[str(clean["code"])] = clean
+    return table
+
+
+def _unit_name(info: dict, lang: str) -> str:
+    """The unit's name in ``lang``; Vietnamese proper names stand in for a missing English one."""
+    name = (info.get("name_en") if lang == "en" else None) or info.get("name") or info.get("code")
+    return str(name)
+
+
+class _Builder:
+    """Holds the inputs while the sections are assembled; used once by :func:`build_report`."""
+
+    def __init__(self, result, unit_code, questionnaire, units, lang, compare, wave, compare_wave):
+        self.r, self.unit, self.q, self.lang, self.prev = result, unit_code, questionnaire, lang, compare
+        self.spec = questionnaire.analysis
+        self.units = _unit_table(units)
+        self.wave, self.compare_wave = wave or {}, compare_wave or {}
+        self.t = texts.messages(lang)
+        opts = (result.meta.get("options") if result is not None else None) or {}
+        self.min_n = int(opts.get("min_n", 30))
+        self.max_cv = float(opts.get("max_cv", 0.2))
+
+    # -- small helpers -------------------------------------------------------------------
+    def label(self, d) -> str:
+        return self.q.text(d, self.lang)
+
+    def tx(self, key: str, **params) -> str:
+        return texts.text(self.lang, key, **params)
+
+    def estimate(self, row: dict | None, prev_row: dict | None = None) -> dict:
+        """Formatted value, CI, n and change against the previous wave of one estimate row."""
+        row = row or {}
+        value = _num(row.get("value"))
+        status = row.get("status") or ("no_data" if value is None else "ok")
+        out = {"value": value, "value_text": fmt_number(value, self.lang) if value is not None
+               else self.t["no_data"],
+               "ci_low": _num(row.get("ci_low")), "ci_high": _num(row.get("ci_high")),
+               "ci_text": fmt_interval(row.get("ci_low"), row.get("ci_high"), self.lang),
+               "n": int(row.get("n") or 0), "n_text": fmt_int(row.get("n") or 0, self.lang),
+               "small": bool(row.get("small_sample")) or status == "small_sample",
+               "no_data": value is None, "vs_parent": row.get("vs_parent") or "",
+               "previous": None, "previous_text": "–", "change": None, "change_text": "–",
+               "significant": False}
+        if prev_row is not None and _num(prev_row.get("value")) is not None and value is not None:
+            pv = float(prev_row["value"])
+            change = value - pv
+            se = math.hypot(_num(row.get("se")) or 0.0, _num(prev_row.get("se")) or 0.0)
+            # Independent samples of two waves: a z test on the difference.
+            sig = se > 0 and abs(change) / se > Z_95
+            out.update(previous=pv, previous_text=fmt_number(pv, self.lang), change=change,
+                       change_text=fmt_change(change, self.lang) + ("*" if sig else ""),
+                       significant=bool(sig))
+        return out
+
+    def rank_change(self, change) -> dict:
+        """Arrow, words and number of a rank change (positive: moved up)."""
+        if is_missing(change):
+            return {"arrow": "", "text": self.t["rank_new"] if self.prev is not None else "–",
+                    "value": None}
+        change = int(change)
+        if change > 0:
+            return {"arrow": "↑", "text": self.tx("rank_up", n=change), "value": change}
+        if change < 0:
+            return {"arrow": "↓", "text": self.tx("rank_down", n=-change), "value": change}
+        return {"arrow": "→", "text": self.t["rank_same"], "value": 0}
+
+    def ranking_row(self, code: str, kind: str = "overall", rid: str = "overall") -> dict | None:
+        rk = self.r.rankings
+        sel = rk[(rk["unit_code"].astype(str) == code) & (rk["kind"] == kind) & (rk["id"] == rid)]
+        if not len(sel):
+            return None
+        rec = sel.iloc[0].to_dict()
+        return {k: (None if not isinstance(v, str) and is_missing(v) else v) for k, v in rec.items()}
+
+    def previous_rank_change(self, code: str, rank) -> object:
+        """Rank change from ``result.rankings``, else against the comparison result."""
+        row = self.ranking_row(code)
+        if row is not None and row.get("rank_change") is not None:
+            return row["rank_change"]
+        if self.prev is None or rank is None or not len(self.prev.rankings):
+            return None
+        pr = self.prev.rankings
+        sel = pr[(pr["unit_code"].astype(str) == code) & (pr["kind"] == "overall")
+                 & (pr["id"] == "overall")]
+        if not len(sel) or is_missing(sel.iloc[0]["rank"]):
+            return None
+        return int(sel.iloc[0]["rank"]) - int(rank)
+
+    # -- sections ------------------------------------------------------------------------
+    def cover(self) -> dict:
+        info = self.units[self.unit]
+        wave = self.wave
+        wave_name = ((wave.get("name_en") if self.lang == "en" else None) or wave.get("name")
+                     or wave.get("code") or (self.r.meta.get("wave") if self.r is not None else "")
+                     or "")
+        period = ""
+        if wave.get("starts_on") and wave.get("ends_on"):
+            period = self.tx("period_range", start=fmt_date(wave["starts_on"], self.lang),
+                             end=fmt_date(wave["ends_on"], self.lang))
+        cw = self.compare_wave
+        compare_name = ((cw.get("name_en") if self.lang == "en" else None) or cw.get("name")
+                        or cw.get("code") or (self.prev.meta.get("wave") if self.prev else None))
+        return {"unit_name": _unit_name(info, self.lang), "unit_code": self.unit,
+                "wave_name": str(wave_name), "wave_code": str(wave.get("code") or ""),
+                "period": period, "compare_name": str(compare_name) if compare_name else "",
+                "questionnaire": f"{self.label(self.q.title)} ({self.tx('version_label', version=self.q.version)})",
+                "date": fmt_date(dt.date.today(), self.lang), "responses": ""}
+
+    def headline(self) -> dict:
+        cur = _rows(self.r.indices, self.unit, "overall").get("overall")
+        prev = _rows(self.prev.indices, self.unit, "overall").get("overall") if self.prev else None
+        est = self.estimate(cur, prev)
+        est["value_text"] = fmt_percent(est["value"], self.lang)
+        row = self.ranking_row(self.unit)
+        rank = row.get("rank") if row else None
+        total = row.get("n_ranked") if row else None
+        if rank is not None and total is not None and int(total) > 1:
+            est["rank_text"] = self.tx("rank_of", rank=int(rank), total=int(total))
+            est["rank"], est["rank_total"] = int(rank), int(total)
+            est["rank_change"] = self.rank_change(self.previous_rank_change(self.unit, rank))
+        else:
+            est["rank_text"], est["rank"], est["rank_total"] = self.t["rank_none"], None, None
+            est["rank_change"] = None
+        return est
+
+    def elements(self) -> tuple[list, dict]:
+        cur = _rows(self.r.indices, self.unit)
+        prev = _rows(self.prev.indices, self.unit) if self.prev else {}
+        elements = []
+        for el in self.spec.elements:
+            est = self.estimate(cur.get(el.id), prev.get(el.id))
+            criteria = []
+            for c in el.criteria:
+                row = self.estimate(cur.get(c.question), prev.get(c.question))
+                row["label"] = self.label(self.q.questions[c.question].label)
+                row["id"] = c.question
+                criteria.append(row)
+            elements.append({"id": el.id, "label": self.label(el.label), **est, "criteria": criteria})
+        chart = {
+            "labels": [e["label"] for e in elements],
+            "values": [e["value"] for e in elements],
+            "ci_low": [e["ci_low"] for e in elements], "ci_high": [e["ci_high"] for e in elements],
+            "previous": [e["previous"] for e in elements] if self.prev is not None else None,
+            "axis": self.t["chart_axis_index"], "current_label": self.t["chart_current"],
+            "previous_label": self.t["chart_previous"], "no_data": self.t["no_data"],
+            "title": self.tx("chart_elements_alt", count=len(elements), items="; ".join(
+                f"{e['label']}: {fmt_percent(e['value'], self.lang)}" for e in elements)),
+        }
+        return elements, chart
+
+    def indicators(self) -> list:
+        cur = _rows(self.r.indicators, self.unit)
+        prev = _rows(self.prev.indicators, self.unit) if self.prev else {}
+        out = []
+        for ind in self.spec.indicators:
+            est = self.estimate(cur.get(ind.id), prev.get(ind.id))
+            better = None
+            if est["change"] is not None:
+                if est["significant"]:
+                    better = (est["change"] < 0) == (ind.direction == "lower")
+                    est["trend"] = self.t["trend_better"] if better else self.t["trend_worse"]
+                else:
+                    est["trend"] = self.t["trend_same"]
+            else:
+                est["trend"] = "–"
+            out.append({"id": ind.id, "label": self.label(ind.label), "better": better,
+                        "direction": self.t[f"direction_{ind.direction}"], **est})
+        return out
+
+    def ranking(self) -> dict:
+        children = [c for c, info in self.units.items() if info.get("parent_code") == self.unit]
+        rows = []
+        overall = {c: _rows(self.r.indices, c, "overall").get("overall") for c in children}
+        for code in children:
+            est = self.estimate(overall.get(code))
+            rk = self.ranking_row(code) or {}
+            rank = rk.get("rank")
+            est.update(code=code, name=_unit_name(self.units[code], self.lang),
+                       rank=int(rank) if rank is not None else None,
+                       rank_text=str(int(rank)) if rank is not None else self.t["unranked"],
+                       rank_change=self.rank_change(self.previous_rank_change(code, rank))
+                       if rank is not None else {"arrow": "", "text": "–", "value": None},
+                       vs_text={"above": "△ " + self.t["vs_above"],
+                                "below": "▽ " + self.t["vs_below"]}.get(est["vs_parent"],
+                                                                      self.t["vs_same"]
+                                                                      if rank is not None else "–"))
+            rows.append(est)
+        rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["name"]))
+        return {"rows": rows, "has_children": bool(children)}
+
+    def expectations(self) -> list:
+        qid = self.spec.expectations
+        if not qid or qid not in self.q.questions:
+            return []
+        labels = {str(c.value): self.label(c.label) for c in self.q.questions[qid].choices}
+        cur = _rows(self.r.expectations, self.unit)
+        rows = []
+        for cid, row in cur.items():
+            est = self.estimate(row)
+            if est["value"] is None:
+                continue
+            rows.append({"id": cid, "label": labels.get(cid, cid), **est})
+        rows.sort(key=lambda r: -r["value"])
+        for i, row in enumerate(rows, 1):
+            row["priority"] = i
+        return rows
+
+    def drivers(self, elements: list) -> dict | None:
+        d = self.r.drivers
+        if d is None or not len(d) or "importance" not in d:
+            return None
+        # Importance comes from the model on the whole computation (a stable, wave-level
+        # relation); performance is this unit's own element index.
+        perf = {e["id"]: e["value"] for e in elements}
+        labels = {e["id"]: e["label"] for e in elements}
+        pts = [{"id": str(r["element"]), "label": labels.get(str(r["element"]), str(r["element"])),
+                "importance": float(r["importance"]), "performance": perf.get(str(r["element"]))}
+               for r in d.to_dict("records") if not is_missing(r["importance"])]
+        pts = [p for p in pts if p["performance"] is not None]
+        if len(pts) < 2:
+            return None
+        x_mid = sum(p["importance"] for p in pts) / len(pts)
+        y_mid = sum(p["performance"] for p in pts) / len(pts)
+        names = {"priority": self.t["quad_concentrate"], "strength": self.t["quad_keep"],
+                 "secondary": self.t["quad_low"], "surplus": self.t["quad_overkill"]}
+        for p in pts:
+            hi_i, hi_p = p["importance"] >= x_mid, p["performance"] >= y_mid
+            p["quadrant"] = ("strength" if hi_p else "priority") if hi_i else (
+                "surplus" if hi_p else "secondary")
+            p["quadrant_text"] = names[p["quadrant"]]
+            p["importance_text"] = fmt_number(p["importance"], self.lang, 3)
+            p["performance_text"] = fmt_number(p["performance"], self.lang)
+        pts.sort(key=lambda p: (["priority", "strength", "secondary", "surplus"].index(p["quadrant"]),
+                                -p["importance"]))
+        first = [p["label"] for p in pts if p["quadrant"] == "priority"]
+        return {"points": pts, "x_label": self.t["axis_importance"],
+                "y_label": self.t["axis_performance"], "quadrants": names,
+                "title": self.tx("chart_drivers_alt", count=len(pts),
+                                 items="; ".join(first) or self.t["none_items"])}
+
+    def method(self) -> dict:
+        spec = self.spec
+        if spec.method == "mean100":
+            index_text = self.t["method_index_mean100"]
+        else:
+            levels = (self.t["satisfied_levels"] if tuple(spec.satisfied) == (4, 5) else
+                      self.tx("satisfied_custom", levels=", ".join(map(str, spec.satisfied))))
+            index_text = self.tx("method_index_share", satisfied=levels)
+        combine = (self.t["method_index_combine"] if spec.overall == "mean_of_elements"
+                   else self.t["method_index_question"])
+        w = self.r.weighting or {}
+        choices = w.get("choices") or {}
+        weights = [self.t["method_weights"]]
+        if self.r.meta.get("unweighted"):
+            weights = [self.t["method_unweighted"]]
+        cells = w.get("cells")
+        if cells is not None and len(cells):       # records, or a DataFrame
+            weights.append(self.tx("method_weights_cells", cells=fmt_int(len(cells), self.lang)))
+        if choices.get("raking"):
+            weights.append(self.t["method_raked"])
+        if choices.get("trimming"):
+            limit = (self.r.meta.get("options") or {}).get("trim")
+            weights.append(self.tx("method_trimmed", limit=fmt_number(limit, self.lang, 1)))
+        # Sample sizes of the unit and its children, counting the whole subtree of each.
+        resp = {}
+        if self.r.units is not None and "responses" in self.r.units:
+            resp = dict(zip(self.r.units["code"].astype(str), self.r.units["responses"]))
+        doss = dict(zip(self.r.units["code"].astype(str), self.r.units.get("dossiers", 0)))
+        kids: dict[str, list] = {}
+        for c, info in self.units.items():
+            kids.setdefault(info.get("parent_code"), []).append(c)
+
+        def subtree(code):
+            stack, total_r, total_d = [code], 0, 0.0
+            while stack:
+                c = stack.pop()
+                total_r += int(resp.get(c, 0) or 0)
+                total_d += float(doss.get(c, 0) or 0)
+                stack.extend(kids.get(c, []))
+            return total_r, total_d
+
+        sample = []
+        for code in [self.unit] + sorted(kids.get(self.unit, []),
+                                         key=lambda c: _unit_name(self.units[c], self.lang)):
+            n, dossiers = subtree(code)
+            sample.append({"name": _unit_name(self.units[code], self.lang), "n": n,
+                           "n_text": fmt_int(n, self.lang), "dossiers": dossiers,
+                           "dossiers_text": fmt_int(dossiers, self.lang), "is_unit": code == self.unit})
+        return {"index": [index_text, combine], "weights": weights, "ci": self.t["method_ci"],
+                "suppression": self.tx("method_suppression", min_n=self.min_n,
+                                       max_cv=fmt_number(self.max_cv * 100, self.lang, 0)),
+                "questionnaire": self.tx("method_questionnaire", title=self.label(self.q.title),
+                                         qid=self.q.id, version=self.q.version),
+                "sample": sample}
+
+
+def build_report(result, unit_code: str, *, questionnaire, units: pd.DataFrame, lang: str = "vi",
+                 compare=None, wave: dict | None = None, compare_wave: dict | None = None) -> dict:
+    """Build the plain-data context of one unit's report.
+
+    Parameters
+    ----------
+    result : SipasResult or None
+        The wave's result; None (or a result where the unit has no data) gives the short
+        "no responses" report.
+    unit_code : str
+        The unit the report is about; its children are ranked.
+    questionnaire : Questionnaire
+        The definition the wave used (labels, analysis block).
+    units : DataFrame
+        The unit tree ``code, name, name_en, kind, parent_code``.
+    lang : {"vi", "en"}
+    compare : SipasResult, optional
+        The comparison (previous) wave's result.
+    wave, compare_wave : dict, optional
+        ``code, name, name_en, starts_on, ends_on`` of the waves, for the cover.
+
+    Returns
+    -------
+    dict
+        Only str, int, float, bool, None, lists and dicts.
+    """
+    if lang not in texts.LANGUAGES:
+        raise ReportError(f"unsupported report language {lang!r}")
+    b = _Builder(result, str(unit_code), questionnaire, units, lang, compare, wave, compare_wave)
+    if b.unit not in b.units:
+        raise ReportError(f"unit {unit_code!r} is not in the unit tree")
+    ctx = {"lang": lang, "t": b.t, "cover": b.cover(), "empty": True, "small_mark": SMALL_MARK}
+    headline = b.headline() if result is not None else None
+    cover = ctx["cover"]
+    ctx["doc_title"] = f"{b.t['short_title']} – {cover['unit_name']} – {cover['wave_name']}".strip(" –")
+    if headline is None or headline["value"] is None:
+        ctx["empty_text"] = b.tx("empty_text", unit=cover["unit_name"],
+                                 wave=cover["wave_name"] or cover["wave_code"])
+        return ctx
+    elements, element_chart = b.elements()
+    ctx.update(
+        empty=False, headline=headline, elements=elements, element_chart=element_chart,
+        indicators=b.indicators(), ranking=b.ranking(), expectations=b.expectations(),
+        drivers=b.drivers(elements), method=b.method(), has_previous=compare is not None,
+        previous_label=b.tx("previous_label", wave=cover["compare_name"]) if compare is not None else "",
+        small_note=b.tx("small_sample_note", mark=SMALL_MARK, min_n=b.min_n,
+                        max_cv=fmt_number(b.max_cv * 100, lang, 0)),
+        ranking_note=b.tx("ranking_note", up="↑", down="↓", above="△", below="▽",
+                          unit=cover["unit_name"]),
+    )
+    ctx["cover"]["responses"] = headline["n_text"]
+    if headline["change"] is not None:
+        headline["change_words"] = b.tx("change_points", sign="", value=headline["change_text"])
+    return ctx

@@ -1,0 +1,86 @@
+"""Render a report context (plain data from :func:`build_report`) to a tagged PDF.
+
+Jinja2 with autoescape on for the HTML, WeasyPrint for the PDF in its PDF/UA-1 variant
+(tagged structure, document language and title, /Alt texts for the charts), with
+:class:`AssetFetcher` as the only way to load anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from importlib import resources
+
+import jinja2
+import weasyprint
+from markupsafe import Markup
+from weasyprint.text.fonts import FontConfiguration
+
+from . import charts
+from .fetcher import AssetFetcher
+
+__all__ = ["render_html", "render_pdf", "cssstr"]
+
+PDF_VARIANT = "pdf/ua-1"
+
+
+def cssstr(value) -> Markup:
+    """Escape ``value`` for a double-quoted CSS string: every character but ASCII letters,
+    digits and spaces becomes a ``\\hex`` escape, so no text can close the string, the rule
+    or the ``<style>`` element."""
+    out = []
+    for ch in str(value):
+        if ch.isascii() and (ch.isalnum() or ch == " "):
+            out.append(ch)
+        else:
+            # The space ends the escape (CSS eats one whitespace after hex digits).
+            out.append(f"\\{ord(ch):x} ")
+    # Only [A-Za-z0-9 \\] remain: nothing HTML would read as markup.
+    return Markup("".join(out))
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(__package__, "templates"),
+        # Always on, not by file extension: every value in a report is data.
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["cssstr"] = cssstr
+    return env
+
+
+@lru_cache(maxsize=1)
+def _stylesheet_text() -> str:
+    return resources.files(__package__).joinpath("templates", "report.css").read_text("utf-8")
+
+
+def render_html(context: dict, *, charts_markup: dict | None = None) -> str:
+    """Render the report's HTML (charts drawn here from the context's chart data)."""
+    if charts_markup is None:
+        charts_markup = {}
+        if not context.get("empty"):
+            charts_markup["elements"] = charts.element_chart(context["element_chart"], context["lang"])
+            if context.get("drivers"):
+                charts_markup["drivers"] = charts.drivers_chart(context["drivers"], context["lang"])
+    return _environment().get_template("report.html").render(**context, charts=charts_markup)
+
+
+def render_pdf(context: dict, *, fetcher: AssetFetcher | None = None) -> bytes:
+    """Render ``context`` to PDF bytes (PDF/UA-1, fonts embedded and subset).
+
+    ``fetcher`` may be passed to inspect what was served or refused; a new
+    :class:`AssetFetcher` is used otherwise.
+    """
+    fetcher = fetcher or AssetFetcher()
+    html = render_html(context)
+    font_config = FontConfiguration()
+    css = weasyprint.CSS(string=_stylesheet_text(), url_fetcher=fetcher, font_config=font_config,
+                         base_url="sipas-asset:templates/")
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url="sipas-asset:templates/")
+    # WeasyPrint logs refused URLs and layout notes as warnings; a report is still valid.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    return document.write_pdf(stylesheets=[css], font_config=font_config,
+                              pdf_variant=PDF_VARIANT, uncompressed_pdf=False)

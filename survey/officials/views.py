@@ -1,0 +1,128 @@
+"""The officials' pages: the index of units, a unit's dashboard, its PDF report and exports.
+
+Thin views: filters are parsed in ``filters``, results come from
+``survey.services.dashboard`` (which calls the analysis engine), the PDF from
+``survey.services.reports`` and the data files from ``survey.services.exports``.
+"""
+
+import os
+import tempfile
+
+from flask import Response, abort, render_template, request, stream_with_context
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import Wave
+from ..services import dashboard, exports, reports
+from . import bp
+from .auth import login_required
+from .charts import bars, line
+from .downloads import attachment_headers, export_name, report_name
+from .filters import CHANNEL_LABELS, parse_filters, service_fields, waves_of
+from .formatting import lang
+from .scope import unit_or_404, unit_tree, units_in_scope
+
+EXPORT_FORMATS = ("csv", "xlsx", "sav", "dta")
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "sav": "application/x-spss-sav",
+    "dta": "application/x-stata-dta",
+}
+
+
+@bp.errorhandler(503)
+def _closed(error):
+    # The generic error pages know no 503; this one names what the administrator must do.
+    return render_template("errors/error.html", code=503,
+                           title=_("The officials' pages are closed"),
+                           message=error.description), 503
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The start page: the tree of units in the official's scope."""
+    units = units_in_scope()
+    return render_template("officials/index.html", tree=unit_tree(units), count=len(units))
+
+
+def _dashboard_filters(code: str):
+    unit = unit_or_404(code)
+    waves = waves_of(unit)
+    filters = parse_filters(unit, request.args, waves)
+    return unit, waves, filters
+
+
+@bp.get("/don-vi/<code>")
+@login_required
+def unit_dashboard(code: str):
+    """One unit's dashboard for a wave, optionally narrowed to a service field or channel."""
+    unit, waves, filters = _dashboard_filters(code)
+    data = None
+    if filters is not None:
+        data = dashboard.unit_dashboard(unit, waves, filters.wave, field=filters.field_code,
+                                        channel=filters.channel, lang=lang())
+    charts = {}
+    if data and data["has_data"]:
+        charts["elements"] = bars(data["elements"])
+    if data and data.get("trend"):
+        charts["trend"] = line(data["trend"])
+    return render_template("officials/dashboard.html", unit=unit, waves=waves,
+                           filters=filters, data=data, charts=charts,
+                           fields=service_fields(), channels=CHANNEL_LABELS,
+                           ancestors=list(reversed(unit.ancestors())),
+                           export_formats=EXPORT_FORMATS,
+                           demo=bool(filters and filters.wave.is_demo))
+
+
+@bp.get("/don-vi/<code>/bao-cao.pdf")
+@login_required
+def unit_report(code: str):
+    """The unit's satisfaction report for the chosen wave, as a PDF attachment."""
+    unit, waves, filters = _dashboard_filters(code)
+    if filters is None:
+        abort(404, _("No survey wave covers this unit yet, so there is no report."))
+    position = [w.id for w in waves].index(filters.wave.id)
+    compare = waves[position - 1] if position > 0 else None
+    try:
+        pdf = reports.unit_report_pdf(unit, filters.wave, compare=compare, lang=lang())
+    except reports.ReportError as error:
+        abort(422, _("The report cannot be made from this wave's data: %(reason)s",
+                     reason=str(error)))
+    headers = attachment_headers(report_name(unit, filters.wave, lang()))
+    return Response(pdf, mimetype="application/pdf", headers=headers)
+
+
+@bp.get("/don-vi/<code>/du-lieu.<fmt>")
+@login_required
+def unit_export(code: str, fmt: str):
+    """The responses of the unit's subtree in the chosen wave, as CSV, XLSX, SAV or DTA."""
+    if fmt not in EXPORT_FORMATS:
+        abort(404)
+    unit, _waves, filters = _dashboard_filters(code)
+    if filters is None:
+        abort(404, _("No survey wave covers this unit yet, so there is no data to export."))
+    unit_ids = unit.descendant_ids()
+    headers = attachment_headers(export_name(unit, filters.wave, fmt))
+    if fmt == "csv":
+        # Streamed: memory stays that of one chunk however large the subtree is.
+        body = stream_with_context(_csv_pieces(filters.wave.id, lang(), unit_ids))
+        return Response(body, mimetype=MIMETYPES[fmt], headers=headers)
+    with tempfile.TemporaryDirectory(prefix="sipas-export-") as tmp:
+        # pyreadstat writes only to paths, so every binary format goes through a file.
+        path = os.path.join(tmp, f"export.{fmt}")
+        try:
+            exports.export_wave(filters.wave, fmt, path, lang=lang(), unit_ids=unit_ids)
+        except exports.ExportTooLarge as error:
+            abort(413, str(error))
+        with open(path, "rb") as fh:
+            data = fh.read()
+    return Response(data, mimetype=MIMETYPES[fmt], headers=headers)
+
+
+def _csv_pieces(wave_id: int, language: str, unit_ids):
+    # The body is produced after the view has returned: load the wave in the session that
+    # is current then, not the view's (which may be gone).
+    wave = db.session.get(Wave, wave_id)
+    yield from exports.iter_wave_csv(wave, lang=language, unit_ids=unit_ids)

@@ -1,0 +1,177 @@
+"""Database → analysis glue: a wave's inputs as frames, SIPAS results, and PDF reports.
+
+The web pages (dashboard, report download) and the ``flask report`` commands all come
+here, so a report from the command line and one from the browser are the same bytes for
+the same data. Inputs of a wave are read once per request (kept in ``flask.g``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from flask import current_app, g, has_app_context
+from sqlalchemy import select
+
+from analysis.report import build_report, render_pdf
+from analysis.sipas import SipasOptions, SipasResult, compute_sipas
+from questionnaires import Questionnaire
+
+from ..extensions import db
+from ..models import Unit, Wave
+from .exports import read_wave_frame, wave_populations, wave_questionnaire
+
+__all__ = ["WaveInputs", "ReportError", "wave_inputs", "wave_result", "wave_info",
+           "unit_report_pdf", "bulk_reports", "latest_wave", "top_unit", "report_filename"]
+
+_CACHE_ATTR = "_report_wave_inputs"
+
+
+class ReportError(Exception):
+    """A report cannot be made (unknown unit or wave, data the engine refuses)."""
+
+
+@dataclass
+class WaveInputs:
+    """Everything ``compute_sipas`` needs for one wave, as plain frames."""
+
+    responses: pd.DataFrame
+    populations: pd.DataFrame
+    units: pd.DataFrame
+    questionnaire: Questionnaire
+    options: SipasOptions
+    unweighted: bool = False        # no dossier counts: every response weighs the same
+    info: dict = field(default_factory=dict)
+
+
+def _options() -> SipasOptions:
+    """Methodological options from ``SIPAS_OPTIONS`` in the app config (a dict), if any."""
+    config = current_app.config.get("SIPAS_OPTIONS") if has_app_context() else None
+    return SipasOptions(**(config or {}))
+
+
+def _unit_frame(wave: Wave, response_codes: Iterable[str]) -> pd.DataFrame:
+    """The wave's scope (plus any unit its responses name) as ``code, name, name_en, kind,
+    parent_code``; a parent outside the frame becomes a root."""
+    scope = wave.scope_unit_ids()
+    query = select(Unit.id, Unit.code, Unit.name, Unit.name_en, Unit.kind, Unit.parent_id)
+    rows = db.session.execute(query).all()
+    codes = set(response_codes)
+    keep = [r for r in rows if not scope or r.id in scope or r.code in codes]
+    by_id = {r.id: r.code for r in keep}
+    return pd.DataFrame([(r.code, r.name, r.name_en, r.kind, by_id.get(r.parent_id))
+                         for r in keep], columns=["code", "name", "name_en", "kind", "parent_code"])
+
+
+def wave_info(wave: Wave | None) -> dict | None:
+    """Code, names and dates of a wave for the report's cover (plain data)."""
+    if wave is None:
+        return None
+    return {"code": wave.code, "name": wave.name, "name_en": wave.name_en,
+            "starts_on": wave.starts_on.isoformat() if wave.starts_on else None,
+            "ends_on": wave.ends_on.isoformat() if wave.ends_on else None}
+
+
+def wave_inputs(wave: Wave) -> WaveInputs:
+    """Read the responses, populations and unit tree of ``wave`` (once per request)."""
+    cache = g.setdefault(_CACHE_ATTR, {}) if has_app_context() else {}
+    if wave.id in cache:
+        return cache[wave.id]
+    frame = read_wave_frame(wave)
+    populations = wave_populations(wave)
+    unweighted = len(populations) == 0 and len(frame) > 0
+    if unweighted:
+        # No dossier counts at all: one "dossier" per response gives every response the
+        # same weight; the report says so in its methods section.
+        populations = (frame.assign(service_field=frame["service_field"].fillna(""))
+                       .groupby(["unit_code", "service_field"]).size()
+                       .rename("dossiers").reset_index())
+    inputs = WaveInputs(responses=frame, populations=populations,
+                        units=_unit_frame(wave, frame["unit_code"].dropna().unique()),
+                        questionnaire=wave_questionnaire(wave), options=_options(),
+                        unweighted=unweighted, info=wave_info(wave))
+    cache[wave.id] = inputs
+    return inputs
+
+
+def wave_result(wave: Wave, previous: SipasResult | None = None) -> SipasResult | None:
+    """The SIPAS result of ``wave`` (None without responses); rank changes against ``previous``."""
+    inputs = wave_inputs(wave)
+    if len(inputs.responses) == 0:
+        return None
+    from analysis.sipas import SipasInputError
+
+    try:
+        result = compute_sipas(inputs.responses, inputs.questionnaire, inputs.units,
+                               inputs.populations, previous=previous, options=inputs.options,
+                               wave=wave.code)
+    except SipasInputError as error:
+        raise ReportError(f"wave {wave.code}: {error}") from error
+    if inputs.unweighted:
+        result.meta["unweighted"] = True
+    return result
+
+
+def _results(wave: Wave, compare: Wave | None) -> tuple[SipasResult | None, SipasResult | None]:
+    prev = wave_result(compare) if compare is not None else None
+    return wave_result(wave, previous=prev), prev
+
+
+def _render(result, prev, unit_code: str, wave: Wave, compare: Wave | None, lang: str) -> bytes:
+    inputs = wave_inputs(wave)
+    context = build_report(result, unit_code, questionnaire=inputs.questionnaire,
+                           units=inputs.units, lang=lang, compare=prev,
+                           wave=inputs.info, compare_wave=wave_info(compare))
+    return render_pdf(context)
+
+
+def unit_report_pdf(unit: Unit, wave: Wave, compare: Wave | None = None, lang: str = "vi") -> bytes:
+    """The PDF report of ``unit`` for ``wave`` (optionally against ``compare``), as bytes.
+
+    A unit without responses gets a short report that says so.
+    """
+    if wave.units and not wave.covers(unit):
+        raise ReportError(f"unit {unit.code} is outside the scope of wave {wave.code}")
+    result, prev = _results(wave, compare)
+    return _render(result, prev, unit.code, wave, compare, lang)
+
+
+def report_filename(unit_code: str, wave_code: str, lang: str) -> str:
+    """A safe file name for a unit's report: ``bao-cao_<unit>_<wave>_<lang>.pdf``."""
+    def safe(s):
+        return re.sub(r"[^A-Za-z0-9_.-]+", "-", s).strip("-.") or "x"
+    return f"bao-cao_{safe(unit_code)}_{safe(wave_code)}_{lang}.pdf"
+
+
+def bulk_reports(wave: Wave, units: list[Unit], out_dir: str | Path, *, compare: Wave | None = None,
+                 lang: str = "vi", progress: Callable[[Unit], None] | None = None) -> list[Path]:
+    """Write one PDF per unit into ``out_dir``; the wave is computed once for all of them."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    result, prev = _results(wave, compare)
+    written = []
+    for unit in units:
+        path = out / report_filename(unit.code, wave.code, lang)
+        path.write_bytes(_render(result, prev, unit.code, wave, compare, lang))
+        written.append(path)
+        if progress is not None:
+            progress(unit)
+    return written
+
+
+def latest_wave() -> Wave | None:
+    """The wave that started last (the newest by id among equal or missing dates)."""
+    waves = db.session.scalars(select(Wave)).all()
+    if not waves:
+        return None
+    return max(waves, key=lambda w: (w.starts_on is not None, w.starts_on or 0, w.id))
+
+
+def top_unit(wave: Wave) -> Unit | None:
+    """The wave's first root unit, or the first root of the unit tree."""
+    if wave.units:
+        return sorted(wave.units, key=lambda u: u.code)[0]
+    return db.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.code)).first()

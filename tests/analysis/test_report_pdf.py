@@ -1,0 +1,278 @@
+"""The PDF report read back: Vietnamese text, the engine's numbers, PDF/UA, escaping."""
+
+import io
+import re
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from analysis.report import AssetFetcher, ReportError, build_report, render_html, render_pdf
+from analysis.report.formatting import fmt_number, fmt_percent
+from analysis.report.texts import TEXTS
+from analysis.sipas import compute_sipas
+from analysis.synthetic import synthetic_responses
+from questionnaires import load_bundled
+
+FIELDS = ["TP", "DD", "XD"]
+HOSTILE = '<script>alert(1)</script><img src="file:///etc/passwd"> Xã Độc Hại'
+CHILDREN = [("MH-STP", "Sở Tư pháp", "department"), ("MH-SYT", "Sở Y tế", "department")] + [
+    (f"MH-X{i:02d}", name, "commune") for i, name in enumerate(
+        ["Phường Minh Hoà", "Xã Tân Phú", "Xã Đông Sơn", "Xã Thạch Bàn", "Xã Phú Mỹ",
+         "Xã Long Hải", "Xã Yên Thế", "Xã Cát Tiên", "Xã Sơn Hà"], 1)] + [
+    ("MH-BAD", HOSTILE, "commune")]
+WAVE = {"code": "2026", "name": "Khảo sát SIPAS năm 2026", "name_en": "SIPAS survey 2026",
+        "starts_on": "2026-01-01", "ends_on": "2026-12-31"}
+PREVIOUS = {"code": "2025", "name": "Khảo sát SIPAS năm 2025", "name_en": "SIPAS survey 2025"}
+
+
+def _text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture(scope="module")
+def data():
+    q = load_bundled("sipas")
+    units = pd.DataFrame(
+        [("MH", "Tỉnh Minh Hoà", "Minh Hoa Province", "province", None)]
+        + [(c, n, None, k, "MH") for c, n, k in CHILDREN]
+        + [("MH-EMPTY", "Xã Không Phiếu", None, "commune", "MH")],
+        columns=["code", "name", "name_en", "kind", "parent_code"])
+    answering = pd.DataFrame({"unit_code": [c for c, _, _ in CHILDREN]})
+    pops = pd.DataFrame([(c, f, 400) for c, _, _ in CHILDREN for f in FIELDS],
+                        columns=["unit_code", "service_field", "dossiers"])
+    prev = compute_sipas(synthetic_responses(q, answering, 2400, seed=11, fields=FIELDS),
+                         q, units, pops, wave="2025")
+    result = compute_sipas(synthetic_responses(q, answering, 3000, seed=12, fields=FIELDS),
+                           q, units, pops, previous=prev, wave="2026")
+    return {"q": q, "units": units, "result": result, "prev": prev}
+
+
+def _context(data, unit="MH", lang="vi", compare=True):
+    return build_report(data["result"], unit, questionnaire=data["q"], units=data["units"],
+                        lang=lang, compare=data["prev"] if compare else None, wave=WAVE,
+                        compare_wave=PREVIOUS if compare else None)
+
+
+@pytest.fixture(scope="module")
+def vi_report(data):
+    fetcher = AssetFetcher()
+    ctx = _context(data)
+    return {"ctx": ctx, "pdf": render_pdf(ctx, fetcher=fetcher), "fetcher": fetcher}
+
+
+@pytest.fixture(scope="module")
+def en_report(data):
+    ctx = _context(data, lang="en")
+    return {"ctx": ctx, "pdf": render_pdf(ctx)}
+
+
+def _structure(node, tags=None, alts=None):
+    """The structure types and the /Alt texts of the figures in a tagged PDF's tree."""
+    tags = set() if tags is None else tags
+    alts = [] if alts is None else alts
+    node = node.get_object() if hasattr(node, "get_object") else node
+    if isinstance(node, list):
+        for kid in node:
+            _structure(kid, tags, alts)
+    elif hasattr(node, "get"):
+        if node.get("/S"):
+            tags.add(str(node["/S"]))
+        if "/Alt" in node:
+            alts.append(str(node["/Alt"]))
+        if node.get("/K") is not None:
+            _structure(node["/K"], tags, alts)
+    return tags, alts
+
+
+def _plain(obj) -> bool:
+    if isinstance(obj, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in obj.items())
+    if isinstance(obj, list):
+        return all(_plain(v) for v in obj)
+    return obj is None or isinstance(obj, (str, int, float, bool))
+
+
+def test_the_context_is_plain_data(vi_report):
+    assert _plain(vi_report["ctx"])
+
+
+def test_vietnamese_text_is_extractable_and_correct(vi_report):
+    text = _flat(_text(vi_report["pdf"]))
+    for phrase in ["Báo cáo kết quả đo lường sự hài lòng", "Chỉ số hài lòng về sự phục vụ hành chính",
+                   "Tỉnh Minh Hoà", "Xã Đông Sơn", "Phường Minh Hoà", "Xã Thạch Bàn", "Sở Tư pháp",
+                   "Mục lục", "Phụ lục: Phương pháp", "Tiếp cận dịch vụ hành chính công",
+                   "Khảo sát SIPAS năm 2026", "từ 01/01/2026 đến 31/12/2026"]:
+        assert phrase in text, phrase
+    assert "\ufffd" not in text          # no replacement characters (missing glyphs)
+    assert "Ã" not in text and "áº" not in text   # no UTF-8 read as Latin-1
+
+
+def test_page_numbers_and_running_header(vi_report):
+    text = _text(vi_report["pdf"])
+    pages = len(PdfReader(io.BytesIO(vi_report["pdf"])).pages)
+    assert 4 <= pages <= 30
+    assert f"Trang 2/{pages}" in text and f"Trang {pages}/{pages}" in text
+    assert "Trang 1/" not in text                   # the cover has no footer
+    assert "Đợt khảo sát: Khảo sát SIPAS năm 2026" in text
+
+
+def test_printed_numbers_are_the_engines(vi_report, data):
+    text = _flat(_text(vi_report["pdf"]))
+    idx = data["result"].indices
+    overall = idx[(idx.unit_code == "MH") & (idx.kind == "overall")].iloc[0]
+    assert fmt_percent(overall.value, "vi") in text
+    assert f"{fmt_number(overall.ci_low, 'vi')}–{fmt_number(overall.ci_high, 'vi')}%" in text
+    crit = idx[(idx.unit_code == "MH") & (idx.id == "staff_polite")].iloc[0]
+    assert re.search(re.escape(fmt_number(crit.value, "vi")) + " "
+                     + re.escape(fmt_number(crit.ci_low, "vi")), text)
+    child = idx[(idx.unit_code == "MH-X03") & (idx.kind == "overall")].iloc[0]
+    assert f"Xã Đông Sơn {fmt_number(child.value, 'vi')}" in text
+    ind = data["result"].indicators
+    late = ind[(ind.unit_code == "MH") & (ind.id == "trips_3plus")].iloc[0]
+    assert fmt_number(late.value, "vi") in text
+    assert "," in fmt_number(late.value, "vi")
+
+
+def test_rank_changes_are_printed_with_arrows(vi_report, data):
+    text = _flat(_text(vi_report["pdf"]))
+    rk = data["result"].rankings
+    rows = rk[(rk.parent_code == "MH") & (rk.kind == "overall") & rk["rank_change"].notna()]
+    moved = rows[rows.rank_change != 0].iloc[0]
+    word = "tăng" if moved.rank_change > 0 else "giảm"
+    arrow = "↑" if moved.rank_change > 0 else "↓"
+    assert f"{arrow} {word} {abs(int(moved.rank_change))} bậc" in text
+    ctx_row = next(r for r in vi_report["ctx"]["ranking"]["rows"] if r["code"] == moved.unit_code)
+    assert ctx_row["rank"] == int(moved["rank"])
+
+
+def test_small_samples_are_marked(vi_report):
+    ctx = vi_report["ctx"]
+    small = [i for i in ctx["indicators"] if i["small"]]
+    assert small, "the rare indicators (extra payment) rest on few cases"
+    text = _flat(_text(vi_report["pdf"]))
+    assert f"△ {small[0]['label']}" in text
+    assert "mẫu nhỏ" in text
+
+
+def test_no_english_template_text_in_the_vietnamese_report(vi_report):
+    text = _flat(_text(vi_report["pdf"]))
+    for key, variants in TEXTS.items():
+        for fragment in re.split(r"\{[a-z_]+\}", variants["en"]):
+            fragment = fragment.strip(" .:;,()")
+            if len(fragment) >= 6 and fragment not in variants["vi"]:
+                assert fragment not in text, (key, fragment)
+    for word in ["Page", "Contents", "Satisfaction", "Ranking", "Appendix", "Previous", "Element",
+                 "Criterion", "Indicator", "Questionnaire", "confidence"]:
+        assert not re.search(rf"\b{word}\b", text), word
+
+
+def test_the_english_report_is_english(en_report):
+    text = _flat(_text(en_report["pdf"]))
+    assert "Satisfaction Index of Public Administrative Services" in text
+    assert "Appendix: Methodology" in text
+    for key in ["report_title", "sec_criteria", "sec_ranking", "toc_title", "method_ci_title"]:
+        assert TEXTS[key]["vi"] not in text, key
+    assert re.search(r"\d+\.\d\d%", text) and not re.search(r"\d+,\d\d%", text)
+    assert "Page 2/" in text
+
+
+def test_pdf_ua_flags(vi_report):
+    reader = PdfReader(io.BytesIO(vi_report["pdf"]))
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] in (True, "true")
+    assert "/StructTreeRoot" in root
+    assert root["/Lang"] == "vi"
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] in (True, "true")
+    xmp = root["/Metadata"].get_object().get_data().decode("utf-8")
+    assert "pdfuaid" in xmp
+    assert reader.metadata.title.startswith("Báo cáo chỉ số hài lòng – Tỉnh Minh Hoà")
+    tags, alts = _structure(root["/StructTreeRoot"])
+    assert {"/Document", "/H1", "/H2", "/Table", "/TH", "/TD", "/Link", "/Figure"} <= tags
+    assert len(alts) == 2
+    assert alts[0].startswith("Biểu đồ thanh ngang: chỉ số hài lòng của 5 yếu tố")
+
+
+def test_fonts_come_from_the_package_and_are_embedded(vi_report):
+    served = vi_report["fetcher"].served
+    assert "sipas-asset:fonts/NotoSans-Regular.subset.ttf" in served
+    assert "sipas-asset:fonts/NotoSans-Bold.subset.ttf" in served
+    reader = PdfReader(io.BytesIO(vi_report["pdf"]))
+    fonts = set()
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()
+            desc = font["/DescendantFonts"][0].get_object()["/FontDescriptor"] \
+                if "/DescendantFonts" in font else font.get("/FontDescriptor")
+            assert "/FontFile2" in desc or "/FontFile3" in desc or "/FontFile" in desc
+            fonts.add(str(font["/BaseFont"]))
+    # Fonts carry the @font-face family names: every glyph, charts included, was set in
+    # the packaged fonts, none in a font the machine happens to have.
+    names = {f.split("+", 1)[-1] for f in fonts}
+    assert {"SIPAS-Sans", "SIPAS-Sans-Bold"} <= names
+    assert all(n.startswith("SIPAS-") for n in names), names
+
+
+def test_charts_are_vector_with_vietnamese_labels_and_alt_text(vi_report):
+    html = render_html(vi_report["ctx"])
+    assert html.count("<svg") == 2 and "<image" not in html
+    assert "<title>Biểu đồ thanh ngang: chỉ số hài lòng của 5 yếu tố" in html
+    assert "Tiếp cận dịch vụ hành chính công" in html
+    assert "SIPAS Sans" in html                      # labels set in the embedded font
+
+
+def test_hostile_unit_names_are_escaped_and_nothing_is_fetched(vi_report):
+    html = render_html(vi_report["ctx"])
+    assert "<script>alert" not in html and '<img src="file' not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    fetcher = vi_report["fetcher"]
+    assert fetcher.refused == []
+    assert all(u.startswith("sipas-asset:fonts/") for u in fetcher.served)
+    text = _flat(_text(vi_report["pdf"]))
+    assert "<script>alert(1)</script>" in text        # shown as text, not run
+    assert "root:x:0" not in text
+
+
+def test_hostile_unit_report_header_is_escaped(data):
+    fetcher = AssetFetcher()
+    pdf = render_pdf(_context(data, unit="MH-BAD", compare=False), fetcher=fetcher)
+    assert fetcher.refused == []
+    text = _flat(_text(pdf))
+    assert HOSTILE in text
+
+
+def test_a_unit_without_responses_gets_a_short_valid_report(data):
+    ctx = _context(data, unit="MH-EMPTY")
+    assert ctx["empty"] is True
+    pdf = render_pdf(ctx)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert 1 <= len(reader.pages) <= 3
+    text = _flat(_text(pdf))
+    assert "Chưa có phiếu khảo sát" in text and "Xã Không Phiếu" in text
+
+
+def test_no_result_at_all_gives_the_empty_report(data):
+    ctx = build_report(None, "MH", questionnaire=data["q"], units=data["units"], lang="en",
+                       wave=WAVE)
+    text = _flat(_text(render_pdf(ctx)))
+    assert "No responses yet" in text and "SIPAS survey 2026" in text
+
+
+def test_leaf_unit_report_has_no_ranking_section(data):
+    ctx = _context(data, unit="MH-X02")
+    assert ctx["ranking"]["has_children"] is False
+    text = _flat(_text(render_pdf(ctx)))
+    assert "Xếp hạng các đơn vị trực thuộc" not in text
+    assert re.search(r"Xếp hạng \d+/12 đơn vị cùng cấp", text)
+
+
+def test_bad_inputs_are_refused(data):
+    with pytest.raises(ReportError, match="NOPE"):
+        _context(data, unit="NOPE")
+    with pytest.raises(ReportError, match="fr"):
+        _context(data, lang="fr")
