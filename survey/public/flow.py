@@ -7,6 +7,8 @@ an API client would send, so both paths are validated identically.
 
 from dataclasses import dataclass
 
+from ..services.responses import response_channel
+
 FIELD_PAGE = "__field__"
 UNKNOWN_FIELD = "unknown"
 
@@ -15,10 +17,6 @@ UNKNOWN_FIELD = "unknown"
 STATE_FIELD = "_state"
 NAV_FIELD = "_nav"
 CONTROL_FIELDS = frozenset({"csrf_token", STATE_FIELD, NAV_FIELD})
-
-# Answers of the `channel` question mapped to Response.channel; online variants collapse.
-CHANNEL_BY_ANSWER = {"in_person": "in_person", "post": "post"}
-
 
 @dataclass(frozen=True)
 class Page:
@@ -160,9 +158,4 @@ def form_value(question, value):
 
 def channel_of(answers) -> str:
     """Return Response.channel from the `channel` answer; in person when absent."""
-    value = answers.get("channel")
-    if not isinstance(value, str):
-        return "in_person"
-    if value.startswith("online"):
-        return "online"
-    return CHANNEL_BY_ANSWER.get(value, "in_person")
+    return response_channel(answers.get("channel"))

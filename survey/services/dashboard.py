@@ -24,6 +24,7 @@ from analysis.sipas import SipasInputError, SipasResult, compute_sipas
 
 from ..models import Unit, Wave
 from . import reports
+from .responses import response_channel
 
 _CACHE_ATTR = "_dashboard_results"
 
@@ -37,19 +38,6 @@ class Computed:
     problem: str | None = None
 
 
-def channel_group(value) -> str:
-    """Map a frame's ``channel`` value to ``Response.channel`` (in_person|online|post)."""
-    # The frame holds the answer to the questionnaire's own channel question when it has
-    # one (online_full, online_partial, ...); Response.channel is derived the same way in
-    # survey.public.flow.channel_of.
-    if isinstance(value, str):
-        if value.startswith("online"):
-            return "online"
-        if value == "post":
-            return "post"
-    return "in_person"
-
-
 def filter_inputs(frame: pd.DataFrame, populations: pd.DataFrame, *, field: str | None = None,
                   channel: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the responses (and populations) of one service field and/or channel."""
@@ -58,7 +46,7 @@ def filter_inputs(frame: pd.DataFrame, populations: pd.DataFrame, *, field: str 
         # Weights of a field's responses come from that field's dossiers only.
         populations = populations[populations["service_field"].astype("string") == field]
     if channel is not None:
-        frame = frame[frame["channel"].map(channel_group) == channel]
+        frame = frame[frame["channel"].map(response_channel) == channel]
     return frame, populations
 
 

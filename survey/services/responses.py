@@ -12,6 +12,21 @@ from ..models import CHANNELS, MODES, Response, ServiceField, ServicePoint, Wave
 from .links import check_open
 
 
+
+def response_channel(answer) -> str:
+    """Map an answer of a questionnaire's ``channel`` question to ``Response.channel``.
+
+    ``online_full`` and ``online_partial`` (any ``online*``) become ``online``; ``post``
+    stays; anything else, including no answer, is ``in_person``.
+    """
+    if isinstance(answer, str):
+        if answer.startswith("online"):
+            return "online"
+        if answer == "post":
+            return "post"
+    return "in_person"
+
+
 def normalize_submission_id(submission_id: str | uuid.UUID) -> str:
     """Return the canonical text of a UUID; raise ``ValueError`` for anything else."""
     return str(submission_id if isinstance(submission_id, uuid.UUID) else uuid.UUID(str(submission_id)))

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the benchmarks and prints their figures (several minutes on a 2-core machine).
+# With an argument, runs only the benchmarks whose file name contains it: scripts/bench.sh sipas
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+for bench in bench/bench_*.py; do
+    case "$bench" in *"${1:-}"*) ;; *) continue ;; esac
+    echo "=== $bench"
+    .venv/bin/python "$bench"
+done
