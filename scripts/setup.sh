@@ -36,4 +36,4 @@ if [ ! -f "$stamp" ]; then
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
-.venv/bin/pybabel compile -q -d translations
+.venv/bin/pybabel -q compile -d translations
