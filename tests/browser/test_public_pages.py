@@ -2,9 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import browser, live_server, phone  # noqa: F401  (fixtures)
-
-from .helpers import mini_questionnaire
+from tests.survey.public.helpers import mini_questionnaire
 
 pytestmark = pytest.mark.browser
 
