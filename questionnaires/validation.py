@@ -158,6 +158,14 @@ class Checker:
             return False
         return True
 
+    def unique_ident(self, at: At, value: object, what: str, seen: dict) -> None:
+        """Check the id at ``at`` like :meth:`ident`, and that ``seen`` (id → line) lacks it."""
+        if not self.ident(at, value, what):
+            return
+        if value in seen:
+            self.report(at, f"duplicate {what} id '{value}' (first defined on line {seen[value]})")
+        seen.setdefault(value, self.doc.line(at.path))
+
     def expression(self, at: At, value: object, context: dict) -> str | None:
         """Parse a condition now; remember it so its references are checked at the end."""
         if value is None:

@@ -88,11 +88,8 @@ def _elements(c: Checker, at: At, value: object) -> list:
                          "an analysis element"):
             continue
         eid = element.get("id")
-        if "id" in element and c.ident(item.key("id"), eid, "analysis element"):
-            if eid in seen:
-                c.report(item.key("id"), f"duplicate analysis element id '{eid}' "
-                         f"(first defined on line {seen[eid]})")
-            seen.setdefault(eid, c.doc.line(item.key("id").path))
+        if "id" in element:
+            c.unique_ident(item.key("id"), eid, "analysis element", seen)
         norm = {"id": eid, "label": c.text(item.key("label"), element.get("label")),
                 "weight": _weight(c, item, element),
                 "criteria": _criteria(c, item.key("criteria"), element, eid)}
@@ -147,11 +144,8 @@ def _indicators(c: Checker, at: At, value: object) -> list:
                          "an indicator"):
             continue
         iid = indicator.get("id")
-        if "id" in indicator and c.ident(item.key("id"), iid, "indicator"):
-            if iid in seen:
-                c.report(item.key("id"), f"duplicate indicator id '{iid}' "
-                         f"(first defined on line {seen[iid]})")
-            seen.setdefault(iid, c.doc.line(item.key("id").path))
+        if "id" in indicator:
+            c.unique_ident(item.key("id"), iid, "indicator", seen)
         direction = indicator.get("direction")
         if "direction" in indicator and direction not in DIRECTIONS:
             c.report(item.key("direction"),

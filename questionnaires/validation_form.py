@@ -136,11 +136,8 @@ def _elements(c: Checker, at: At, value: object, lists: dict) -> list:
         if not c.mapping(item, element, ELEMENT_KEYS, {"id", "title", "questions"}, "an element"):
             continue
         eid = element.get("id")
-        if "id" in element and c.ident(item.key("id"), eid, "element"):
-            if eid in seen:
-                c.report(item.key("id"), f"duplicate element id '{eid}' "
-                         f"(first defined on line {seen[eid]})")
-            seen.setdefault(eid, c.doc.line(item.key("id").path))
+        if "id" in element:
+            c.unique_ident(item.key("id"), eid, "element", seen)
         norm = {"id": eid, "title": c.text(item.key("title"), element.get("title"))}
         if element.get("intro") is not None:
             norm["intro"] = c.text(item.key("intro"), element["intro"])
