@@ -167,3 +167,13 @@ def create_response(app, make_wave, make_point):
     set of the wave's questionnaire.
     """
     return factories.ResponseFactory(app, make_wave, make_point)
+
+
+@pytest.fixture
+def mini_link(make_wave, make_point):
+    """A survey link ``(wave code, point code)`` of the small test questionnaire, which
+    exercises every question type (no service fields exist)."""
+    from tests.survey.public.helpers import mini_questionnaire
+
+    wave = make_wave(questionnaire=mini_questionnaire())
+    return wave.code, make_point(wave.units[0]).code

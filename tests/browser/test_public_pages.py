@@ -2,25 +2,17 @@
 
 import pytest
 
-from tests.survey.public.helpers import mini_questionnaire
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def link(make_wave, make_point):
-    wave = make_wave(questionnaire=mini_questionnaire())
-    return wave.code, make_point(wave.units[0]).code
 
 
 def no_horizontal_scroll(page):
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_questions_appear_and_disappear_as_answers_change(phone, live_server, link):
+def test_questions_appear_and_disappear_as_answers_change(phone, live_server, mini_link):
     errors = []
     phone.on("pageerror", lambda error: errors.append(str(error)))
-    phone.goto(live_server + "/s/%s/%s" % link)
+    phone.goto(live_server + "/s/%s/%s" % mini_link)
     assert phone.text_content("#progress") == "Phần 1/3"
     assert phone.is_hidden("#q-apology")
     assert no_horizontal_scroll(phone)
@@ -41,8 +33,8 @@ def test_questions_appear_and_disappear_as_answers_change(phone, live_server, li
     assert errors == []
 
 
-def test_error_page_fits_a_phone_and_the_summary_links_to_the_field(phone, live_server, link):
-    phone.goto(live_server + "/s/%s/%s" % link)
+def test_error_page_fits_a_phone_and_the_summary_links_to_the_field(phone, live_server, mini_link):
+    phone.goto(live_server + "/s/%s/%s" % mini_link)
     phone.fill("#visits", "99")
     with phone.expect_navigation():
         phone.click("button[value=next]")

@@ -16,13 +16,6 @@ from .helpers import (checked_values, form_action, hidden_value, input_value,
 FIRST_PAGE_OK = {"channel": "in_person", "visits": "2", "late": "false"}
 
 
-@pytest.fixture
-def mini_link(make_wave, make_point):
-    wave = make_wave(questionnaire=mini_questionnaire())
-    point = make_point(wave.units[0])
-    return wave.code, point.code
-
-
 def count(app):
     with app.app_context():
         return db.session.scalar(select(func.count(Response.id)))

@@ -36,14 +36,6 @@ def link(make_wave, make_point, make_field):
     return wave.code, point.code
 
 
-@pytest.fixture
-def mini_link(make_wave, make_point):
-    """A survey link of the small test questionnaire (no service fields exist)."""
-    wave = make_wave(questionnaire=mini_questionnaire())
-    point = make_point(wave.units[0])
-    return wave.code, point.code
-
-
 def stored(app):
     with app.app_context():
         return list(db.session.scalars(select(Response)))
