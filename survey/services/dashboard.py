@@ -2,8 +2,8 @@
 data one unit's dashboard shows.
 
 The statistics come from ``analysis.sipas.compute_sipas`` through the reports service's
-glue (``survey.services.reports``); this module only narrows the responses to a service
-field or channel, caches results, and picks out the rows of one unit.
+glue (``survey.services.reports.wave_result``, which also applies the service field and
+channel filters); this module caches results and picks out the rows of one unit.
 
 Caching: results are kept in ``flask.g`` for the request, so a dashboard that needs the
 same wave for the headline, the trend and the previous-wave arrows computes it once.  A
@@ -20,11 +20,10 @@ from dataclasses import dataclass
 import pandas as pd
 from flask import g
 
-from analysis.sipas import SipasInputError, SipasResult, compute_sipas
+from analysis.sipas import SipasResult
 
 from ..models import Unit, Wave
 from . import reports
-from .responses import response_channel
 
 _CACHE_ATTR = "_dashboard_results"
 
@@ -36,18 +35,6 @@ class Computed:
     result: SipasResult | None
     n_responses: int
     problem: str | None = None
-
-
-def filter_inputs(frame: pd.DataFrame, populations: pd.DataFrame, *, field: str | None = None,
-                  channel: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the responses (and populations) of one service field and/or channel."""
-    if field is not None:
-        frame = frame[frame["service_field"].astype("string") == field]
-        # Weights of a field's responses come from that field's dossiers only.
-        populations = populations[populations["service_field"].astype("string") == field]
-    if channel is not None:
-        frame = frame[frame["channel"].map(response_channel) == channel]
-    return frame, populations
 
 
 def results(wave: Wave, *, field: str | None = None, channel: str | None = None,
@@ -76,19 +63,16 @@ def results(wave: Wave, *, field: str | None = None, channel: str | None = None,
 
 def _compute(wave: Wave, *, field, channel, prior) -> Computed:
     inputs = reports.wave_inputs(wave)
-    frame, populations = filter_inputs(inputs.responses, inputs.populations,
-                                       field=field, channel=channel)
+    frame, _ = reports.filter_inputs(inputs.responses, inputs.populations,
+                                     field=field, channel=channel)
     if len(frame) == 0:
         return Computed(None, 0)
     try:
-        result = compute_sipas(frame, inputs.questionnaire, inputs.units, populations,
-                               previous=prior, options=inputs.options, wave=wave.code)
-    except SipasInputError as error:
+        result = reports.wave_result(wave, prior, field=field, channel=channel)
+    except reports.ReportError as error:
         # Data the engine cannot analyse (e.g. responses of a unit without dossiers) is a
-        # state to explain to the official, not a server error.
-        return Computed(None, len(frame), str(error))
-    if inputs.unweighted:
-        result.meta["unweighted"] = True
+        # state to explain to the official, not a server error: show the engine's words.
+        return Computed(None, len(frame), str(error.__cause__ or error))
     return Computed(result, len(frame))
 
 

@@ -17,14 +17,15 @@ from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
 from analysis.report import build_report, render_pdf
-from analysis.sipas import SipasOptions, SipasResult, compute_sipas
+from analysis.sipas import SipasInputError, SipasOptions, SipasResult, compute_sipas
 from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..models import Unit, Wave
 from .exports import read_wave_frame, wave_populations, wave_questionnaire
+from .responses import response_channel
 
-__all__ = ["WaveInputs", "ReportError", "wave_inputs", "wave_result", "wave_info",
+__all__ = ["WaveInputs", "ReportError", "wave_inputs", "filter_inputs", "wave_result", "wave_info",
            "unit_report_pdf", "bulk_reports", "latest_wave", "top_unit", "report_filename"]
 
 _CACHE_ATTR = "_report_wave_inputs"
@@ -97,17 +98,32 @@ def wave_inputs(wave: Wave) -> WaveInputs:
     return inputs
 
 
-def wave_result(wave: Wave, previous: SipasResult | None = None) -> SipasResult | None:
-    """The SIPAS result of ``wave`` (None without responses); rank changes against ``previous``."""
-    inputs = wave_inputs(wave)
-    if len(inputs.responses) == 0:
-        return None
-    from analysis.sipas import SipasInputError
+def filter_inputs(frame: pd.DataFrame, populations: pd.DataFrame, *, field: str | None = None,
+                  channel: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the responses (and populations) of one service field and/or channel."""
+    if field is not None:
+        frame = frame[frame["service_field"].astype("string") == field]
+        # Weights of a field's responses come from that field's dossiers only.
+        populations = populations[populations["service_field"].astype("string") == field]
+    if channel is not None:
+        frame = frame[frame["channel"].map(response_channel) == channel]
+    return frame, populations
 
+
+def wave_result(wave: Wave, previous: SipasResult | None = None, *, field: str | None = None,
+                channel: str | None = None) -> SipasResult | None:
+    """The SIPAS result of ``wave`` (None without responses); rank changes against ``previous``.
+
+    ``field`` and ``channel`` restrict the responses to one service field and/or channel.
+    """
+    inputs = wave_inputs(wave)
+    frame, populations = filter_inputs(inputs.responses, inputs.populations,
+                                       field=field, channel=channel)
+    if len(frame) == 0:
+        return None
     try:
-        result = compute_sipas(inputs.responses, inputs.questionnaire, inputs.units,
-                               inputs.populations, previous=previous, options=inputs.options,
-                               wave=wave.code)
+        result = compute_sipas(frame, inputs.questionnaire, inputs.units, populations,
+                               previous=previous, options=inputs.options, wave=wave.code)
     except SipasInputError as error:
         raise ReportError(f"wave {wave.code}: {error}") from error
     if inputs.unweighted:

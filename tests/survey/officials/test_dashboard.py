@@ -168,16 +168,16 @@ def test_real_wave_has_no_banner(official, province):
 
 
 def test_results_are_computed_once_per_request(app, official, province, monkeypatch):
-    from survey.services import dashboard
+    from survey.services import reports
 
     calls = []
-    original = dashboard.compute_sipas
+    original = reports.compute_sipas
 
     def counting(*args, **kwargs):
         calls.append(kwargs.get("wave"))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(dashboard, "compute_sipas", counting)
+    monkeypatch.setattr(reports, "compute_sipas", counting)
     assert official.get("/quan-ly/don-vi/TINH?wave=2026").status_code == 200
     # 2025 (previous and trend) and 2026 (with rank changes); nothing twice.
     assert sorted(calls) == ["2025", "2026"]
