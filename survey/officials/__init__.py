@@ -9,4 +9,4 @@ from flask import Blueprint
 
 bp = Blueprint("officials", __name__, url_prefix="/quan-ly")
 
-from . import auth, views  # noqa: E402,F401  (routes attach themselves to bp)
+from . import auth, formatting, views  # noqa: E402,F401  (routes and helpers attach to bp)

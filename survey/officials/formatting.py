@@ -5,25 +5,18 @@ offered to the blueprint's templates, so that the dashboard and the PDF show the
 "82,99%" for the same estimate.
 """
 
-from flask_babel import get_locale
-
 from analysis.report.formatting import (fmt_change, fmt_int, fmt_interval, fmt_number,
                                         fmt_percent)
 
+from ..i18n import current_lang
 from . import bp
 
 DIGITS = 2
 
 
-def lang() -> str:
-    """Return the language of the current request ("vi" or "en")."""
-    locale = get_locale()
-    return locale.language if locale is not None and locale.language in ("vi", "en") else "vi"
-
-
 @bp.context_processor
 def _formatters():
-    current = lang()
+    current = current_lang()
     return {
         "pct": lambda v: fmt_percent(v, current, DIGITS),
         "num": lambda v, digits=DIGITS: fmt_number(v, current, digits),

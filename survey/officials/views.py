@@ -19,7 +19,7 @@ from .auth import login_required
 from .charts import bars, line
 from .downloads import attachment_headers, export_name, report_name
 from .filters import CHANNEL_LABELS, parse_filters, service_fields, waves_of
-from .formatting import lang
+from ..i18n import current_lang
 from .scope import unit_or_404, unit_tree, units_in_scope
 
 EXPORT_FORMATS = ("csv", "xlsx", "sav", "dta")
@@ -62,7 +62,7 @@ def unit_dashboard(code: str):
     data = None
     if filters is not None:
         data = dashboard.unit_dashboard(unit, waves, filters.wave, field=filters.field_code,
-                                        channel=filters.channel, lang=lang())
+                                        channel=filters.channel, lang=current_lang())
     charts = {}
     if data and data["has_data"]:
         charts["elements"] = bars(data["elements"])
@@ -86,11 +86,11 @@ def unit_report(code: str):
     position = [w.id for w in waves].index(filters.wave.id)
     compare = waves[position - 1] if position > 0 else None
     try:
-        pdf = reports.unit_report_pdf(unit, filters.wave, compare=compare, lang=lang())
+        pdf = reports.unit_report_pdf(unit, filters.wave, compare=compare, lang=current_lang())
     except reports.ReportError as error:
         abort(422, _("The report cannot be made from this wave's data: %(reason)s",
                      reason=str(error)))
-    headers = attachment_headers(report_name(unit, filters.wave, lang()))
+    headers = attachment_headers(report_name(unit, filters.wave, current_lang()))
     return Response(pdf, mimetype="application/pdf", headers=headers)
 
 
@@ -107,13 +107,13 @@ def unit_export(code: str, fmt: str):
     headers = attachment_headers(export_name(unit, filters.wave, fmt))
     if fmt == "csv":
         # Streamed: memory stays that of one chunk however large the subtree is.
-        body = stream_with_context(_csv_pieces(filters.wave.id, lang(), unit_ids))
+        body = stream_with_context(_csv_pieces(filters.wave.id, current_lang(), unit_ids))
         return Response(body, mimetype=MIMETYPES[fmt], headers=headers)
     with tempfile.TemporaryDirectory(prefix="sipas-export-") as tmp:
         # pyreadstat writes only to paths, so every binary format goes through a file.
         path = os.path.join(tmp, f"export.{fmt}")
         try:
-            exports.export_wave(filters.wave, fmt, path, lang=lang(), unit_ids=unit_ids)
+            exports.export_wave(filters.wave, fmt, path, lang=current_lang(), unit_ids=unit_ids)
         except exports.ExportTooLarge as error:
             abort(413, str(error))
         with open(path, "rb") as fh:

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 
 from flask import abort, render_template, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 from questionnaires import AnswerError
 from sqlalchemy import select
 
 from ..errors import answer_error_message
+from ..i18n import current_lang
 from ..extensions import db
 from ..models import ServiceField, ServicePoint, Wave
 from ..services.links import SurveyLinkError, find_survey
@@ -26,12 +27,6 @@ class SurveyContext:
     questionnaire: object
     lang: str
     is_open: bool = True
-
-
-def current_lang() -> str:
-    """Return the language of the current request ("vi" or "en")."""
-    locale = get_locale()
-    return locale.language if locale is not None else "vi"
 
 
 def open_survey(wave_code: str, point_code: str, *, allow_closed: bool = False):

@@ -14,14 +14,14 @@ from questionnaires import check_answers
 from werkzeug.exceptions import BadRequest
 
 from ..extensions import csrf
-from ..i18n import LANGUAGES
+from ..i18n import LANGUAGES, current_lang
 from ..services.links import SurveyLinkError
 from ..services.responses import store_response
 from . import bp
 from .flow import (FIELD_PAGE, NAV_FIELD, STATE_FIELD, UNKNOWN_FIELD, build_pages,
                    channel_of, elements_up_to, first_page, form_answers, next_page,
                    previous_page, unknown_fields)
-from .pages import (SurveyContext, current_lang, open_survey, render_page,
+from .pages import (SurveyContext, open_survey, render_page,
                     service_field_by_code, service_fields)
 from .state import SurveyState, load_state
 
