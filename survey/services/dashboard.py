@@ -14,12 +14,12 @@ on disk) so that the trend does not recompute every wave on every page view.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pandas as pd
 from flask import g
 
+from analysis.report.formatting import is_missing
 from analysis.sipas import SipasResult
 
 from ..models import Unit, Wave
@@ -77,13 +77,7 @@ def _compute(wave: Wave, *, field, channel, prior) -> Computed:
 
 
 def _num(value) -> float | None:
-    if value is None or value is pd.NA:
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
+    return None if is_missing(value) else float(value)
 
 
 def _int(value) -> int | None:
