@@ -8,7 +8,8 @@ Thin views: filters are parsed in ``filters``, results come from
 import os
 import tempfile
 
-from flask import Response, abort, render_template, request, stream_with_context
+from flask import (Response, abort, current_app, render_template, request,
+                   stream_with_context)
 from flask_babel import gettext as _
 
 from ..extensions import db
@@ -88,8 +89,13 @@ def unit_report(code: str):
     try:
         pdf = reports.unit_report_pdf(unit, filters.wave, compare=compare, lang=current_lang())
     except reports.ReportError as error:
-        abort(422, _("The report cannot be made from this wave's data: %(reason)s",
-                     reason=str(error)))
+        current_app.logger.warning("report of %s for wave %s refused: %s",
+                                   unit.code, filters.wave.code, error)
+        message = _("The report cannot be made from this wave's data (for example, responses "
+                    "from a unit without dossier counts). The technical details are in the "
+                    "server log; please tell the administrator.")
+        # The engine speaks English: its words are added on English pages only.
+        abort(422, message + (f" ({error})" if current_lang() == "en" else ""))
     headers = attachment_headers(report_name(unit, filters.wave, current_lang()))
     return Response(pdf, mimetype="application/pdf", headers=headers)
 

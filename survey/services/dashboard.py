@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from flask import g
+from flask import current_app, g
 
 from analysis.report.formatting import is_missing
 from analysis.sipas import SipasResult
@@ -71,7 +71,8 @@ def _compute(wave: Wave, *, field, channel, prior) -> Computed:
         result = reports.wave_result(wave, prior, field=field, channel=channel)
     except reports.ReportError as error:
         # Data the engine cannot analyse (e.g. responses of a unit without dossiers) is a
-        # state to explain to the official, not a server error: show the engine's words.
+        # state to explain to the official, not a server error; the log keeps the details.
+        current_app.logger.warning("wave %s cannot be analysed: %s", wave.code, error)
         return Computed(None, len(frame), str(error.__cause__ or error))
     return Computed(result, len(frame))
 

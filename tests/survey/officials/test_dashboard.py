@@ -188,3 +188,26 @@ def test_english_dashboard(official, province):
     page = official.get("/quan-ly/don-vi/TINH?wave=2026").get_data(as_text=True)
     assert "Test Province" in page
     assert "Overall satisfaction index" in page
+
+
+def test_data_the_engine_refuses_is_explained_in_vietnamese(official, province, monkeypatch):
+    from analysis.sipas import SipasInputError
+    from survey.services import reports
+
+    def refuse(*args, **kwargs):
+        raise SipasInputError("unit 'XA-A' has responses but no dossiers")
+
+    monkeypatch.setattr(reports, "compute_sipas", refuse)
+    page = official.get("/quan-ly/don-vi/TINH?wave=2026")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Không tính được các chỉ số" in text
+    assert "no dossiers" not in text                      # the engine's English stays out
+    pdf = official.get("/quan-ly/don-vi/TINH/bao-cao.pdf?wave=2026")
+    assert pdf.status_code == 422
+    assert "Không thể lập báo cáo" in pdf.get_data(as_text=True)
+    assert "no dossiers" not in pdf.get_data(as_text=True)
+
+    official.set_cookie("lang", "en")
+    english = official.get("/quan-ly/don-vi/TINH?wave=2026").get_data(as_text=True)
+    assert "The indices cannot be computed" in english and "no dossiers" in english
