@@ -160,6 +160,8 @@ def test_demo_wave_shows_the_sample_data_banner(official, make_unit, make_wave, 
     make_wave("MAU", units=[unit], is_demo=True)
     page = official.get("/quan-ly/don-vi/DEMO?wave=MAU").get_data(as_text=True)
     assert "DỮ LIỆU MẪU" in page
+    # One notice, in the officials' wording: not the citizens' banner as well.
+    assert page.count("DỮ LIỆU MẪU") == 1 and "demo-banner" not in page
 
 
 def test_real_wave_has_no_banner(official, province):
