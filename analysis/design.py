@@ -18,6 +18,14 @@ import pandas as pd
 
 from . import intervals
 from .calibration import CalibrationStep, poststratify_weights, rake_weights, trim_weights
+from .design_checks import (
+    calibration_cells,
+    checked_weights,
+    data_column,
+    fpc_factor,
+    group_codes,
+    numeric_values,
+)
 from .errors import DesignError, LonelyPSUError
 from .estimators import Estimate, domain_estimates
 from .variance import DesignCodes, dense_variance, domain_df, domain_variance, stratum_factors
@@ -28,45 +36,6 @@ LONELY_PSU = (None, "remove", "adjust", "average")
 _RESULT_COLUMNS = ["value", "se", "ci_low", "ci_high", "df", "n", "deff", "no_data"]
 # Rows x domains of one dense block when calibration spreads domain scores over all rows.
 _BLOCK_CELLS = 8_000_000
-
-
-def _column(data: pd.DataFrame, name, role: str) -> pd.Series:
-    if not isinstance(name, str) or name not in data.columns:
-        raise DesignError(
-            f"{role} column {name!r} is not in the data; columns are {list(data.columns)[:20]}"
-        )
-    return data[name]
-
-
-def _numeric(series: pd.Series, role: str) -> np.ndarray:
-    """Return a float array; text in a numeric column is an error, never coerced."""
-    if pd.api.types.is_bool_dtype(series):
-        return series.to_numpy(dtype=float)
-    if pd.api.types.is_numeric_dtype(series):
-        return series.to_numpy(dtype=float, na_value=np.nan)
-    text = series[series.map(lambda v: isinstance(v, str))]
-    if len(text):
-        examples = ", ".join(repr(v) for v in text.unique()[:3])
-        raise DesignError(
-            f"{role} column {series.name!r} holds text (e.g. {examples}) where numbers are "
-            "expected; convert it to numbers first"
-        )
-    try:
-        return pd.to_numeric(series).to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise DesignError(f"{role} column {series.name!r} is not numeric: {exc}") from None
-
-
-def _labels(data: pd.DataFrame, mask: np.ndarray, limit: int = 5) -> str:
-    return ", ".join(repr(v) for v in data.index[mask][:limit])
-
-
-def _codes(series: pd.Series, role: str):
-    """Integer codes and sorted level labels of a grouping column (missing -> error)."""
-    if series.isna().any():
-        raise DesignError(f"{role} column {series.name!r} has missing values")
-    codes, levels = pd.factorize(series, sort=True)
-    return codes.astype(np.int64), levels
 
 
 class SurveyDesign:
@@ -114,40 +83,27 @@ class SurveyDesign:
         self.weights_column, self.strata_column = weights, strata
         self.psu_column, self.fpc_column, self.lonely_psu = psu, fpc, lonely_psu
         self._steps: tuple[CalibrationStep, ...] = ()
-        self._w = self._check_weights()
+        self._w = checked_weights(data, weights)
         self._design = self._build_codes()
 
     # -- construction ------------------------------------------------------------------
-    def _check_weights(self) -> np.ndarray:
-        if self.weights_column is None:
-            return np.ones(len(self.data))
-        w = _numeric(_column(self.data, self.weights_column, "weights"), "weights")
-        for bad, what in ((np.isnan(w), "missing"), (np.isinf(w), "infinite"),
-                          (w < 0, "negative"), (w == 0, "zero")):
-            if bad.any():
-                raise DesignError(
-                    f"weights column {self.weights_column!r} has {int(bad.sum())} {what} "
-                    f"value(s) (rows {_labels(self.data, bad)}); every respondent needs a "
-                    "positive weight"
-                )
-        return w
-
     def _build_codes(self) -> DesignCodes:
         data, n = self.data, len(self.data)
         if self.strata_column is None:
             stratum, strata_levels = np.zeros(n, np.int64), pd.Index([None])
         else:
-            stratum, strata_levels = _codes(_column(data, self.strata_column, "strata"), "strata")
+            strata = data_column(data, self.strata_column, "strata")
+            stratum, strata_levels = group_codes(strata, "strata")
         n_strata = len(strata_levels)
         if self.psu_column is None:
             psu, psu_stratum = None, stratum
         else:
-            raw, _ = _codes(_column(data, self.psu_column, "psu"), "psu")
+            raw, _ = group_codes(data_column(data, self.psu_column, "psu"), "psu")
             # PSU labels are nested in strata: the same label in two strata is two PSUs.
             psu, uniq = pd.factorize(stratum * (raw.max() + 1) + raw)
             psu_stratum = (uniq // (raw.max() + 1)).astype(np.int64)
         n_psu = np.bincount(psu_stratum, minlength=n_strata)
-        f = self._fpc_factor(stratum, n_psu, strata_levels)
+        f = fpc_factor(data, self.fpc_column, stratum, n_psu, strata_levels)
         lone = n_psu == 1
         if lone.any() and self.lonely_psu is None:
             raise LonelyPSUError(
@@ -157,28 +113,6 @@ class SurveyDesign:
             )
         scale, centre, inflate = stratum_factors(n_psu, f, self.lonely_psu)
         return DesignCodes(stratum, psu, psu_stratum, n_psu, scale, centre, inflate)
-
-    def _fpc_factor(self, stratum, n_psu, strata_levels) -> np.ndarray:
-        if self.fpc_column is None:
-            return np.ones(len(n_psu))
-        fpc = _numeric(_column(self.data, self.fpc_column, "fpc"), "fpc")
-        if np.isnan(fpc).any() or (fpc <= 0).any():
-            raise DesignError(f"fpc column {self.fpc_column!r} must be positive, without gaps")
-        lo = pd.Series(fpc).groupby(stratum).min().to_numpy()
-        hi = pd.Series(fpc).groupby(stratum).max().to_numpy()
-        if np.any(lo != hi):
-            bad = strata_levels[lo != hi][:5]
-            raise DesignError(f"fpc varies within stratum/strata {list(bad)}; it must be constant")
-        if np.all(fpc <= 1):
-            pop = n_psu / lo           # sampling fractions, as R reads fpc <= 1
-        elif np.all(fpc >= 1):
-            pop = lo
-        else:
-            raise DesignError("fpc must be all population sizes (>= 1) or all fractions (<= 1)")
-        if np.any(pop < n_psu - 1e-9):
-            bad = strata_levels[pop < n_psu - 1e-9][:5]
-            raise DesignError(f"fpc is smaller than the number of sampled PSUs in strata {list(bad)}")
-        return np.where(np.isinf(pop), 1.0, (pop - n_psu) / pop)
 
     def _derive(self, w: np.ndarray, step: CalibrationStep | None) -> SurveyDesign:
         new = copy.copy(self)
@@ -217,7 +151,7 @@ class SurveyDesign:
     def _domains(self, by, levels):
         if by is None:
             return np.zeros(self.n, np.int64), None
-        series = _column(self.data, by, "by")
+        series = data_column(self.data, by, "by")
         if levels is not None:
             index = pd.Index(list(levels))
             codes = index.get_indexer(series)
@@ -279,7 +213,7 @@ class SurveyDesign:
         return var
 
     def _variable(self, name, role="analysis"):
-        return _numeric(_column(self.data, name, role), role)
+        return numeric_values(data_column(self.data, name, role), role)
 
     def total(self, y: str, by: str | None = None, levels: Sequence | None = None,
               conf_level: float = 0.95):
@@ -349,10 +283,10 @@ class SurveyDesign:
         if method not in intervals.PROPORTION_METHODS:
             raise DesignError(f"unknown proportion interval method {method!r}; choose one of "
                               f"{intervals.PROPORTION_METHODS}")
-        series = _column(self.data, y, "analysis")
+        series = data_column(self.data, y, "analysis")
         missing = series.isna().to_numpy()
         if level is None:
-            values = _numeric(series, "analysis")
+            values = numeric_values(series, "analysis")
             if not np.all(np.isin(values[~missing], (0.0, 1.0))):
                 raise DesignError(f"column {y!r} is not 0/1; pass level= to say which answer "
                                   "to count")
@@ -362,25 +296,6 @@ class SurveyDesign:
         return self._estimate("mean", hit, None, by, levels, conf_level, interval=method)
 
     # -- weighting -----------------------------------------------------------------------
-    def _cells(self, column: str, population: Mapping):
-        if not isinstance(population, Mapping) or not population:
-            raise DesignError(f"population counts for {column!r} must be a non-empty mapping")
-        series = _column(self.data, column, "calibration")
-        keys = list(population)
-        counts = np.array([population[k] for k in keys], dtype=float)
-        if not np.all(np.isfinite(counts) & (counts > 0)):
-            raise DesignError(f"population counts for {column!r} must be positive numbers")
-        codes = pd.Index(keys).get_indexer(series)
-        if (codes < 0).any():
-            extra = pd.unique(series[codes < 0])[:5]
-            raise DesignError(f"values of {column!r} without a population count: {list(extra)}")
-        present = np.bincount(codes, minlength=len(keys)) > 0
-        if not present.all():
-            empty = [keys[i] for i in np.flatnonzero(~present)][:5]
-            raise DesignError(f"population cells of {column!r} with no respondent cannot be "
-                              f"matched: {empty}; merge them with a neighbouring cell")
-        return codes.astype(np.int64), counts
-
     def poststratify(self, column: str, population: Mapping) -> SurveyDesign:
         """Return a design whose weights sum to the population count of each cell.
 
@@ -398,7 +313,7 @@ class SurveyDesign:
             The variance of its estimates uses the residuals of the post-stratification
             (R's ``postStratify``), not merely the new weights.
         """
-        codes, counts = self._cells(column, population)
+        codes, counts = calibration_cells(self.data, column, population)
         w = poststratify_weights(self._w, codes, counts)
         return self._derive(w, CalibrationStep("poststratify", ((codes, len(counts)),), self._w, w))
 
@@ -428,7 +343,7 @@ class SurveyDesign:
         """
         if not isinstance(margins, Mapping) or not margins:
             raise DesignError("margins must be a non-empty mapping {column: {value: count}}")
-        cells = [self._cells(col, pop) for col, pop in margins.items()]
+        cells = [calibration_cells(self.data, col, pop) for col, pop in margins.items()]
         totals = [c.sum() for _, c in cells]
         if not np.allclose(totals, totals[0], rtol=1e-9):
             raise DesignError(f"the margins have different grand totals {totals}")
@@ -450,5 +365,6 @@ class SurveyDesign:
             raise DesignError(f"cap must be a positive number, got {cap!r}")
         if lower is not None and not (isinstance(lower, (int, float)) and 0 < lower < cap):
             raise DesignError(f"lower must be a number in (0, cap), got {lower!r}")
-        groups = np.zeros(self.n, np.int64) if by is None else _codes(_column(self.data, by, "by"), "by")[0]
+        groups = (np.zeros(self.n, np.int64) if by is None
+                  else group_codes(data_column(self.data, by, "by"), "by")[0])
         return self._derive(trim_weights(self._w, cap, lower, groups, max_iter), None)

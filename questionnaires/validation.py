@@ -16,7 +16,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from .expressions import FUNCTIONS, KEYWORDS, ExpressionError, parse_expression
+from .expression_parser import FUNCTIONS, KEYWORDS
+from .expressions import ExpressionError, parse_expression
 from .loader import Document, Problem
 
 # Question and element ids are used as names in expressions and as data columns.
