@@ -2,9 +2,11 @@
 
 The waves are synthetic (``analysis.synthetic``) and computed once, untimed apart from the
 printed compute time; the timings are ``build_report`` + ``render_pdf``. Targets: one
-unit's report 3 s, the province report 15 s; the bulk rate is printed.
+unit's report 3 s, the province report 15 s; the bulk rate (``render_many``, contexts
+built in this process, PDFs in worker processes, the pool's start-up included) is printed
+for each ``--workers`` count.
 
-    .venv/bin/python bench/bench_reports.py [--children 100] [--bulk 100] [-n 20000]
+    .venv/bin/python bench/bench_reports.py [--children 100] [--bulk 100] [-n 20000] [--workers 1,2]
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd  # noqa: E402
 
-from analysis.report import build_report, render_pdf  # noqa: E402
+from analysis.report import build_report, render_many, render_pdf  # noqa: E402
 from analysis.sipas import compute_sipas  # noqa: E402
 from analysis.synthetic import synthetic_responses  # noqa: E402
 from questionnaires import load_bundled  # noqa: E402
@@ -47,6 +49,7 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=100)
     parser.add_argument("--bulk", type=int, default=100)
     parser.add_argument("-n", type=int, default=20000, help="responses per wave")
+    parser.add_argument("--workers", default="1,2", help="worker counts for the bulk run, comma-separated")
     args = parser.parse_args()
 
     q = load_bundled("sipas")
@@ -60,9 +63,11 @@ def main() -> None:
         synthetic_responses(q, answering, args.n, seed=2, fields=FIELDS), q, units, pops,
         previous=prev, wave="2026"))
 
+    def context(code):
+        return build_report(result, code, questionnaire=q, units=units, compare=prev, wave=WAVE)
+
     def report(code):
-        ctx = build_report(result, code, questionnaire=q, units=units, compare=prev, wave=WAVE)
-        return render_pdf(ctx)
+        return render_pdf(context(code))
 
     report("P-X000")            # warm-up: fonts, templates, matplotlib
     pdf, one = _timed("one unit's report (commune, vi)", lambda: report("P-X001"))
@@ -70,8 +75,10 @@ def main() -> None:
     pdf, prov = _timed(f"province report with {args.children} child units", lambda: report("P"))
     print(f"{'':<46} {len(pdf) / 1024:7.0f} KiB  target 15 s: {'ok' if prov <= 15 else 'SLOW'}")
     codes = list(answering["unit_code"][: args.bulk])
-    _, bulk = _timed(f"bulk: {len(codes)} unit reports", lambda: [report(c) for c in codes])
-    print(f"{'':<46} {len(codes) / bulk:7.2f} reports/s ({bulk / len(codes):.2f} s each)")
+    for workers in (int(w) for w in args.workers.split(",")):
+        _, bulk = _timed(f"bulk: {len(codes)} unit reports, workers={workers}",
+                         lambda: list(render_many((context(c) for c in codes), workers=workers)))
+        print(f"{'':<46} {len(codes) / bulk:7.2f} reports/s ({bulk / len(codes):.2f} s each)")
 
 
 if __name__ == "__main__":

@@ -66,8 +66,11 @@ def report_command(unit_code, wave_code, compare_code, lang, output) -> None:
 @click.option("--lang", default="vi", show_default=True, type=LANGS, help="Report language.")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, writable=True),
               help="Directory for the PDF files (created if missing).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes rendering PDFs in parallel (default: one per CPU; 1: one after "
+                   "another in this process).")
 @with_appcontext
-def report_bulk_command(wave_code, kind, parent_code, compare_code, lang, output) -> None:
+def report_bulk_command(wave_code, kind, parent_code, compare_code, lang, output, workers) -> None:
     """Write one PDF report per unit of a level or under a parent."""
     if (kind is None) == (parent_code is None):
         raise click.UsageError("Give exactly one of --level and --parent.")
@@ -89,7 +92,7 @@ def report_bulk_command(wave_code, kind, parent_code, compare_code, lang, output
     with tqdm(total=len(units), desc="Reports", unit="unit") as bar:
         try:
             written = reports.bulk_reports(wave, units, output, compare=compare, lang=lang,
-                                           progress=lambda _unit: bar.update())
+                                           progress=lambda _unit: bar.update(), workers=workers)
         except reports.ReportError as error:
             raise click.ClickException(str(error)) from error
     click.echo(f"{len(written)} reports for wave {wave.code} written to {output}.")

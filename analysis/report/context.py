@@ -69,12 +69,14 @@ def _unit_name(info: dict, lang: str) -> str:
 class _Builder:
     """Holds the inputs while the sections are assembled; used once by :func:`build_report`."""
 
-    def __init__(self, result, unit_code, questionnaire, units, lang, compare, wave, compare_wave):
+    def __init__(self, result, unit_code, questionnaire, units, lang, compare, wave, compare_wave,
+                 filters=None):
         self.r, self.unit, self.q, self.lang, self.prev = result, unit_code, questionnaire, lang, compare
         self.spec = questionnaire.analysis
         self.units = _unit_table(units)
         self.wave, self.compare_wave = wave or {}, compare_wave or {}
         self.t = texts.messages(lang)
+        self.filter_text = self.describe_filters(filters or {})
         opts = (result.meta.get("options") if result is not None else None) or {}
         self.min_n = int(opts.get("min_n", 30))
         self.max_cv = float(opts.get("max_cv", 0.2))
@@ -145,6 +147,22 @@ class _Builder:
             return None
         return int(sel.iloc[0]["rank"]) - int(rank)
 
+    def describe_filters(self, filters: dict) -> str:
+        """``lĩnh vực: Tư pháp (TP); hình thức nộp hồ sơ: trực tuyến`` for a subset;
+        "" for the whole wave."""
+        parts = []
+        field = filters.get("field")
+        if field:
+            name = _unit_name(field, self.lang)          # name_en, else name, else code
+            if field.get("code") and field["code"] != name:
+                name = f"{name} ({field['code']})"
+            parts.append(self.tx("filter_field", name=name))
+        channel = filters.get("channel")
+        if channel:
+            parts.append(self.tx("filter_channel",
+                                 name=self.t.get(f"channel_{channel}", str(channel))))
+        return "; ".join(parts)
+
     # -- sections ------------------------------------------------------------------------
     def cover(self) -> dict:
         info = self.units[self.unit]
@@ -163,7 +181,8 @@ class _Builder:
                 "wave_name": str(wave_name), "wave_code": str(wave.get("code") or ""),
                 "period": period, "compare_name": str(compare_name) if compare_name else "",
                 "questionnaire": f"{self.label(self.q.title)} ({self.tx('version_label', version=self.q.version)})",
-                "date": fmt_date(dt.date.today(), self.lang), "responses": ""}
+                "date": fmt_date(dt.date.today(), self.lang), "responses": "",
+                "filters": self.filter_text[:1].upper() + self.filter_text[1:]}
 
     def headline(self) -> dict:
         cur = _rows(self.r.indices, self.unit, "overall").get("overall")
@@ -350,11 +369,14 @@ class _Builder:
                                        max_cv=fmt_number(self.max_cv * 100, self.lang, 0)),
                 "questionnaire": self.tx("method_questionnaire", title=self.label(self.q.title),
                                          qid=self.q.id, version=self.q.version),
-                "sample": sample}
+                "sample": sample,
+                "filters": (self.tx("method_filter", filter=self.filter_text)
+                            if self.filter_text else "")}
 
 
 def build_report(result, unit_code: str, *, questionnaire, units: pd.DataFrame, lang: str = "vi",
-                 compare=None, wave: dict | None = None, compare_wave: dict | None = None) -> dict:
+                 compare=None, wave: dict | None = None, compare_wave: dict | None = None,
+                 filters: dict | None = None) -> dict:
     """Build the plain-data context of one unit's report.
 
     Parameters
@@ -373,6 +395,10 @@ def build_report(result, unit_code: str, *, questionnaire, units: pd.DataFrame, 
         The comparison (previous) wave's result.
     wave, compare_wave : dict, optional
         ``code, name, name_en, starts_on, ends_on`` of the waves, for the cover.
+    filters : dict, optional
+        The subset of responses both results were computed on, named on the cover and in
+        the methods section: ``field`` (``{code, name, name_en}`` or None) and ``channel``
+        (``in_person|online|post`` or None).  None (or empty) for the whole wave.
 
     Returns
     -------
@@ -381,7 +407,8 @@ def build_report(result, unit_code: str, *, questionnaire, units: pd.DataFrame, 
     """
     if lang not in texts.LANGUAGES:
         raise ReportError(f"unsupported report language {lang!r}")
-    b = _Builder(result, str(unit_code), questionnaire, units, lang, compare, wave, compare_wave)
+    b = _Builder(result, str(unit_code), questionnaire, units, lang, compare, wave, compare_wave,
+                 filters)
     if b.unit not in b.units:
         raise ReportError(f"unit {unit_code!r} is not in the unit tree")
     ctx = {"lang": lang, "t": b.t, "cover": b.cover(), "empty": True, "small_mark": SMALL_MARK}

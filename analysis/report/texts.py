@@ -33,6 +33,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "cover_questionnaire": {"vi": "Phiếu khảo sát", "en": "Questionnaire"},
     "cover_date": {"vi": "Ngày lập báo cáo", "en": "Report date"},
     "cover_responses": {"vi": "Số phiếu hợp lệ", "en": "Valid responses"},
+    "cover_filter": {"vi": "Phạm vi phiếu", "en": "Responses included"},
+    "filter_field": {"vi": "lĩnh vực: {name}", "en": "service field: {name}"},
+    "filter_channel": {"vi": "hình thức nộp hồ sơ: {name}", "en": "channel: {name}"},
+    "channel_in_person": {"vi": "trực tiếp", "en": "in person"},
+    "channel_online": {"vi": "trực tuyến", "en": "online"},
+    "channel_post": {"vi": "qua bưu chính", "en": "by post"},
     "period_range": {"vi": "từ {start} đến {end}", "en": "{start} to {end}"},
     "version_label": {"vi": "phiên bản {version}", "en": "version {version}"},
     "page_label": {"vi": "Trang", "en": "Page"},
@@ -234,6 +240,14 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "col_dossiers": {"vi": "Số hồ sơ đã giải quyết", "en": "Dossiers resolved"},
     "method_total": {"vi": "Tổng cộng", "en": "Total"},
+    "method_filter": {
+        "vi": "Báo cáo này chỉ tính các phiếu thuộc phạm vi sau: {filter}. Chỉ số, khoảng tin cậy, "
+              "xếp hạng và so sánh với kỳ trước đều được tính trên riêng các phiếu này, nên có thể "
+              "khác với báo cáo của toàn đợt khảo sát.",
+        "en": "This report counts only these responses: {filter}. Indices, confidence intervals, "
+              "ranks and the comparison with the previous wave are all computed on these "
+              "responses alone, so they may differ from the report on the whole wave.",
+    },
     # A unit without responses
     "empty_title": {"vi": "Chưa có phiếu khảo sát", "en": "No responses yet"},
     "empty_text": {

@@ -30,13 +30,24 @@ def attachment_headers(filename: str) -> dict:
     return {"Content-Disposition": value, "X-Content-Type-Options": "nosniff"}
 
 
-def report_name(unit, wave, lang: str = "vi") -> str:
-    """Return the PDF's file name, e.g. ``Báo cáo SIPAS - Sở Tư pháp - 2026.pdf``."""
+def _subset(field_code: str | None, channel: str | None) -> str:
+    # A filtered download must not be mistaken for the whole wave's once saved.
+    return "".join(f" - {part}" for part in (field_code, channel) if part)
+
+
+def report_name(unit, wave, lang: str = "vi", *, field_code: str | None = None,
+                channel: str | None = None) -> str:
+    """Return the PDF's file name, e.g. ``Báo cáo SIPAS - Sở Tư pháp - 2026.pdf``.
+
+    A service field or channel filter is added: ``... - 2026 - TP - online.pdf``.
+    """
     title = "Báo cáo SIPAS" if lang == "vi" else "SIPAS report"
     name = unit.name_en if lang == "en" and unit.name_en else unit.name
-    return f"{title} - {name} - {wave.code}.pdf"
+    return f"{title} - {name} - {wave.code}{_subset(field_code, channel)}.pdf"
 
 
-def export_name(unit, wave, fmt: str) -> str:
-    """Return an export's file name, e.g. ``Phieu-khao-sat - MH-STP - 2026.csv``."""
-    return f"Phiếu khảo sát - {unit.code} - {wave.code}.{fmt}"
+def export_name(unit, wave, fmt: str, *, field_code: str | None = None,
+                channel: str | None = None) -> str:
+    """Return an export's file name, e.g. ``Phiếu khảo sát - MH-STP - 2026.csv``
+    (``... - 2026 - TP - online.csv`` with a service field and channel filter)."""
+    return f"Phiếu khảo sát - {unit.code} - {wave.code}{_subset(field_code, channel)}.{fmt}"

@@ -87,7 +87,8 @@ def unit_report(code: str):
     position = [w.id for w in waves].index(filters.wave.id)
     compare = waves[position - 1] if position > 0 else None
     try:
-        pdf = reports.unit_report_pdf(unit, filters.wave, compare=compare, lang=current_lang())
+        pdf = reports.unit_report_pdf(unit, filters.wave, compare=compare, lang=current_lang(),
+                                      field=filters.field_code, channel=filters.channel)
     except reports.ReportError as error:
         current_app.logger.warning("report of %s for wave %s refused: %s",
                                    unit.code, filters.wave.code, error)
@@ -96,30 +97,36 @@ def unit_report(code: str):
                     "server log; please tell the administrator.")
         # The engine speaks English: its words are added on English pages only.
         abort(422, message + (f" ({error})" if current_lang() == "en" else ""))
-    headers = attachment_headers(report_name(unit, filters.wave, current_lang()))
+    headers = attachment_headers(report_name(unit, filters.wave, current_lang(),
+                                             field_code=filters.field_code,
+                                             channel=filters.channel))
     return Response(pdf, mimetype="application/pdf", headers=headers)
 
 
 @bp.get("/don-vi/<code>/du-lieu.<fmt>")
 @login_required
 def unit_export(code: str, fmt: str):
-    """The responses of the unit's subtree in the chosen wave, as CSV, XLSX, SAV or DTA."""
+    """The responses of the unit's subtree in the chosen wave, as CSV, XLSX, SAV or DTA,
+    restricted to the dashboard's service field and channel filters when they are set."""
     if fmt not in EXPORT_FORMATS:
         abort(404)
     unit, _waves, filters = _dashboard_filters(code)
     if filters is None:
         abort(404, _("No survey wave covers this unit yet, so there is no data to export."))
     unit_ids = unit.descendant_ids()
-    headers = attachment_headers(export_name(unit, filters.wave, fmt))
+    subset = {"service_field": filters.field_code, "channel": filters.channel}
+    headers = attachment_headers(export_name(unit, filters.wave, fmt, field_code=filters.field_code,
+                                             channel=filters.channel))
     if fmt == "csv":
         # Streamed: memory stays that of one chunk however large the subtree is.
-        body = stream_with_context(_csv_pieces(filters.wave.id, current_lang(), unit_ids))
+        body = stream_with_context(_csv_pieces(filters.wave.id, current_lang(), unit_ids, subset))
         return Response(body, mimetype=MIMETYPES[fmt], headers=headers)
     with tempfile.TemporaryDirectory(prefix="sipas-export-") as tmp:
         # pyreadstat writes only to paths, so every binary format goes through a file.
         path = os.path.join(tmp, f"export.{fmt}")
         try:
-            exports.export_wave(filters.wave, fmt, path, lang=current_lang(), unit_ids=unit_ids)
+            exports.export_wave(filters.wave, fmt, path, lang=current_lang(), unit_ids=unit_ids,
+                                **subset)
         except exports.ExportTooLarge as error:
             abort(413, str(error))
         with open(path, "rb") as fh:
@@ -127,8 +134,8 @@ def unit_export(code: str, fmt: str):
     return Response(data, mimetype=MIMETYPES[fmt], headers=headers)
 
 
-def _csv_pieces(wave_id: int, language: str, unit_ids):
+def _csv_pieces(wave_id: int, language: str, unit_ids, subset: dict):
     # The body is produced after the view has returned: load the wave in the session that
     # is current then, not the view's (which may be gone).
     wave = db.session.get(Wave, wave_id)
-    yield from exports.iter_wave_csv(wave, lang=language, unit_ids=unit_ids)
+    yield from exports.iter_wave_csv(wave, lang=language, unit_ids=unit_ids, **subset)

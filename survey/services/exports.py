@@ -12,6 +12,12 @@ waves above ``EXPORT_MAX_ROWS_IN_MEMORY`` responses (default 250,000) are refuse
 
 In a Flask view, wrap :func:`iter_wave_csv` in ``stream_with_context`` so that the
 database session lives as long as the response body is being sent.
+
+Subsets: ``unit_ids`` restricts the rows to some units, ``service_field`` (a field code)
+and ``channel`` (``Response.channel``: ``in_person|online|post``) to one service field
+and/or channel, all in SQL.  The design weights do not change with the subset: a
+filtered file holds the same rows, with the same weights, as the unfiltered file of the
+same units (the weights of a domain of the sample).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from analysis.exports import (ExportError, ExportPlan, XLSX_MAX_ROWS, attach_wei
 from questionnaires import Questionnaire
 
 from ..extensions import db
-from ..models import Population, Response, ServiceField, ServicePoint, Unit, Wave
+from ..models import CHANNELS, Population, Response, ServiceField, ServicePoint, Unit, Wave
 from .questionnaire_versions import load_version
 
 __all__ = ["CHUNK_SIZE", "FORMATS", "MAX_ROWS_IN_MEMORY", "ExportTooLarge", "count_responses",
@@ -70,16 +76,30 @@ def wave_questionnaire(wave: Wave) -> Questionnaire:
     return load_version(wave.questionnaire_version)
 
 
-def _scoped(query, wave: Wave, unit_ids: Collection[int] | None):
+def _scoped(query, wave: Wave, unit_ids: Collection[int] | None, service_field: str | None = None,
+            channel: str | None = None):
     query = query.where(Response.wave_id == wave.id)
     if unit_ids is not None:
         query = query.where(Response.unit_id.in_(list(unit_ids)))
+    if service_field is not None:
+        field_id = db.session.scalar(select(ServiceField.id)
+                                     .where(ServiceField.code == service_field))
+        if field_id is None:
+            raise ValueError(f"unknown service field {service_field!r}")
+        query = query.where(Response.service_field_id == field_id)
+    if channel is not None:
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}; use one of {', '.join(CHANNELS)}")
+        query = query.where(Response.channel == channel)
     return query
 
 
-def count_responses(wave: Wave, unit_ids: Collection[int] | None = None) -> int:
-    """Number of responses of ``wave`` (in ``unit_ids`` when given)."""
-    return db.session.scalar(_scoped(select(func.count(Response.id)), wave, unit_ids))
+def count_responses(wave: Wave, unit_ids: Collection[int] | None = None, *,
+                    service_field: str | None = None, channel: str | None = None) -> int:
+    """Number of responses of ``wave`` (restricted to ``unit_ids``, ``service_field`` and
+    ``channel`` when given)."""
+    query = _scoped(select(func.count(Response.id)), wave, unit_ids, service_field, channel)
+    return db.session.scalar(query)
 
 
 def _question_columns(q: Questionnaire) -> tuple[list[str], bool]:
@@ -143,7 +163,8 @@ def _objects(values) -> pd.Series:
 
 
 def iter_wave_frames(wave: Wave, chunk_size: int = CHUNK_SIZE,
-                     unit_ids: Collection[int] | None = None) -> Iterator[pd.DataFrame]:
+                     unit_ids: Collection[int] | None = None, *, service_field: str | None = None,
+                     channel: str | None = None, lang: str = "vi") -> Iterator[pd.DataFrame]:
     """Yield the responses frame of ``wave`` in chunks of at most ``chunk_size`` rows.
 
     Columns: ``unit_code, service_point, service_field, channel, unit_name, mode,
@@ -151,21 +172,27 @@ def iter_wave_frames(wave: Wave, chunk_size: int = CHUNK_SIZE,
     holding the stored value (``None`` when unanswered).  ``channel`` is the answer to the
     questionnaire's ``channel`` question when it has one, else the response's channel.
     Rows come in order of unit, then submission; no database id is included.
-    One query is run; rows are fetched ``chunk_size`` at a time as chunks are consumed.
+    ``service_field`` (a code) and ``channel`` keep the responses of one field / channel
+    (an unknown one raises ``ValueError``); with ``lang="en"`` ``unit_name`` is the unit's
+    English name where it has one.  One query is run (two with ``service_field``); rows
+    are fetched ``chunk_size`` at a time as chunks are consumed.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be >= 1")
     questions, own_channel = _question_columns(wave_questionnaire(wave))
+    unit_name = Unit.name
+    if lang == "en":
+        unit_name = func.coalesce(func.nullif(func.trim(Unit.name_en), ""), Unit.name)
     query = (
         select(cast(Response.answers, Text), Response.channel, Response.mode,
-               _local_date(db.session.get_bind().dialect.name), Unit.code, Unit.name,
+               _local_date(db.session.get_bind().dialect.name), Unit.code, unit_name,
                ServicePoint.code, ServiceField.code)
         .join(Unit, Unit.id == Response.unit_id)
         .join(ServicePoint, ServicePoint.id == Response.service_point_id)
         .outerjoin(ServiceField, ServiceField.id == Response.service_field_id)
         .order_by(Response.unit_id, Response.id)
     )
-    query = _scoped(query, wave, unit_ids)
+    query = _scoped(query, wave, unit_ids, service_field, channel)
     # yield_per turns on stream_results: a server-side cursor on PostgreSQL.  Core rows
     # (the session's connection, not the ORM) save a third of the time on big waves.
     result = db.session.connection().execute(query.execution_options(yield_per=chunk_size))
@@ -209,17 +236,27 @@ def wave_weights(wave: Wave, unit_ids: Collection[int] | None = None) -> pd.Data
     return cell_weights(counts, wave_populations(wave))
 
 
-def _weighted_frames(wave: Wave, unit_ids, chunk_size: int) -> Iterator[pd.DataFrame]:
+def _weighted_frames(wave: Wave, unit_ids, chunk_size: int, *, service_field=None, channel=None,
+                     lang: str = "vi") -> Iterator[pd.DataFrame]:
+    # The weights of the units' whole sample: a field or channel is a domain of it, and its
+    # rows keep the weights they have in the unfiltered file.
     weights = wave_weights(wave, unit_ids)
-    for frame in iter_wave_frames(wave, chunk_size, unit_ids):
+    for frame in iter_wave_frames(wave, chunk_size, unit_ids, service_field=service_field,
+                                  channel=channel, lang=lang):
         yield attach_weights(frame, weights)
 
 
 def iter_wave_csv(wave: Wave, *, lang: str = "vi", unit_ids: Collection[int] | None = None,
+                  service_field: str | None = None, channel: str | None = None,
                   chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
-    """Yield the CSV export of ``wave`` (UTF-8 with BOM) piece by piece, for a streaming body."""
+    """Yield the CSV export of ``wave`` (UTF-8 with BOM) piece by piece, for a streaming body.
+
+    ``unit_ids``, ``service_field`` (code) and ``channel`` restrict the rows (see the module).
+    """
     plan = ExportPlan(wave_questionnaire(wave), lang)
-    yield from iter_csv(_weighted_frames(wave, unit_ids, chunk_size), plan)
+    frames = _weighted_frames(wave, unit_ids, chunk_size, service_field=service_field,
+                              channel=channel, lang=lang)
+    yield from iter_csv(frames, plan)
 
 
 def _max_rows() -> int:
@@ -229,9 +266,13 @@ def _max_rows() -> int:
 
 
 def export_wave(wave: Wave, fmt: str, out, *, lang: str = "vi",
-                unit_ids: Collection[int] | None = None, codebook=None,
+                unit_ids: Collection[int] | None = None, service_field: str | None = None,
+                channel: str | None = None, codebook=None,
                 max_rows: int | None = None, chunk_size: int = CHUNK_SIZE) -> int:
     """Write the export of ``wave`` in ``fmt`` to ``out`` (a path or binary file); return the rows.
+
+    ``unit_ids``, ``service_field`` (code) and ``channel`` restrict the rows (see the module);
+    with ``lang="en"`` the unit names are the English ones where a unit has one.
 
     ``codebook`` (CSV only): where to write ``codebook.csv`` too.  ``max_rows`` caps SPSS
     and Stata exports (default: the app's ``EXPORT_MAX_ROWS_IN_MEMORY``).
@@ -244,8 +285,13 @@ def export_wave(wave: Wave, fmt: str, out, *, lang: str = "vi",
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     plan = ExportPlan(wave_questionnaire(wave), lang)
+    subset = {"service_field": service_field, "channel": channel}
+
+    def weighted():
+        return _weighted_frames(wave, unit_ids, chunk_size, lang=lang, **subset)
+
     if fmt == "csv":
-        counted = _counting(_weighted_frames(wave, unit_ids, chunk_size))
+        counted = _counting(weighted())
         pieces = iter_csv(counted, plan)
         if isinstance(out, (str, os.PathLike)):
             with open(out, "wb") as fh:
@@ -258,13 +304,13 @@ def export_wave(wave: Wave, fmt: str, out, *, lang: str = "vi",
         if codebook is not None:
             write_codebook_csv(plan, codebook)
         return rows
-    total = count_responses(wave, unit_ids)
+    total = count_responses(wave, unit_ids, **subset)
     limit = XLSX_MAX_ROWS if fmt == "xlsx" else (max_rows if max_rows is not None else _max_rows())
     if total > limit:
         raise ExportTooLarge(fmt, total, limit)
     if fmt == "xlsx":
-        return write_xlsx(_weighted_frames(wave, unit_ids, chunk_size), plan, out)
-    frames = list(_weighted_frames(wave, unit_ids, chunk_size))
+        return write_xlsx(weighted(), plan, out)
+    frames = list(weighted())
     frame = pd.concat(frames, ignore_index=True) if frames else read_wave_frame(wave, unit_ids)
     writer = write_sav if fmt == "sav" else write_dta
     return writer(frame, plan, out)

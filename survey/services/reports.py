@@ -7,6 +7,7 @@ the same data. Inputs of a wave are read once per request (kept in ``flask.g``).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,12 +17,12 @@ import pandas as pd
 from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
-from analysis.report import build_report, render_pdf
+from analysis.report import BulkRenderError, build_report, render_many, render_pdf
 from analysis.sipas import SipasInputError, SipasOptions, SipasResult, compute_sipas
 from questionnaires import Questionnaire
 
 from ..extensions import db
-from ..models import Unit, Wave
+from ..models import ServiceField, Unit, Wave
 from .exports import read_wave_frame, wave_populations, wave_questionnaire
 from .responses import response_channel
 
@@ -131,28 +132,39 @@ def wave_result(wave: Wave, previous: SipasResult | None = None, *, field: str |
     return result
 
 
-def _results(wave: Wave, compare: Wave | None) -> tuple[SipasResult | None, SipasResult | None]:
-    prev = wave_result(compare) if compare is not None else None
-    return wave_result(wave, previous=prev), prev
+def _results(wave: Wave, compare: Wave | None, *, field: str | None = None,
+             channel: str | None = None) -> tuple[SipasResult | None, SipasResult | None]:
+    prev = wave_result(compare, field=field, channel=channel) if compare is not None else None
+    return wave_result(wave, previous=prev, field=field, channel=channel), prev
 
 
-def _render(result, prev, unit_code: str, wave: Wave, compare: Wave | None, lang: str) -> bytes:
-    inputs = wave_inputs(wave)
-    context = build_report(result, unit_code, questionnaire=inputs.questionnaire,
-                           units=inputs.units, lang=lang, compare=prev,
-                           wave=inputs.info, compare_wave=wave_info(compare))
-    return render_pdf(context)
+def _filters_info(field: str | None, channel: str | None) -> dict | None:
+    """The report's description of a field/channel subset (plain data), None for the whole wave."""
+    if field is None and channel is None:
+        return None
+    info = {"field": None, "channel": channel}
+    if field is not None:
+        row = db.session.execute(select(ServiceField.code, ServiceField.name, ServiceField.name_en)
+                                 .where(ServiceField.code == field)).first()
+        if row is None:
+            raise ReportError(f"unknown service field {field!r}")
+        info["field"] = {"code": row.code, "name": row.name, "name_en": row.name_en}
+    return info
 
 
-def unit_report_pdf(unit: Unit, wave: Wave, compare: Wave | None = None, lang: str = "vi") -> bytes:
+def unit_report_pdf(unit: Unit, wave: Wave, compare: Wave | None = None, lang: str = "vi", *,
+                    field: str | None = None, channel: str | None = None) -> bytes:
     """The PDF report of ``unit`` for ``wave`` (optionally against ``compare``), as bytes.
 
-    A unit without responses gets a short report that says so.
+    ``field`` (a service field code) and ``channel`` restrict both waves to those responses;
+    the report names the subset on its cover and in its methods section.  A unit without
+    responses gets a short report that says so.
     """
     if wave.units and not wave.covers(unit):
         raise ReportError(f"unit {unit.code} is outside the scope of wave {wave.code}")
-    result, prev = _results(wave, compare)
-    return _render(result, prev, unit.code, wave, compare, lang)
+    filters = _filters_info(field, channel)
+    result, prev = _results(wave, compare, field=field, channel=channel)
+    return render_pdf(_report_context(result, prev, unit.code, wave, compare, lang, filters))
 
 
 def report_filename(unit_code: str, wave_code: str, lang: str) -> str:
@@ -162,20 +174,43 @@ def report_filename(unit_code: str, wave_code: str, lang: str) -> str:
     return f"bao-cao_{safe(unit_code)}_{safe(wave_code)}_{lang}.pdf"
 
 
+def _report_context(result, prev, unit_code: str, wave: Wave, compare: Wave | None,
+                    lang: str, filters: dict | None = None) -> dict:
+    """The plain-data context of one unit's report (cheap; the PDF is the costly part)."""
+    inputs = wave_inputs(wave)
+    return build_report(result, unit_code, questionnaire=inputs.questionnaire,
+                        units=inputs.units, lang=lang, compare=prev,
+                        wave=inputs.info, compare_wave=wave_info(compare), filters=filters)
+
+
 def bulk_reports(wave: Wave, units: list[Unit], out_dir: str | Path, *, compare: Wave | None = None,
-                 lang: str = "vi", progress: Callable[[Unit], None] | None = None) -> list[Path]:
-    """Write one PDF per unit into ``out_dir``; the wave is computed once for all of them."""
+                 lang: str = "vi", progress: Callable[[Unit], None] | None = None,
+                 workers: int | None = None) -> list[Path]:
+    """Write one PDF per unit into ``out_dir``; the wave is computed once for all of them.
+
+    The contexts are built here and rendered by ``workers`` processes (default: one per
+    CPU; 1 renders here, one after another). ``progress(unit)`` is called as each report
+    is written, in the order they finish; the returned paths follow ``units``.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result, prev = _results(wave, compare)
-    written = []
-    for unit in units:
-        path = out / report_filename(unit.code, wave.code, lang)
-        path.write_bytes(_render(result, prev, unit.code, wave, compare, lang))
-        written.append(path)
-        if progress is not None:
-            progress(unit)
-    return written
+    units = list(units)
+    paths = [out / report_filename(unit.code, wave.code, lang) for unit in units]
+    contexts = (_report_context(result, prev, unit.code, wave, compare, lang) for unit in units)
+    if workers is None:
+        workers = os.cpu_count() or 1
+    workers = min(workers, max(len(units), 1))      # no pool for a single report
+    try:
+        # Each PDF is written as soon as it is back, so only the reports in flight are
+        # held in memory.
+        for index, pdf in render_many(contexts, workers=workers):
+            paths[index].write_bytes(pdf)
+            if progress is not None:
+                progress(units[index])
+    except BulkRenderError as error:
+        raise ReportError(str(error)) from error
+    return paths
 
 
 def latest_wave() -> Wave | None:

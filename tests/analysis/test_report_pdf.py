@@ -276,3 +276,36 @@ def test_bad_inputs_are_refused(data):
         _context(data, unit="NOPE")
     with pytest.raises(ReportError, match="fr"):
         _context(data, lang="fr")
+
+
+FIELD_TP = {"code": "TP", "name": "Tư pháp", "name_en": "Justice"}
+
+
+@pytest.mark.parametrize("lang, cover, method", [
+    ("vi", "Lĩnh vực: Tư pháp (TP); hình thức nộp hồ sơ: trực tuyến",
+     "Báo cáo này chỉ tính các phiếu thuộc phạm vi sau: lĩnh vực: Tư pháp (TP); hình thức nộp hồ sơ: trực tuyến."),
+    ("en", "Service field: Justice (TP); channel: online",
+     "This report counts only these responses: service field: Justice (TP); channel: online."),
+])
+def test_a_filtered_report_names_its_subset(data, lang, cover, method):
+    ctx = build_report(data["result"], "MH", questionnaire=data["q"], units=data["units"],
+                       lang=lang, wave=WAVE, filters={"field": FIELD_TP, "channel": "online"})
+    assert ctx["cover"]["filters"] == cover
+    assert ctx["method"]["filters"].startswith(method)
+    assert _plain(ctx)
+    text = _flat(_text(render_pdf(ctx)))
+    assert f"{TEXTS['cover_filter'][lang]} {cover}" in text
+    assert method in text
+
+
+def test_a_filter_of_one_kind_and_the_empty_report(data):
+    ctx = build_report(None, "MH", questionnaire=data["q"], units=data["units"], lang="vi",
+                       wave=WAVE, filters={"field": None, "channel": "post"})
+    assert ctx["cover"]["filters"] == "Hình thức nộp hồ sơ: qua bưu chính"
+    text = _flat(_text(render_pdf(ctx)))
+    assert "Phạm vi phiếu Hình thức nộp hồ sơ: qua bưu chính" in text and "Chưa có phiếu khảo sát" in text
+    # A field without an English name keeps its Vietnamese one; no filter, no line.
+    ctx = build_report(data["result"], "MH", questionnaire=data["q"], units=data["units"],
+                       lang="en", filters={"field": {"code": "DD", "name": "Đất đai", "name_en": None}})
+    assert ctx["cover"]["filters"] == "Service field: Đất đai (DD)"
+    assert _context(data)["cover"]["filters"] == "" and _context(data)["method"]["filters"] == ""

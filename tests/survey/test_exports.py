@@ -253,3 +253,79 @@ def test_cli_exports_a_wave(app, wave_data, tmp_path):
                                  "-o", str(tmp_path / "big.sav")])
     assert result.exit_code != 0 and "13" in result.output
     assert not (tmp_path / "big.sav").exists() and not (tmp_path / "big.sav.part").exists()
+
+
+def _set_channels(wave, channels):
+    """Give the stored responses (in export order) these ``Response.channel`` values."""
+    for response, channel in zip(_stored(wave), channels):
+        response.channel = channel
+    db.session.commit()
+
+
+def test_frames_and_exports_can_be_restricted_to_a_field_and_channel(app, wave_data, tmp_path):
+    with app.app_context():
+        wave = _wave(wave_data)
+        # Export order: a (f0 ×5, f1 ×3), b (f0 ×4, none ×1).
+        _set_channels(wave, ["online", "in_person", "online", "post", "online",
+                             "online", "in_person", "in_person",
+                             "online", "online", "in_person", "post", "online"])
+        f0, f1 = wave_data["fields"]
+        frames = list(iter_wave_frames(wave, service_field=f0))
+        frame = pd.concat(frames, ignore_index=True)
+        assert frame["service_field"].tolist() == [f0] * 9
+        frame = pd.concat(iter_wave_frames(wave, chunk_size=2, channel="online"), ignore_index=True)
+        assert len(frame) == 7
+        frame = pd.concat(iter_wave_frames(wave, service_field=f0, channel="online",
+                                           unit_ids={wave_data["a"]}), ignore_index=True)
+        assert len(frame) == 3 and set(frame["unit_code"]) == {wave_data["codes"][0]}
+        assert count_responses(wave, service_field=f0, channel="online") == 5
+        assert count_responses(wave, {wave_data["b"]}, channel="post") == 1
+        assert count_responses(wave, service_field=f1, channel="post") == 0
+
+        # The filtered rows keep the weights they have in the whole file.
+        whole, part = io.BytesIO(), io.BytesIO()
+        export_wave(wave, "csv", whole)
+        assert export_wave(wave, "csv", part, service_field=f0, channel="online") == 5
+        q = wave_questionnaire(wave)
+        whole = read_responses_csv(io.BytesIO(whole.getvalue()), q)
+        part = read_responses_csv(io.BytesIO(part.getvalue()), q)
+        assert part["weight"].tolist() == [100.0, 100.0, 100.0, 160.0, 160.0]
+        keep = [0, 2, 4, 8, 9]
+        assert part["weight"].tolist() == whole["weight"].iloc[keep].tolist()
+        streamed = b"".join(iter_wave_csv(wave, service_field=f1, channel="in_person"))
+        assert len(read_responses_csv(io.BytesIO(streamed), q)) == 2
+        for fmt, reader in (("sav", pyreadstat.read_sav), ("dta", pyreadstat.read_dta)):
+            assert export_wave(wave, fmt, tmp_path / f"f.{fmt}", channel="in_person") == 4
+            assert len(reader(str(tmp_path / f"f.{fmt}"))[0]) == 4
+        assert export_wave(wave, "xlsx", tmp_path / "f.xlsx", service_field=f1) == 3
+        assert export_wave(wave, "csv", io.BytesIO(), channel="post", service_field=f1) == 0
+
+
+def test_unknown_field_or_channel_is_refused(app, wave_data):
+    with app.app_context():
+        wave = _wave(wave_data)
+        with pytest.raises(ValueError, match="NOPE"):
+            list(iter_wave_frames(wave, service_field="NOPE"))
+        with pytest.raises(ValueError, match="fax"):
+            count_responses(wave, channel="fax")
+
+
+def test_english_exports_use_the_english_unit_names(app, wave_data, tmp_path):
+    with app.app_context():
+        wave = _wave(wave_data)
+        db.session.get(Unit, wave_data["a"]).name_en = "Ê Đê Commune"
+        db.session.get(Unit, wave_data["b"]).name_en = "  "       # blank: the Vietnamese name
+        db.session.commit()
+        q = wave_questionnaire(wave)
+        expected = ["Ê Đê Commune"] * 8 + ["Phường Hòa Bình"] * 5
+        buf = io.BytesIO()
+        export_wave(wave, "csv", buf, lang="en")
+        assert read_responses_csv(io.BytesIO(buf.getvalue()), q)["unit_name"].tolist() == expected
+        streamed = b"".join(iter_wave_csv(wave, lang="en"))
+        assert read_responses_csv(io.BytesIO(streamed), q)["unit_name"].tolist() == expected
+        export_wave(wave, "sav", tmp_path / "en.sav", lang="en")
+        assert pyreadstat.read_sav(str(tmp_path / "en.sav"))[0]["unit_name"].tolist() == expected
+        # Vietnamese exports keep the Vietnamese names.
+        vi = b"".join(iter_wave_csv(wave))
+        assert read_responses_csv(io.BytesIO(vi), q)["unit_name"].tolist() == (
+            ["Xã Ê Đê"] * 8 + ["Phường Hòa Bình"] * 5)

@@ -80,6 +80,7 @@ def test_a_unit_without_responses_gets_the_short_report(demo, tmp_path):
     (["report-bulk", "--wave", "2026"], "exactly one of --level and --parent"),
     (["report-bulk", "--level", "commune", "--parent", "MH"], "exactly one of --level and --parent"),
     (["report-bulk", "--level", "galaxy"], "No unit matches"),
+    (["report-bulk", "--level", "commune", "--workers", "0"], "Invalid value for '--workers'"),
 ])
 def test_bad_arguments_are_explained(demo, tmp_path, args, message):
     result = demo.test_cli_runner().invoke(args=args + ["-o", str(tmp_path / "x")])
@@ -103,6 +104,37 @@ def test_bulk_reports_by_level(demo, tmp_path):
     (pdf,) = (tmp_path / "centre").iterdir()
     assert pdf.name == "bao-cao_MH-TTHCC_2026_en.pdf"
     assert "Provincial Public Administration Service Centre" in _text(pdf.read_bytes())
+
+
+def test_bulk_reports_with_two_workers_match_one_worker(demo, tmp_path):
+    runner = demo.test_cli_runner()
+    texts = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}"
+        result = runner.invoke(args=["report-bulk", "--level", "new_commune", "--workers", workers,
+                                     "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert "2/2" in result.output and "2 reports" in result.output     # the progress bar
+        texts[workers] = {p.name: _text(p.read_bytes()) for p in out.iterdir()}
+    assert sorted(texts["2"]) == ["bao-cao_MH-NEW-1_2026_vi.pdf", "bao-cao_MH-NEW-2_2026_vi.pdf"]
+    assert texts["2"] == texts["1"]
+    assert "Xã Ngọc Lặc" in texts["2"]["bao-cao_MH-NEW-1_2026_vi.pdf"]
+
+
+def test_a_report_failing_in_a_worker_names_the_unit(demo, tmp_path, monkeypatch):
+    build = reports._report_context
+
+    def broken(result, prev, unit_code, *args):
+        ctx = build(result, prev, unit_code, *args)
+        if unit_code == "MH-NEW-2":
+            del ctx["t"]            # the worker's template rendering fails
+        return ctx
+
+    monkeypatch.setattr(reports, "_report_context", broken)
+    result = demo.test_cli_runner().invoke(args=["report-bulk", "--level", "new_commune",
+                                                 "--workers", "2", "-o", str(tmp_path / "bad")])
+    assert result.exit_code != 0
+    assert "report of unit MH-NEW-2 failed" in result.output
 
 
 def test_bulk_reports_by_parent_with_grandchildren_without_responses(demo, tmp_path):
