@@ -62,6 +62,9 @@ def test_dashboard_shows_the_engine_numbers(app, official, province):
     ranks = result.rankings
     rank = ranks[(ranks["unit_code"] == "XA-A") & (ranks["kind"] == "overall")].iloc[0]
     assert re.match(rf"{rank['rank']}\D", text_of(page, "overall-rank"))
+    # The province has no siblings: no "1/1" rank.
+    top = official.get("/quan-ly/don-vi/TINH?wave=2026").get_data(as_text=True)
+    assert text_of(top, "overall-rank") == "–"
     # Every element index of the unit is in the elements table.
     t = result.indices
     for _, e in t[(t["unit_code"] == "XA-A") & (t["kind"] == "element")].iterrows():
