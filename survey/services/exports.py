@@ -41,7 +41,8 @@ from ..models import CHANNELS, Population, Response, ServiceField, ServicePoint,
 from .questionnaire_versions import load_version
 
 __all__ = ["CHUNK_SIZE", "FORMATS", "MAX_ROWS_IN_MEMORY", "ExportTooLarge", "count_responses",
-           "export_wave", "iter_wave_csv", "iter_wave_frames", "read_wave_frame",
+           "export_wave", "iter_wave_csv", "iter_wave_frames", "populations_or_counts",
+           "read_wave_frame",
            "wave_populations", "wave_questionnaire", "wave_weights"]
 
 try:  # msgspec parses JSON several times faster than the standard library
@@ -222,6 +223,21 @@ def wave_populations(wave: Wave) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unit_code", "service_field", "dossiers"])
 
 
+def populations_or_counts(populations: pd.DataFrame,
+                          counts: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """Return the wave's dossier counts, or — when it has none at all — one "dossier" per
+    response, so that every response weighs the same; the flag says the latter happened.
+
+    ``counts`` holds ``unit_code, service_field, n`` (responses per cell).
+    """
+    if len(populations) or not len(counts):
+        return populations, False
+    equal = counts.rename(columns={"n": "dossiers"})
+    equal["service_field"] = equal["service_field"].astype(object).where(
+        equal["service_field"].notna(), "")
+    return equal[["unit_code", "service_field", "dossiers"]], True
+
+
 def wave_weights(wave: Wave, unit_ids: Collection[int] | None = None) -> pd.DataFrame:
     """Design weight of every unit × service-field cell of ``wave`` that has responses."""
     counts = db.session.execute(
@@ -233,7 +249,8 @@ def wave_weights(wave: Wave, unit_ids: Collection[int] | None = None) -> pd.Data
     counts = pd.DataFrame(counts, columns=["unit_code", "service_field", "n"])
     # Weighting pools cells within a unit only, so the cells of a subset of units get the
     # same weights as in the whole wave.
-    return cell_weights(counts, wave_populations(wave))
+    populations, _ = populations_or_counts(wave_populations(wave), counts)
+    return cell_weights(counts, populations)
 
 
 def _weighted_frames(wave: Wave, unit_ids, chunk_size: int, *, service_field=None, channel=None,

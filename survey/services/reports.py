@@ -23,7 +23,8 @@ from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..models import ServiceField, Unit, Wave
-from .exports import read_wave_frame, wave_populations, wave_questionnaire
+from .exports import (populations_or_counts, read_wave_frame, wave_populations,
+                      wave_questionnaire)
 from .responses import response_channel
 
 __all__ = ["WaveInputs", "ReportError", "wave_inputs", "filter_inputs", "wave_result", "wave_info",
@@ -83,14 +84,11 @@ def wave_inputs(wave: Wave) -> WaveInputs:
     if wave.id in cache:
         return cache[wave.id]
     frame = read_wave_frame(wave)
-    populations = wave_populations(wave)
-    unweighted = len(populations) == 0 and len(frame) > 0
-    if unweighted:
-        # No dossier counts at all: one "dossier" per response gives every response the
-        # same weight; the report says so in its methods section.
-        populations = (frame.assign(service_field=frame["service_field"].fillna(""))
-                       .groupby(["unit_code", "service_field"]).size()
-                       .rename("dossiers").reset_index())
+    counts = (frame.groupby(["unit_code", "service_field"], dropna=False).size()
+              .rename("n").reset_index())
+    # Without any dossier counts every response weighs the same; the report says so in its
+    # methods section.
+    populations, unweighted = populations_or_counts(wave_populations(wave), counts)
     inputs = WaveInputs(responses=frame, populations=populations,
                         units=_unit_frame(wave, frame["unit_code"].dropna().unique()),
                         questionnaire=wave_questionnaire(wave), options=_options(),

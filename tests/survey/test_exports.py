@@ -142,6 +142,23 @@ def test_csv_export_round_trips_with_design_weights(app, wave_data):
         assert back["weight"].tolist()[8:] == [160.0] * 5
 
 
+def test_wave_without_dossier_counts_weighs_every_response_the_same(app, wave_data):
+    # The same rule as the dashboard and the reports (reports.wave_inputs): no populations
+    # at all means one "dossier" per response, not missing weights.
+    from survey.services.reports import wave_inputs
+
+    with app.app_context():
+        wave = _wave(wave_data)
+        db.session.execute(db.delete(Population).where(Population.wave_id == wave.id))
+        db.session.commit()
+        buf = io.BytesIO()
+        assert export_wave(wave, "csv", buf) == 13
+        back = read_responses_csv(io.BytesIO(buf.getvalue()), wave_questionnaire(wave))
+        assert back["weight"].tolist() == [1.0] * 13
+        inputs = wave_inputs(wave)
+        assert inputs.unweighted and inputs.populations["dossiers"].sum() == 13
+
+
 def test_csv_stream_is_lazy(app, wave_data):
     with app.app_context():
         wave = _wave(wave_data)
