@@ -14,7 +14,9 @@ The generator draws some parameters per call (a shift of each criterion shared b
 units), so each wave has its own true values: a wave draws ``truth_n`` responses, takes
 ``responses`` of them at random as the sample, and the true value is the scope estimate
 from the rest, whose sampling error is small beside a unit's (a unit holds about
-``responses / n_units`` respondents).
+``responses / n_units`` respondents). The cells hold many dossiers (about 100,000 a
+unit), so the finite population correction is negligible and the generator's expected
+values are the targets.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def _province(n_units: int, seed: int):
     size = np.random.default_rng(seed).lognormal(0.0, 0.6, n_units)
     gen = pd.DataFrame({"unit_code": codes, "dossiers": size, "quality": 0.0,
                         "online_share": 0.3})
-    pops = pd.DataFrame([(u, f, round(1000 * s)) for u, s in zip(codes, size) for f in FIELDS],
+    pops = pd.DataFrame([(u, f, round(100_000 * s)) for u, s in zip(codes, size) for f in FIELDS],
                         columns=["unit_code", "service_field", "dossiers"])
     return tree, gen, pops
 
