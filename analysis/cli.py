@@ -115,8 +115,11 @@ def _indices(args) -> int:
             print(f"error: --previous: {exc}", file=sys.stderr)
             return 2
     progress = (not args.quiet) and len(responses) >= PROGRESS_FROM
-    options = SipasOptions(min_n=args.min_n, max_cv=args.max_cv, cluster=args.cluster,
-                           drivers=not args.no_drivers, progress=progress)
+    options = SipasOptions(min_n=args.min_n, max_ci_width=args.max_ci_width,
+                           interval=args.interval, multiple=args.multiple,
+                           lonely_psu=args.lonely_psu, confidence=args.confidence,
+                           cluster=args.cluster, drivers=not args.no_drivers,
+                           progress=progress)
     try:
         result = compute_sipas(responses, definition, units, populations, previous=previous,
                                options=options, wave=args.wave)
@@ -145,8 +148,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="directory for the tables")
     p.add_argument("--previous", help="directory of the previous wave's tables (rank changes)")
     p.add_argument("--cluster", action="store_true", help="service point as PSU")
-    p.add_argument("--min-n", type=int, default=30, help="small-sample threshold (default 30)")
-    p.add_argument("--max-cv", type=float, default=0.2, help="CV threshold (default 0.2)")
+    p.add_argument("--min-n", type=int, default=30,
+                   help="minimum effective sample size of a presented figure (default 30)")
+    p.add_argument("--max-ci-width", type=float, default=0.30,
+                   help="maximum absolute CI width on the 0-1 scale (default 0.30, NCHS)")
+    p.add_argument("--interval", choices=("beta", "logit", "wilson", "wald"), default="beta",
+                   help="interval of shares (default beta: Korn-Graubard)")
+    p.add_argument("--multiple", choices=("holm", "bh", "none"), default="holm",
+                   help="adjustment of the tests against the parent (default holm)")
+    p.add_argument("--lonely-psu", default="adjust",
+                   choices=("adjust", "remove", "certainty", "average", "fail"),
+                   help="single-PSU weighting cells, as R's survey.lonely.psu")
+    p.add_argument("--confidence", type=float, default=0.95, help="confidence level")
     p.add_argument("--wave", help="wave code recorded in meta.json")
     p.add_argument("--no-drivers", action="store_true", help="skip the key-drivers model")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")

@@ -12,7 +12,8 @@ from scipy import special, stats
 
 from .errors import DesignError
 
-__all__ = ["PROPORTION_METHODS", "normal_interval", "proportion_interval"]
+__all__ = ["PROPORTION_METHODS", "effective_n", "normal_interval", "proportion_interval",
+           "t_interval"]
 
 PROPORTION_METHODS = ("logit", "beta", "wilson", "wald")
 
@@ -50,7 +51,34 @@ def normal_interval(value, se, level: float = 0.95):
     return value - z * se, value + z * se
 
 
-def proportion_interval(p, se, df, n, method: str = "logit", level: float = 0.95):
+def t_interval(value, se, df, level: float = 0.95):
+    """Return ``value -/+ t(df) * se`` (NaN where ``df <= 0``) as two arrays."""
+    t = _t_quantile(1 - (1 - _check_level(level)) / 2, df)
+    value, se = np.asarray(value, float), np.asarray(se, float)
+    return value - t * se, value + t * se
+
+
+def effective_n(p, se, n, *, cap: bool = True):
+    """Effective sample size ``p(1-p)/se^2`` of design-based proportions.
+
+    Where the variance is zero (a share of exactly 0 or 1, or a constant variable) the
+    effective size is ``n``: the data then say nothing about the design effect, and ``n``
+    gives the exact Clopper-Pearson interval of 0 (or ``n``) events in ``n``. With ``cap``
+    it is at most ``n``, as the NCHS presentation standard for proportions (2017) asks.
+    NaN where ``n`` is 0.
+    """
+    p, se, n = np.asarray(p, float), np.asarray(se, float), np.asarray(n, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = p * (1 - p) / se**2
+    edge = (p <= 0) | (p >= 1) | ~(se > 0)
+    out = np.where(edge, n, raw)
+    if cap:
+        out = np.minimum(out, n)
+    return np.where(n > 0, out, np.nan)
+
+
+def proportion_interval(p, se, df, n, method: str = "logit", level: float = 0.95, *,
+                        edges: bool = False, cap: bool = False):
     """Return a confidence interval for proportions, as R's ``svyciprop`` computes it.
 
     Parameters
@@ -66,20 +94,26 @@ def proportion_interval(p, se, df, n, method: str = "logit", level: float = 0.95
         quantile -- ``svyciprop(method="logit")`` (and ``"xlogit"``).
         ``"beta"``: Korn-Graubard (1998) -- Clopper-Pearson with the effective sample size
         ``p(1-p)/se^2`` multiplied by ``(qt(a/2, n-1) / qt(a/2, df))^2``, no truncation,
-        exactly ``svyciprop(method="beta")``.
+        exactly ``svyciprop(method="beta")``; see ``edges`` and ``cap``.
         ``"wilson"``: Wilson score interval with the same df-adjusted effective sample size
         and a t(df) quantile (R has no Wilson method; this is the definition of ``svy``'s
         ``ci_method="wilson"``).  Bounds are clipped to [0, 1].
         ``"wald"``: ``p -/+ t(df) * se`` -- ``svyciprop(method="mean")``.
     level : float
         Confidence level.
+    edges : bool
+        ``"beta"`` only: where ``p`` is 0 or 1 or the SE is 0, use the effective size
+        ``n`` (:func:`effective_n`), so that 0 events in ``n`` get the exact interval
+        ``[0, 1 - (a/2)^(1/n)]`` (df-adjusted like the rest) instead of none (R gives NaN).
+    cap : bool
+        ``"beta"`` only: cap the effective size at ``n`` before the df adjustment (NCHS).
 
     Returns
     -------
     tuple of ndarray
         Lower and upper bounds.  NaN when ``df <= 0`` (t undefined) and, for the logit,
-        beta and Wilson methods, when ``p`` is exactly 0 or 1 (the SE is then forced to
-        zero by the estimate, so it measures nothing).
+        beta (without ``edges``) and Wilson methods, when ``p`` is exactly 0 or 1 (the SE
+        is then forced to zero by the estimate, so it measures nothing).
     """
     if method not in PROPORTION_METHODS:
         raise DesignError(
@@ -97,7 +131,12 @@ def proportion_interval(p, se, df, n, method: str = "logit", level: float = 0.95
             half = t * se / (p * (1 - p))
             lo, hi = special.expit(eta - half), special.expit(eta + half)
         else:
-            n_eff = p * (1 - p) / se**2
+            if method == "beta" and (edges or cap):
+                n_eff = effective_n(p, se, n, cap=cap)
+                if not edges:
+                    n_eff = np.where((p <= 0) | (p >= 1), np.nan, n_eff)
+            else:
+                n_eff = p * (1 - p) / se**2
             # Korn & Graubard's df adjustment; qt(a/2, .) squared, so the sign cancels.
             adj = (_t_quantile(alpha / 2, n - 1) / _t_quantile(alpha / 2, df)) ** 2
             n_eff = np.where(n > 1, n_eff * adj, n_eff)
@@ -111,7 +150,11 @@ def proportion_interval(p, se, df, n, method: str = "logit", level: float = 0.95
                 centre = (p + z2 / (2 * n_eff)) / denom
                 half = (t / denom) * np.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff**2))
                 lo, hi = np.maximum(0.0, centre - half), np.minimum(1.0, centre + half)
-        if method != "wald":
+            if method == "beta":
+                # 0 events: the lower bound is 0 (beta.ppf with a = 0 is NaN); n events: 1
+                lo = np.where(x <= 0, 0.0, lo)
+                hi = np.where(n_eff - x <= 0, 1.0, hi)
+        if method != "wald" and not (method == "beta" and edges):
             edge = (p <= 0) | (p >= 1)
             lo, hi = np.where(edge, np.nan, lo), np.where(edge, np.nan, hi)
     bad = ~(df > 0)

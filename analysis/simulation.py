@@ -15,8 +15,8 @@ units), so each wave has its own true values: a wave draws ``truth_n`` responses
 ``responses`` of them at random as the sample, and the true value is the scope estimate
 from the rest, whose sampling error is small beside a unit's (a unit holds about
 ``responses / n_units`` respondents). The cells hold many dossiers (about 100,000 a
-unit), so the finite population correction is negligible and the generator's expected
-values are the targets.
+unit, in proportion to the wave's field mix), so the finite population correction is
+negligible and the generator's expected values are the targets.
 """
 
 from __future__ import annotations
@@ -89,6 +89,12 @@ def identical_units_study(questionnaire, *, n_units: int = 21, responses: int = 
                                   fields=FIELDS)
         pick = np.zeros(truth_n, dtype=bool)
         pick[rng.choice(truth_n, responses, replace=False)] = True
+        # The generator draws each unit's field mix per call; dossiers in proportion to it
+        # (about 100,000 a unit) make the sampling roughly proportional within units, as a
+        # desk asking every k-th citizen does.
+        cells = big.groupby(["unit_code", "service_field"]).size()
+        scale = 100_000 * n_units / truth_n
+        pops = (cells * scale).round().rename("dossiers").reset_index()
         rest = _long(compute_sipas(big[~pick], questionnaire, tree, pops, options=opts))
         truth = rest[rest["unit_code"] == "*"]["value"]
         table = _long(compute_sipas(big[pick], questionnaire, tree, pops, options=opts))

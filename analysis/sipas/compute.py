@@ -100,7 +100,8 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
         psu = pd.factorize(responses["service_point"], use_na_sentinel=False)[0]
     design = design_arrays(weights, w.stratum, psu,
                            population=w.population if (opts.fpc and not opts.cluster) else None,
-                           lonely_psu=opts.lonely_psu)
+                           lonely_psu={"fail": None, "certainty": "remove"}.get(
+                               opts.lonely_psu, opts.lonely_psu))
     domains = DomainSet.from_tree(tree, unit_index)
 
     plan = plan_indices(responses, spec)
@@ -108,8 +109,9 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     exp_plan = plan_expectations(responses, questionnaire, spec)
     passes = len(domains.levels) * (len(plan.ids) + len(ind_plan.ids)
                                     + (len(exp_plan.ids) if exp_plan else 0))
-    common = dict(design=design, domains=domains, min_n=opts.min_n, max_cv=opts.max_cv,
-                  alpha=opts.alpha, level=opts.confidence)
+    common = dict(design=design, domains=domains, standard=opts.standard(),
+                  alpha=opts.alpha, level=opts.confidence, method=opts.interval,
+                  min_events=opts.min_events, multiple=opts.multiple)
     with _progress(opts.progress, passes) as bar:
         tick = bar.update if bar is not None else None
         indices = estimate_table(plan.num, plan.den, plan.coefficients, plan.ids,
@@ -126,7 +128,8 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     directions = {i.id: i.direction for i in spec.indicators}
     rankings = rank_units(pd.concat([indices, indicators], ignore_index=True), tree,
                           directions, previous=None if previous is None else previous.rankings,
-                          rank_small_samples=opts.rank_small_samples)
+                          rank_small_samples=opts.rank_small_samples,
+                          draws=opts.rank_draws, seed=opts.rank_seed)
     scope = indices[(indices["depth"] == -1) & (indices["kind"] == "element")]
     outcome = drivers_outcome(questionnaire, spec, opts.drivers_outcome)
     if opts.drivers:
@@ -153,12 +156,22 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
                    "variance": "Taylor linearisation, stratified between-PSU",
                    "df": "per domain: PSUs minus strata in the domain"},
         "intervals": {"level": opts.confidence,
-                      "shares": "logit, t with the domain's design df (svyciprop "
-                                "method='logit'); none for 0 or 100",
-                      "combinations": "Normal, value ± z·se, clipped to [0, 100]"},
-        "parent_test": {"alpha": opts.alpha, "method": "t on the jointly linearised "
-                        "difference unit − parent (overlap accounted for), df of the unit"},
-        "small_sample": {"min_n": opts.min_n, "max_cv": opts.max_cv},
+                      "shares": f"{opts.interval} (svyciprop), t quantiles on the domain's "
+                                "design df; Korn-Graubard with n_eff = n at 0 or 100 and "
+                                "for shares near them (< 5 effective events)",
+                      "combinations": "value ± t(df)·se, clipped to [0, 100]"},
+        "parent_test": {"alpha": opts.alpha, "min_events": opts.min_events,
+                        "multiple": opts.multiple,
+                        "family": "one measure among the units of one kind under one parent",
+                        "method": "t on the jointly linearised difference unit − parent "
+                                  "(overlap accounted for), df of the unit; shares use the "
+                                  "unit's variance under the null"},
+        "standard": {"name": "NCHS Data Presentation Standards for Proportions (2017)"}
+        | opts.standard().to_dict(),
+        "rankings": {"draws": opts.rank_draws, "seed": opts.rank_seed,
+                     "league": "units of the same kind under the same parent",
+                     "interval": "2.5 and 97.5 percentiles of ranks simulated from "
+                                 "Normal(value, se)"},
         "drivers": drivers_record,
     }
     return SipasResult(indices=indices, indicators=indicators, expectations=expectations,

@@ -3,8 +3,9 @@
 Each depth of the unit tree partitions the responses (a response belongs to the subtree
 of each of its unit's ancestors), so estimating "every unit at every level" is one
 batched pass per depth, plus one for the whole scope. This module turns batched
-estimates into the long, report-ready table: value, SE, CI, df, n, the test against the
-parent, and small-sample flags.
+estimates into the long, report-ready table: value, SE, CI, df, n, effective n, the test
+against the parent (Holm-adjusted among siblings) and the presentation standard
+(:mod:`analysis.sipas.standard`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..intervals import normal_interval, proportion_interval
+from ..intervals import effective_n, proportion_interval, t_interval
 
 from .inputs import SCOPE, UnitTree
 from .linearized import DesignArrays, PreparedLevels, ratio_combinations
+from .standard import PresentationStandard, adjust_pvalues, apply_standard
+
+# A share with fewer (effective) events or non-events than this is "near 0 or 100 %":
+# it always gets the Korn-Graubard interval, whatever method the options name.
+NEAR_EDGE_EVENTS = 5
 
 __all__ = ["DomainSet", "estimate_table", "interval"]
 
@@ -32,6 +38,7 @@ class DomainSet:
     parents: list           # [None | (parent level, parent_of_domain)]
     unit_codes: list        # [array of unit codes per domain]
     depths: list            # [depth per level; -1 for the scope]
+    families: list | None = None   # [per domain: "parent code|unit kind", the test family]
     _prepared: PreparedLevels | None = None
 
     def prepared(self, design: DesignArrays) -> PreparedLevels:
@@ -48,6 +55,9 @@ class DomainSet:
         parents: list = [None]
         codes = [np.array([SCOPE], dtype=object)]
         depths = [-1]
+        families = [np.array(["scope"], dtype=object)]
+        kind = tree.frame["kind"].fillna("").astype(str).to_numpy(dtype=object)
+        parent_code = tree.frame["parent_code"].fillna(SCOPE).astype(str).to_numpy(dtype=object)
         position = np.full(tree.codes.size, -1, dtype=np.int64)
         for depth in range(tree.n_levels):
             members = np.flatnonzero(tree.depth == depth)
@@ -57,78 +67,130 @@ class DomainSet:
             levels.append((groups, members.size))
             codes.append(tree.codes[members])
             depths.append(depth)
+            families.append(parent_code[members] + "|" + kind[members])
             if depth == 0:
                 parents.append((0, np.zeros(members.size, dtype=np.int64)))
             else:
                 parents.append((depth, position[tree.parent[members]]))
-        return cls(levels=levels, parents=parents, unit_codes=codes, depths=depths)
+        return cls(levels=levels, parents=parents, unit_codes=codes, depths=depths,
+                   families=families)
 
 
-def interval(value, se, df, n, *, logit, level: float = 0.95):
+def interval(value, se, df, n, *, logit, level: float = 0.95, method: str = "beta"):
     """Confidence limits on the 0-100 scale, with the design engine's interval functions.
 
     ``logit`` rows (single shares) use :func:`analysis.intervals.proportion_interval`
-    with ``method="logit"``: t with the domain's design df on the logit scale, exactly
-    ``svyciprop(method="logit")``; it is undefined (NaN) for a share of 0 or 100 or
-    without df. Other rows (element and overall indices, mean scores) use the Normal
-    interval of ``svymean``'s ``confint``, clipped to [0, 100].
+    with ``method`` (default ``"beta"``: Korn-Graubard, ``svyciprop(method="beta")``,
+    effective n capped at n and taken as n where the SE is 0, so 0 events in n get
+    ``[0, 1 - (a/2)^(1/n)]``). A share with fewer than ``NEAR_EDGE_EVENTS`` effective
+    events or non-events gets the Korn-Graubard interval whatever ``method`` says.
+    Other rows (element and overall indices, mean scores) use ``value -/+ t(df) se``,
+    clipped to [0, 100]; one of those at exactly 0 or 100 with SE 0 gets the
+    Korn-Graubard bound of an all-or-nothing share of n, never a zero-width interval.
     """
     value, se = np.asarray(value, dtype=np.float64), np.asarray(se, dtype=np.float64)
     logit = np.broadcast_to(np.asarray(logit, dtype=bool), value.shape)
-    lo, hi = normal_interval(value, se, level)
+    p, sp = value / 100, se / 100
+    lo, hi = t_interval(value, se, df, level)
     lo, hi = np.clip(lo, 0, 100), np.clip(hi, 0, 100)
-    plo, phi = proportion_interval(value / 100, se / 100, df, n, "logit", level)
-    return np.where(logit, plo * 100, lo), np.where(logit, phi * 100, hi)
+    klo, khi = proportion_interval(p, sp, df, n, "beta", level, edges=True, cap=True)
+    if method != "beta":
+        mlo, mhi = proportion_interval(p, sp, df, n, method, level)
+        ne = effective_n(p, sp, n)
+        near = (ne * p < NEAR_EDGE_EVENTS) | (ne * (1 - p) < NEAR_EDGE_EVENTS)
+        slo, shi = np.where(near, klo, mlo), np.where(near, khi, mhi)
+    else:
+        slo, shi = klo, khi
+    flat = ~logit & ((value <= 0) | (value >= 100)) & ~(se > 0)
+    lo, hi = np.where(flat, klo * 100, lo), np.where(flat, khi * 100, hi)
+    return np.where(logit, slo * 100, lo), np.where(logit, shi * 100, hi)
 
 
 def estimate_table(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
                    coefficients: np.ndarray | Callable, ids: Sequence[tuple[str, str]],
                    design: DesignArrays, domains: DomainSet, *, logit: Sequence[bool],
-                   min_n: int, max_cv: float, alpha: float = 0.05, level: float = 0.95,
+                   standard: PresentationStandard | None = None, alpha: float = 0.05,
+                   level: float = 0.95, method: str = "beta", min_events: float = 5,
+                   multiple: str = "holm",
                    progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """Run the batched estimator and return the long table (one row per domain × id).
 
-    ``ids`` holds ``(kind, id)`` per combination; ``logit`` says which use the logit CI.
+    ``ids`` holds ``(kind, id)`` per combination; ``logit`` says which are single shares.
+
+    The test against the parent: for a share, the unit's own variance in the jointly
+    linearised difference is replaced by its variance under the null,
+    ``p0 (1 - p0) / n_eff`` with ``p0`` the parent's share (so 0 events in a unit do not
+    make a difference "certain"), and a unit is tested only when it expects at least
+    ``min_events`` events and non-events under the null (``n_eff p0``, ``n_eff (1-p0)``);
+    other figures use the observed variance. Every test is a t test on the unit's df;
+    figures suppressed by the standard are not tested. p-values are adjusted (``multiple``)
+    within each family: one measure among the units of the same kind under one parent.
     """
+    standard = standard or PresentationStandard()
     est = ratio_combinations(num, den, coefficients, design, domains.prepared(design),
                              progress=progress)
     frames = []
     Q = len(ids)
     kinds = np.array([k for k, _ in ids], dtype=object)
     names = np.array([i for _, i in ids], dtype=object)
-    for e, codes, depth in zip(est, domains.unit_codes, domains.depths):
+    for li, (e, codes, depth) in enumerate(zip(est, domains.unit_codes, domains.depths)):
         D = codes.size
+        family = (np.repeat(domains.families[li], Q) if domains.families is not None
+                  else np.repeat(np.full(D, str(depth), dtype=object), Q))
         f = pd.DataFrame({
             "unit_code": np.repeat(codes, Q), "depth": depth,
             "kind": np.tile(kinds, D), "id": np.tile(names, D),
             "value": e.value.ravel(), "se": e.se.ravel(),
             "df": e.df.ravel().astype(np.int64), "n": e.n.ravel().astype(np.int64),
             "logit": np.tile(np.asarray(logit, dtype=bool), D),
+            "family": family,
         })
-        if e.diff is not None:
+        par = domains.parents[li]
+        if e.diff is not None and par is not None:
             f["diff_parent"] = e.diff.ravel()
             f["se_diff_parent"] = e.se_diff.ravel()
+            pl, parent_of = par
+            pv = est[pl].value[np.maximum(parent_of, 0)]
+            f["parent_value"] = np.where((parent_of >= 0)[:, None], pv, np.nan).ravel()
         else:
             f["diff_parent"] = np.nan
             f["se_diff_parent"] = np.nan
+            f["parent_value"] = np.nan
         frames.append(f)
     table = pd.concat(frames, ignore_index=True)
-    lo, hi = interval(table["value"], table["se"], table["df"], table["n"],
-                      logit=table["logit"].to_numpy(), level=level)
+    share = table["logit"].to_numpy()
+    value, se = table["value"].to_numpy(), table["se"].to_numpy()
+    n, df = table["n"].to_numpy(), table["df"].to_numpy()
+    lo, hi = interval(value, se, df, n, logit=share, level=level, method=method)
     table.insert(6, "ci_low", lo)
     table.insert(7, "ci_high", hi)
+    n_eff = effective_n(value / 100, se / 100, n)
+    table.insert(10, "n_eff", n_eff)
+    suppress, review = apply_standard(value, lo, hi, n_eff, df, standard)
     with np.errstate(divide="ignore", invalid="ignore"):
-        cv = table["se"].to_numpy() / table["value"].to_numpy()
-        tstat = table["diff_parent"].to_numpy() / table["se_diff_parent"].to_numpy()
-    table["cv"] = np.where(table["value"] > 0, cv, np.nan)
-    p = 2 * stats.t.sf(np.abs(tstat), np.maximum(table["df"].to_numpy(), 1.0))
-    table["p_parent"] = p
-    sig = (p < alpha) & np.isfinite(tstat)
+        cv = se / value
+        p0 = table["parent_value"].to_numpy() / 100
+        v0 = p0 * (1 - p0) / n_eff * 1e4
+        var_null = table["se_diff_parent"].to_numpy() ** 2 - se ** 2 + v0
+        se_test = np.where(share, np.sqrt(np.where(var_null > 0, var_null, np.nan)),
+                           table["se_diff_parent"].to_numpy())
+        tstat = table["diff_parent"].to_numpy() / se_test
+    enough = ~share | ((n_eff * p0 >= min_events) & (n_eff * (1 - p0) >= min_events))
+    testable = enough & ~suppress & np.isfinite(tstat) & (df > 0)
+    table["cv"] = np.where(value > 0, cv, np.nan)
+    p_raw = np.where(testable, 2 * stats.t.sf(np.abs(tstat), np.maximum(df, 1.0)), np.nan)
+    family = (table["family"].astype(str) + "\x1f" + table["kind"] + "\x1f"
+              + table["id"]).to_numpy()
+    p_adj = adjust_pvalues(p_raw, family, multiple)
+    table["p_parent"] = p_raw
+    table["p_parent_adjusted"] = p_adj
+    sig = p_adj < alpha
     table["vs_parent"] = np.where(sig & (tstat > 0), "above",
                                   np.where(sig & (tstat < 0), "below", ""))
-    no_data = table["value"].isna().to_numpy() | (table["n"].to_numpy() == 0)
-    small = ~no_data & ((table["n"].to_numpy() < min_n) | (np.nan_to_num(table["cv"]) > max_cv))
+    no_data = np.isnan(value) | (n == 0)
+    small = ~no_data & suppress
     table["small_sample"] = small
-    table["status"] = np.where(no_data, "no_data", np.where(small, "small_sample", "ok"))
-    table.loc[no_data, ["value", "se", "ci_low", "ci_high", "cv"]] = np.nan
-    return table.drop(columns="logit")
+    table["status"] = np.where(no_data, "no_data", np.where(
+        small, "small_sample", np.where(review, "review", "ok")))
+    table.loc[no_data, ["value", "se", "ci_low", "ci_high", "cv", "n_eff"]] = np.nan
+    return table.drop(columns=["logit", "family", "parent_value"])

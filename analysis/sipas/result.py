@@ -28,16 +28,31 @@ class SipasOptions:
     Parameters
     ----------
     min_n : int
-        Estimates from fewer respondents are flagged ``small_sample`` (default 30).
-    max_cv : float
-        Estimates whose coefficient of variation (se / value) exceeds this are flagged.
+        Minimum effective sample size of a presented figure (NCHS: 30).
+    max_ci_width, rel_width_from, max_rel_ci_width, min_df
+        The rest of the presentation standard (:mod:`analysis.sipas.standard`; NCHS
+        2017: 0.30, 0.05, 1.30, 8). A figure failing it is ``small_sample`` (shown as
+        "chưa đủ mẫu"), not ranked and not tested; ``review`` marks figures to read with
+        care (complement rule, few df).
+    interval : {"beta", "logit", "wilson", "wald"}
+        Interval of single shares (default Korn-Graubard; shares near 0 or 100 % always
+        get Korn-Graubard, see :func:`analysis.sipas.domains.interval`).
+    min_events : float
+        A share is tested against its parent only when the unit expects this many events
+        and non-events under the null.
+    multiple : {"holm", "bh", "none"}
+        Adjustment of the "above/below the parent" p-values within each family (one
+        measure among the units of one kind under one parent).
     cluster : bool
         Use the service point as PSU (within each weighting cell; no fpc) instead of the
         respondent.
     fpc : bool
         Finite population correction from the dossiers of each weighting cell.
-    lonely_psu : {"adjust", "certainty", "fail"}
-        Treatment of a weighting cell with a single PSU (see ``design_arrays``).
+    lonely_psu : {"adjust", "remove", "certainty", "average", "fail"}
+        A weighting cell with a single PSU, as R's ``options(survey.lonely.psu=)``:
+        "adjust" centres its PSU at the grand mean, "remove" and "certainty" let it add no
+        variance, "average" gives it the average variance of the other cells, "fail"
+        raises (see ``design_arrays``).
     min_cell_n : int
         Cells with fewer responses are pooled within their unit (1: only empty cells).
     missing_population : {"error", "drop"}
@@ -51,7 +66,10 @@ class SipasOptions:
     alpha : float
         Level of the test of a unit against its parent.
     rank_small_samples : bool
-        Whether small samples are ranked (they are flagged either way).
+        Whether figures failing the presentation standard are ranked (default not).
+    rank_draws, rank_seed
+        Draws and seed of the simulated rank intervals (see
+        :func:`~analysis.sipas.rankings.rank_units`).
     drivers, drivers_outcome, drivers_missing
         Fit the key-drivers model; its outcome question (default: see
         :func:`~analysis.sipas.drivers.drivers_outcome`); "mean" or "drop" for missing
@@ -61,7 +79,13 @@ class SipasOptions:
     """
 
     min_n: int = 30
-    max_cv: float = 0.2
+    max_ci_width: float = 0.30
+    rel_width_from: float = 0.05
+    max_rel_ci_width: float = 1.30
+    min_df: int = 8
+    interval: str = "beta"
+    min_events: float = 5
+    multiple: str = "holm"
     cluster: bool = False
     fpc: bool = True
     lonely_psu: str = "adjust"
@@ -71,7 +95,9 @@ class SipasOptions:
     trim: float | None = None
     confidence: float = 0.95
     alpha: float = 0.05
-    rank_small_samples: bool = True
+    rank_small_samples: bool = False
+    rank_draws: int = 1000
+    rank_seed: int = 20240601
     drivers: bool = True
     drivers_outcome: str | None = None
     drivers_missing: str = "mean"
@@ -80,12 +106,26 @@ class SipasOptions:
     def __post_init__(self):
         if not (isinstance(self.min_n, int) and self.min_n >= 0):
             raise ValueError("min_n must be a non-negative integer")
-        if not self.max_cv > 0:
-            raise ValueError("max_cv must be positive")
+        self.standard()     # checks the thresholds
+        if self.interval not in ("beta", "logit", "wilson", "wald"):
+            raise ValueError("interval must be 'beta', 'logit', 'wilson' or 'wald'")
+        if self.multiple not in ("holm", "bh", "none"):
+            raise ValueError("multiple must be 'holm', 'bh' or 'none'")
+        if self.lonely_psu not in ("adjust", "remove", "certainty", "average", "fail"):
+            raise ValueError("lonely_psu must be adjust, remove, certainty, average or fail")
+        if not (isinstance(self.rank_draws, int) and self.rank_draws >= 0):
+            raise ValueError("rank_draws must be a non-negative integer")
         if not 0 < self.confidence < 1 or not 0 < self.alpha < 1:
             raise ValueError("confidence and alpha must be between 0 and 1")
         if self.drivers_missing not in ("mean", "drop"):
             raise ValueError("drivers_missing must be 'mean' or 'drop'")
+
+    def standard(self):
+        """The presentation standard of these options."""
+        from .standard import PresentationStandard
+        return PresentationStandard(min_n_eff=self.min_n, max_width=self.max_ci_width,
+                                    rel_width_from=self.rel_width_from,
+                                    max_rel_width=self.max_rel_ci_width, min_df=self.min_df)
 
     def to_dict(self) -> dict:
         """A JSON-able form."""

@@ -268,7 +268,13 @@ def test_leaf_unit_report_has_no_ranking_section(data):
     assert ctx["ranking"]["has_children"] is False
     text = _flat(_text(render_pdf(ctx)))
     assert "Xếp hạng các đơn vị trực thuộc" not in text
-    assert re.search(r"Xếp hạng \d+/12 đơn vị cùng cấp", text)
+    # ranked in its league: the ranked units of its own kind under the same parent
+    r = data["result"].rankings
+    r = r[(r["kind"] == "overall") & (r["parent_code"] == "MH") & (r["status"] == "ranked")]
+    kind = dict((c, k) for c, _, k in CHILDREN)["MH-X02"]
+    league = int((r["unit_kind"] == kind).sum())
+    assert 1 < league < len(CHILDREN)
+    assert re.search(rf"Xếp hạng \d+/{league} đơn vị cùng cấp", text)
 
 
 def test_bad_inputs_are_refused(data):
@@ -309,3 +315,4 @@ def test_a_filter_of_one_kind_and_the_empty_report(data):
                        lang="en", filters={"field": {"code": "DD", "name": "Đất đai", "name_en": None}})
     assert ctx["cover"]["filters"] == "Service field: Đất đai (DD)"
     assert _context(data)["cover"]["filters"] == "" and _context(data)["method"]["filters"] == ""
+

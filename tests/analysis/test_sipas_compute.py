@@ -67,12 +67,20 @@ def test_scope_criterion_equals_surveydesign_proportion(result, wave):
     d["sat"] = np.where(x.isna(), np.nan, x.isin([4, 5]).astype(float))
     d["province"] = d["unit_code"].str[:2]
     design = SurveyDesign(d, weights="w", strata="h", fpc="N", lonely_psu="adjust")
-    ref = design.proportion("sat", method="logit", by="province")
+    ref = design.proportion("sat", method="beta", by="province")
     got = result.indices.query("kind == 'criterion' and id == 'staff_polite' and depth == 0")
     got = got.set_index("unit_code").loc[ref.index]
     assert_allclose(got["value"] / 100, ref["value"], rtol=1e-10)
     assert_allclose(got["se"] / 100, ref["se"], rtol=1e-10)
-    assert_allclose(got["ci_low"] / 100, ref["ci_low"], rtol=1e-10)
+    # Korn-Graubard with the effective n capped at n (NCHS), from scipy's beta directly
+    from scipy import stats
+    p, se, n, df = (ref[c].to_numpy(float) for c in ("value", "se", "n", "df"))
+    n_eff = np.minimum(p * (1 - p) / se**2, n)
+    n_eff = n_eff * (stats.t.ppf(0.025, n - 1) / stats.t.ppf(0.025, df)) ** 2
+    x = n_eff * p
+    assert_allclose(got["ci_low"] / 100, stats.beta.ppf(0.025, x, n_eff - x + 1), rtol=1e-10)
+    assert_allclose(got["ci_high"] / 100, stats.beta.ppf(0.975, x + 1, n_eff - x), rtol=1e-10)
+    assert np.all(got["ci_low"].to_numpy() / 100 <= ref["ci_low"].to_numpy() + 1e-12)
     assert (got["n"].to_numpy() == ref["n"].to_numpy()).all()
 
 
