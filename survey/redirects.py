@@ -7,6 +7,8 @@ from urllib.parse import unquote, urlsplit
 # and "//evil" all leave the site; control characters and spaces have no place in a path
 # we generate either.
 _UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")
+# Once decoded, an encoded space ("%20") is only a space; the rest stays refused.
+_UNSAFE_DECODED = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -18,8 +20,8 @@ def safe_next(target: str | None, default: str) -> str:
     """
     if not target or not isinstance(target, str):
         return default
-    for form in (target, unquote(target)):
-        if _UNSAFE.search(form) or not form.startswith("/") or form.startswith("//"):
+    for form, unsafe in ((target, _UNSAFE), (unquote(target), _UNSAFE_DECODED)):
+        if unsafe.search(form) or not form.startswith("/") or form.startswith("//"):
             return default
         parts = urlsplit(form)
         if parts.scheme or parts.netloc:
