@@ -29,6 +29,9 @@ _UNANSWERED = object()
 # Control characters (NUL above all: PostgreSQL refuses it in JSON) are never stored;
 # line breaks and tabs are kept, Windows line ends become "\n".
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A lone UTF-16 surrogate (JSON "\ud800" without its pair) is not Unicode and cannot be
+# stored; it becomes U+FFFD, the replacement character, and the rest of the text is kept.
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,8 @@ def _coerce_multiple(q: Question, raw: object) -> tuple[object, list[AnswerError
 def _coerce_text(q: Question, raw: object) -> tuple[object, list[AnswerError]]:
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
         return _UNANSWERED, [AnswerError(q.id, "not_text", {"value": _shown(raw)})]
-    text = _CONTROL_RE.sub("", str(raw).replace("\r\n", "\n").replace("\r", "\n")).strip()
+    text = _CONTROL_RE.sub("", str(raw).replace("\r\n", "\n").replace("\r", "\n"))
+    text = _SURROGATE_RE.sub("\ufffd", text).strip()
     if not text:
         return _UNANSWERED, []
     if len(text) > q.max_length:

@@ -15,8 +15,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = config.database_url(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    if app.config["SECRET_KEY"] == config.DEV_SECRET_KEY and not (app.debug or app.testing):
-        app.logger.warning("SECRET_KEY is not set: using the development key; set SECRET_KEY in production")
+    config.check_secret_key(app)
 
     from .extensions import babel, csrf, db
     from .i18n import select_locale
@@ -33,8 +32,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(officials.bp)
 
-    from . import cli, errors
+    from . import cli, errors, headers, security
 
     errors.init_app(app)
+    security.init_app(app)
+    headers.init_app(app)
     cli.init_app(app)
     return app

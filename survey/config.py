@@ -4,6 +4,14 @@ import os
 
 DEV_SECRET_KEY = "dev-not-secret"
 
+SECRET_KEY_HELP = (
+    "SECRET_KEY is not set: the app refuses to start with the published development key, "
+    "because anyone could then forge sessions and survey progress. Set a long random value "
+    "in the environment (export SECRET_KEY=$(python3 -c 'import secrets; "
+    "print(secrets.token_hex(32))')) or as SECRET_KEY in instance/config.py. Debug and "
+    "testing runs may go without one."
+)
+
 
 def database_url(url: str) -> str:
     """Return ``url`` with a bare ``postgresql://`` scheme pointed at psycopg 3."""
@@ -13,6 +21,21 @@ def database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def check_secret_key(app) -> None:
+    """Raise ``RuntimeError`` when an app outside debug and testing has no real secret key."""
+    if app.debug or app.testing:
+        return
+    key = app.config.get("SECRET_KEY")
+    if not key or key == DEV_SECRET_KEY:
+        raise RuntimeError(SECRET_KEY_HELP)
 
 
 def defaults(instance_path: str) -> dict:
@@ -28,6 +51,10 @@ def defaults(instance_path: str) -> dict:
         # Relative to the package (Flask-Babel joins it with app.root_path).
         "BABEL_TRANSLATION_DIRECTORIES": os.path.join(os.pardir, "translations"),
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Behind HTTPS (production) cookies must never travel over plain HTTP.
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
+        "SESSION_COOKIE_SECURE": _flag(os.environ.get("SESSION_COOKIE_SECURE"),
+                                       os.environ.get("PREFERRED_URL_SCHEME") == "https"),
         "SESSION_COOKIE_HTTPONLY": True,
         # The single password of the officials' pages until accounts exist; unset means
         # those pages are closed (503), never open.

@@ -25,6 +25,8 @@ PAGE_TEXTS = {
           _l("This address does not exist. Please check the link or the QR code.")),
     405: (_l("Action not allowed"),
           _l("This address cannot be used this way.")),
+    409: (_l("Already received"),
+          _l("This was already sent with different content.")),
     410: (_l("This survey has ended"),
           _l("The survey period is over and no more answers are accepted. Thank you for "
              "your interest.")),
@@ -53,7 +55,7 @@ ANSWER_MESSAGES = {
 
 # Machine-readable codes in API error bodies, stable whatever the language.
 API_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-             405: "method_not_allowed", 410: "gone", 413: "too_large",
+             405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "too_large",
              415: "unsupported_media_type", 422: "invalid", 500: "server_error"}
 
 

@@ -1,8 +1,11 @@
 """``POST /api/v1/responses``: store one queued questionnaire, exactly once.
 
-The body is checked strictly at the boundary (400 for anything malformed), the answers by
-``questionnaires.check_answers`` (422 with every problem), and messages follow
-``Accept-Language`` (Vietnamese by default) because kiosks show them to staff.
+The body is checked strictly at the boundary (400 for anything malformed, nested deeper
+than ``MAX_DEPTH`` or holding text that breaks ``survey.security``'s rule), the answers by
+``questionnaires.check_answers`` (422 with the first ``MAX_ERRORS`` problems and their
+total), and messages follow ``Accept-Language`` (Vietnamese by default) because kiosks show
+them to staff.  A ``submission_id`` already stored answers 200 when the body is the same
+(see :func:`_same_submission`) and 409 when it is not.
 """
 
 import datetime as dt
@@ -13,19 +16,28 @@ from flask import jsonify, request
 from flask_babel import force_locale, gettext as _
 from questionnaires import check_answers
 from sqlalchemy import select
-from werkzeug.exceptions import BadRequest, Gone, NotFound
+from werkzeug.exceptions import BadRequest, Conflict, Gone, NotFound
 
 from ..errors import answer_error_message, api_locale
 from ..extensions import db
-from ..models import Response, ServiceField
+from ..models import Response, ServiceField, utcnow
 from ..public.flow import channel_of
 from ..services.links import SurveyLinkError, find_survey
 from ..services.questionnaire_versions import load_version
 from ..services.responses import store_response
+from ..security import is_clean_text
 from . import bp
 
 REQUIRED_KEYS = ("wave", "point", "submission_id", "answers")
 OPTIONAL_KEYS = ("field", "started_at")
+# A questionnaire's answers are at most a list inside an object inside the body.
+MAX_DEPTH = 8
+# Problems listed in a 422; the total is given beside them.
+MAX_ERRORS = 50
+# Clocks of tablets drift; a start a little in the future is not a lie.
+CLOCK_SKEW = dt.timedelta(minutes=15)
+# A wave without a start date accepts starts up to this long ago.
+MAX_AGE = dt.timedelta(days=366)
 
 
 @bp.post("/responses")
@@ -40,8 +52,9 @@ def _create_response(lang: str):
     body, started_at = _read_body()
     submission_id = str(uuid.UUID(body["submission_id"]))
     # A kiosk retrying after a lost reply must hear "duplicate", even if the wave closed.
-    if db.session.scalar(select(Response.id).where(Response.submission_id == submission_id)):
-        return jsonify({"status": "duplicate"}), 200
+    existing = db.session.scalar(select(Response).where(Response.submission_id == submission_id))
+    if existing is not None:
+        return _duplicate(existing, body, started_at)
     try:
         wave, point = find_survey(body["wave"], body["point"])
     except SurveyLinkError as error:
@@ -57,15 +70,29 @@ def _create_response(lang: str):
             errors.append({"question": None, "code": "unknown_field",
                            "message": _("Unknown service field “%(code)s”.",
                                         code=body["field"])})
-    result = check_answers(questionnaire, body["answers"])
+    time_error = _started_at_error(started_at, wave)
+    if time_error:
+        errors.append({"question": None, "code": "started_at", "message": time_error})
+    answers = body["answers"]
+    if len(answers) > len(questionnaire.questions):
+        # More answers than questions: some are surely unknown. Say which without checking
+        # the rest, so a huge body costs no more than reading it.
+        unknown = [str(k) for k in answers if k not in questionnaire.questions]
+        total = len(errors) + len(unknown)
+        errors += [{"question": k, "code": "unknown_question",
+                    "message": _("There is no question “%(id)s” in this questionnaire.", id=k)}
+                   for k in unknown[:MAX_ERRORS]]
+        return _invalid(errors, total)
+    result = check_answers(questionnaire, answers)
+    total = len(errors) + len(result.errors)
     errors += [{"question": e.question_id, "code": e.code,
                 "message": answer_error_message(e, questionnaire, lang)}
-               for e in result.errors]
+               for e in result.errors[:max(0, MAX_ERRORS - len(errors))]]
     if errors:
-        return jsonify({"errors": errors}), 422
+        return _invalid(errors, total)
 
     try:
-        _row, created = store_response(
+        row, created = store_response(
             wave=wave, service_point=point, answers=dict(result.values),
             submission_id=submission_id, started_at=started_at,
             service_field=service_field, channel=channel_of(result.values), mode="api",
@@ -74,7 +101,59 @@ def _create_response(lang: str):
         _refuse_link(error)
     if created:
         return jsonify({"status": "created"}), 201
+    return _duplicate(row, body, started_at)
+
+
+def _invalid(errors: list[dict], total: int):
+    return jsonify({"errors": errors[:MAX_ERRORS], "total": total}), 422
+
+
+def _duplicate(row: Response, body: dict, started_at: dt.datetime | None):
+    """200 for a retry of the stored submission, 409 for another body under its id."""
+    if not _same_submission(row, body, started_at):
+        raise Conflict(_("This submission_id was already used for different answers. "
+                         "The stored answers were kept; send new answers with a new "
+                         "submission_id."))
     return jsonify({"status": "duplicate"}), 200
+
+
+def _same_submission(row: Response, body: dict, started_at: dt.datetime | None) -> bool:
+    """Return whether ``body`` would store exactly what ``row`` holds.
+
+    The same body means: the same wave, service point and service field codes, the same
+    start time (as stored: naive UTC), and the same answers once checked and coerced by
+    the row's questionnaire version, compared as canonical JSON (sorted keys).
+    """
+    field = row.service_field.code if row.service_field is not None else None
+    if (body["wave"], body["point"], body.get("field")) != (
+            row.wave.code, row.service_point.code, field) or started_at != row.started_at:
+        return False
+    answers = body["answers"]
+    questionnaire = load_version(row.questionnaire_version)
+    if len(answers) > len(questionnaire.questions):
+        return False
+    result = check_answers(questionnaire, answers)
+    return result.ok and _canonical(result.values) == _canonical(row.answers)
+
+
+def _canonical(answers) -> str:
+    return json.dumps(answers, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _started_at_error(started_at: dt.datetime | None, wave) -> str | None:
+    """Return why ``started_at`` cannot be the start of an answer to ``wave``, or None."""
+    if started_at is None:
+        return None
+    now = utcnow()
+    earliest = now - MAX_AGE
+    if wave.starts_on is not None:
+        # The wave's first day in Vietnam (UTC+7) begins at 17:00 UTC the day before.
+        earliest = dt.datetime.combine(wave.starts_on, dt.time()) - dt.timedelta(hours=7)
+    if started_at < earliest - CLOCK_SKEW or started_at > now + CLOCK_SKEW:
+        return _("“started_at” must lie within the survey period, between %(start)s and "
+                 "now (UTC); check the device's clock.",
+                 start=earliest.strftime("%Y-%m-%d %H:%M"))
+    return None
 
 
 def _refuse_link(error: SurveyLinkError):
@@ -92,6 +171,11 @@ def _read_body() -> tuple[dict, dt.datetime | None]:
         body = json.loads(request.get_data(), parse_constant=_no_constant)
     except ValueError:
         raise BadRequest(_("The request body is not valid JSON.")) from None
+    except RecursionError:
+        body = None
+    if body is None or _too_deep(body):
+        raise BadRequest(_("The request body is nested too deeply (at most %(n)s levels).",
+                           n=MAX_DEPTH))
     if not isinstance(body, dict):
         raise BadRequest(_("The request body must be a JSON object."))
     missing = [key for key in REQUIRED_KEYS if key not in body]
@@ -105,6 +189,11 @@ def _read_body() -> tuple[dict, dt.datetime | None]:
             raise BadRequest(_("“%(key)s” must be a non-empty string.", key=key))
     if body.get("field") is not None and not isinstance(body["field"], str):
         raise BadRequest(_("“%(key)s” must be a string or null.", key="field"))
+    for key in ("wave", "point", "field", "submission_id", "started_at"):
+        value = body.get(key)
+        if isinstance(value, str) and not is_clean_text(value):
+            raise BadRequest(_("“%(key)s” contains characters that are not allowed (a NUL "
+                               "byte, a control character or invalid Unicode).", key=key))
     if not isinstance(body["answers"], dict):
         raise BadRequest(_("“answers” must be a JSON object."))
     try:
@@ -112,6 +201,20 @@ def _read_body() -> tuple[dict, dt.datetime | None]:
     except ValueError:
         raise BadRequest(_("“submission_id” must be a UUID.")) from None
     return body, _parse_time(body.get("started_at"))
+
+
+def _too_deep(value) -> bool:
+    """Return whether ``value`` nests lists/objects deeper than ``MAX_DEPTH`` (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > MAX_DEPTH:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _no_constant(name: str):
@@ -127,8 +230,11 @@ def _parse_time(value) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         parsed = None
+    if parsed is not None and parsed.tzinfo is not None:
+        try:
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC time
+            parsed = None
     if parsed is None:
         raise BadRequest(_("“started_at” must be an ISO 8601 time or null."))
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     return parsed

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import time
 from functools import wraps
-from urllib.parse import urlsplit
 
 from flask import (abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
@@ -20,6 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField
 from wtforms.validators import InputRequired
 
+from ..redirects import safe_next
 from . import bp
 
 SESSION_KEY = "officials_auth"
@@ -66,15 +66,11 @@ def is_signed_in() -> bool:
     return hmac.compare_digest(token, _token(password))
 
 
-def _safe_next(target: str | None) -> str:
-    # Only paths inside this blueprint: an open redirect would help phishing.
+def _next_page(target: str | None) -> str:
+    # Only pages of this blueprint: an official signing in goes back to the dashboards.
     default = url_for("officials.index")
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith(bp.url_prefix + "/"):
-        return default
-    return target
+    target = safe_next(target, default)
+    return target if target.startswith(bp.url_prefix + "/") else default
 
 
 def login_required(view):
@@ -103,7 +99,7 @@ def sign_in():
             session.clear()
             session[SESSION_KEY] = _token(password)
             session[SESSION_TIME_KEY] = int(time.time())
-            return redirect(_safe_next(form.next.data))
+            return redirect(_next_page(form.next.data))
         current_app.logger.warning("officials: wrong password from a sign-in form")
         wrong = True
     status = 401 if wrong else 200

@@ -15,6 +15,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..extensions import csrf
 from ..i18n import LANGUAGES, current_lang
+from ..redirects import safe_next
 from ..services.links import SurveyLinkError
 from ..services.responses import store_response
 from . import bp
@@ -190,23 +191,14 @@ def set_language(code: str):
     """Remember the chosen language in the ``lang`` cookie and go back."""
     if code not in LANGUAGES:
         abort(404)
-    response = redirect(_safe_next(request.args.get("next")))
+    response = redirect(safe_next(request.args.get("next"), url_for(".home")))
     _set_lang_cookie(response, code)
     return response
 
 
 def _set_lang_cookie(response, code: str) -> None:
     response.set_cookie("lang", code, max_age=LANG_COOKIE_MAX_AGE, samesite="Lax",
-                        httponly=True)
-
-
-def _safe_next(target: str | None) -> str:
-    # Only same-site paths: "//evil.example" and "/\evil.example" are absolute to browsers.
-    if (not target or not target.startswith("/") or target.startswith("//")
-            or target.startswith("/\\") or "\\" in target or "\n" in target
-            or "\r" in target):
-        return url_for(".home")
-    return target
+                        httponly=True, secure=current_app.config["SESSION_COOKIE_SECURE"])
 
 
 @bp.app_context_processor

@@ -23,6 +23,7 @@ same units (the weights of a domain of the sample).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import operator
 import os
 from collections.abc import Collection, Iterator
@@ -51,6 +52,8 @@ try:  # msgspec parses JSON several times faster than the standard library
     _decode = _Decoder().decode
 except ImportError:  # pragma: no cover - depends on the installation
     from json import loads as _decode
+
+log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 10_000
 MAX_ROWS_IN_MEMORY = 250_000
@@ -115,7 +118,7 @@ def _question_columns(q: Questionnaire) -> tuple[list[str], bool]:
 # stored naive-UTC time is the date of that time plus seven hours, computed in SQL.
 _UTC_OFFSET = dt.timedelta(hours=7)
 _ROW_COLUMNS = ("answers", "channel", "mode", "local_date", "unit_code", "unit_name", "point_code",
-                "field_code")
+                "field_code", "id")
 
 
 def _local_date(dialect: str):
@@ -124,7 +127,38 @@ def _local_date(dialect: str):
     return cast(Response.submitted_at + _UTC_OFFSET, Date)
 
 
+def _decode_answers(rows: list) -> tuple[list[dict], list]:
+    """Return the decoded answers of ``rows`` and the rows themselves, without bad rows.
+
+    A row whose answers are not a JSON object (text written past the app, e.g. a lone
+    surrogate escape stored before text was checked) is logged with its id and left out:
+    one bad row must not take down the dashboards, reports and exports of a whole wave.
+    """
+    texts = [row[0] for row in rows]
+    try:
+        decoded = [_decode(text) if text else {} for text in texts]
+        if all(type(d) is dict for d in decoded):
+            return decoded, rows
+    except ValueError:  # msgspec.DecodeError and json.JSONDecodeError are ValueErrors
+        pass
+    kept_answers, kept_rows, bad = [], [], []
+    for row, text in zip(rows, texts):
+        try:
+            answers = _decode(text) if text else {}
+        except ValueError:
+            answers = None
+        if isinstance(answers, dict):
+            kept_answers.append(answers)
+            kept_rows.append(row)
+        else:
+            bad.append(row[-1])
+    log.warning("skipped %d response(s) whose answers cannot be read (ids %s)", len(bad),
+                ", ".join(map(str, bad[:20])))
+    return kept_answers, kept_rows
+
+
 def _frame(rows: list, questions: list[str], own_channel: bool) -> pd.DataFrame:
+    decoded, rows = _decode_answers(rows)
     n = len(rows)
     raw = dict(zip(_ROW_COLUMNS, zip(*rows))) if n else {c: () for c in _ROW_COLUMNS}
     # The answers come as JSON text and are parsed here: the JSON column type would parse
@@ -137,7 +171,7 @@ def _frame(rows: list, questions: list[str], own_channel: bool) -> pd.DataFrame:
     keys = wanted * 2 if len(wanted) == 1 else wanted
     getter = operator.itemgetter(*keys) if keys else None
     if n and wanted:
-        values = [getter({**empty, **_decode(text)}) if text else getter(empty) for text in raw["answers"]]
+        values = [getter({**empty, **answers}) for answers in decoded]
         answer_columns = list(zip(*values))
     else:
         answer_columns = [[] for _ in wanted]
@@ -187,7 +221,7 @@ def iter_wave_frames(wave: Wave, chunk_size: int = CHUNK_SIZE,
     query = (
         select(cast(Response.answers, Text), Response.channel, Response.mode,
                _local_date(db.session.get_bind().dialect.name), Unit.code, unit_name,
-               ServicePoint.code, ServiceField.code)
+               ServicePoint.code, ServiceField.code, Response.id)
         .join(Unit, Unit.id == Response.unit_id)
         .join(ServicePoint, ServicePoint.id == Response.service_point_id)
         .outerjoin(ServiceField, ServiceField.id == Response.service_field_id)

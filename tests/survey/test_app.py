@@ -1,6 +1,6 @@
 """The application factory's configuration and locale selection."""
 
-import logging
+import pytest
 
 from survey import create_app
 from survey.config import DEV_SECRET_KEY, database_url
@@ -35,16 +35,32 @@ def test_translations_directory_is_the_top_level_one():
     assert path == os.path.normpath(os.path.join(app.root_path, os.pardir, "translations"))
 
 
-def test_missing_secret_key_is_warned_about_outside_testing(monkeypatch, caplog):
+def test_missing_secret_key_refuses_to_start_outside_testing(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    with caplog.at_level(logging.WARNING):
-        app = create_app({})
-    assert app.config["SECRET_KEY"] == DEV_SECRET_KEY
-    assert "SECRET_KEY" in caplog.text
-    caplog.clear()
-    with caplog.at_level(logging.WARNING):
-        create_app({"TESTING": True})
-    assert "SECRET_KEY" not in caplog.text
+    for config in ({}, {"SECRET_KEY": DEV_SECRET_KEY}, {"SECRET_KEY": ""}):
+        with pytest.raises(RuntimeError, match="SECRET_KEY") as refused:
+            create_app(config)
+        assert "instance/config.py" in str(refused.value)
+    # Testing and debug runs may use the development key.
+    assert create_app({"TESTING": True}).config["SECRET_KEY"] == DEV_SECRET_KEY
+    assert create_app({"DEBUG": True}).debug
+
+
+def test_secret_key_from_environment(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    assert create_app({}).config["SECRET_KEY"] == "from-the-environment"
+
+
+@pytest.mark.parametrize("env, secure", [({}, False), ({"PREFERRED_URL_SCHEME": "https"}, True),
+                                         ({"SESSION_COOKIE_SECURE": "1"}, True),
+                                         ({"PREFERRED_URL_SCHEME": "https",
+                                           "SESSION_COOKIE_SECURE": "0"}, False)])
+def test_session_cookie_secure_setting(monkeypatch, env, secure):
+    for name in ("PREFERRED_URL_SCHEME", "SESSION_COOKIE_SECURE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert create_app({"TESTING": True}).config["SESSION_COOKIE_SECURE"] is secure
 
 
 def test_locale_from_lang_cookie():
