@@ -18,7 +18,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["SECRET_KEY"] == config.DEV_SECRET_KEY and not (app.debug or app.testing):
         app.logger.warning("SECRET_KEY is not set: using the development key; set SECRET_KEY in production")
 
+    from . import database
     from .extensions import babel, csrf, db
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     from .i18n import select_locale
 
     db.init_app(app)
