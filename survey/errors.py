@@ -38,9 +38,6 @@ PAGE_TEXTS = {
           _l("The data was sent in a format this address does not accept.")),
     422: (_l("Some answers need attention"),
           _l("Please correct the answers marked below.")),
-    429: (_l("Too many requests"),
-          _l("Too many answers were sent from here in a short time. Please wait a few "
-             "minutes and try again.")),
     500: (_l("Something went wrong"),
           _l("An unexpected error occurred on our side. Please try again in a few "
              "minutes.")),
@@ -63,7 +60,7 @@ ANSWER_MESSAGES = {
 # Machine-readable codes in API error bodies, stable whatever the language.
 API_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
              405: "method_not_allowed", 410: "gone", 413: "too_large",
-             415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests",
+             415: "unsupported_media_type", 422: "invalid",
              500: "server_error", 503: "busy"}
 
 

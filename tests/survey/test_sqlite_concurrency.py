@@ -72,3 +72,28 @@ def test_thirty_concurrent_twins_are_stored_once(app, server, mini_link):
     assert sorted(statuses) == [200] * 29 + [201]
     assert count(app) == 1
     assert count(app, submission_id=body["submission_id"]) == 1
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("app_config", [{"SQLITE_BUSY_TIMEOUT": 0.2}])
+def test_write_lock_held_too_long_is_503_and_stores_nothing(app, client, mini_link,
+                                                            database_url):
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    wave, point = mini_link
+    holder = sqlite3.connect(make_url(database_url).database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")            # another writer keeps the lock
+    try:
+        response = client.post(URL, json={"wave": wave, "point": point,
+                                          "submission_id": str(uuid.uuid4()),
+                                          "answers": dict(GOOD_ANSWERS)})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"] == "busy"
+    assert "thử lại" in response.get_json()["message"]
+    assert count(app) == 0
