@@ -17,7 +17,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.check_secret_key(app)
 
+    from . import database
     from .extensions import babel, csrf, db
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     from .i18n import select_locale
 
     db.init_app(app)

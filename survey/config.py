@@ -50,6 +50,8 @@ def defaults(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         # Relative to the package (Flask-Babel joins it with app.root_path).
         "BABEL_TRANSLATION_DIRECTORIES": os.path.join(os.pardir, "translations"),
+        # Seconds a SQLite writer waits for the write lock (see survey/database.py).
+        "SQLITE_BUSY_TIMEOUT": float(os.environ.get("SQLITE_BUSY_TIMEOUT", 15)),
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Behind HTTPS (production) cookies must never travel over plain HTTP.
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),

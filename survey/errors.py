@@ -8,7 +8,10 @@ Werkzeug's English defaults.
 from flask import jsonify, render_template, request
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from .database import is_database_locked
 
 API_PREFIX = "/api/"
 API_LANGUAGES = ("vi", "en")
@@ -40,6 +43,9 @@ PAGE_TEXTS = {
     500: (_l("Something went wrong"),
           _l("An unexpected error occurred on our side. Please try again in a few "
              "minutes.")),
+    503: (_l("The service is busy"),
+          _l("Too many people are answering at this moment. Your answers were not "
+             "saved yet: please try again in a moment.")),
 }
 
 # AnswerError codes of ``questionnaires.check_answers`` that need no parameters.
@@ -56,7 +62,8 @@ ANSWER_MESSAGES = {
 # Machine-readable codes in API error bodies, stable whatever the language.
 API_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
              405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "too_large",
-             415: "unsupported_media_type", 422: "invalid", 500: "server_error"}
+             415: "unsupported_media_type", 422: "invalid",
+             500: "server_error", 503: "busy"}
 
 
 def is_api_request() -> bool:
@@ -107,6 +114,13 @@ def handle_csrf_error(error: CSRFError):
     return error_response(error)
 
 
+def handle_database_locked(error: OperationalError):
+    """Answer 503 with ``Retry-After`` when SQLite's write lock stayed taken too long."""
+    if not is_database_locked(error):
+        raise error
+    return error_response(ServiceUnavailable(retry_after=5))
+
+
 def answer_error_message(error, questionnaire, lang: str) -> str:
     """Return the sentence explaining an ``AnswerError`` in the current gettext language."""
     params = error.params or {}
@@ -140,3 +154,4 @@ def init_app(app):
     # exception reaches the InternalServerError handler after Flask has logged it.
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_http_error)
+    app.register_error_handler(OperationalError, handle_database_locked)

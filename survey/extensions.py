@@ -1,12 +1,12 @@
 """The Flask extensions, created unbound here and bound in ``create_app`` via ``init_app``."""
 
-import sqlite3
-
 from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .database import DEFAULT_SQLITE_BUSY_TIMEOUT, prepare_options, tune_sqlite_engine
 
 # Explicit constraint names: Alembic can only alter or drop what it can name, and SQLite
 # batch migrations need the names to rebuild a table.
@@ -25,29 +25,17 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _sqlite_on_connect(dbapi_connection, connection_record):
-    # SQLite ignores foreign keys unless asked per connection.  pysqlite's own implicit
-    # transaction handling breaks SAVEPOINT (used for exactly-once inserts), so we switch it
-    # off and emit BEGIN ourselves (the recipe from SQLAlchemy's SQLite dialect docs).
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-
-def _sqlite_on_begin(connection):
-    connection.exec_driver_sql("BEGIN")
-
-
 class _SQLAlchemy(SQLAlchemy):
     """Flask-SQLAlchemy with SQLite connections made to behave like a real database."""
 
     def _make_engine(self, bind_key, options, app):
+        is_sqlite = str(options.get("url", "")).startswith("sqlite")
+        busy_timeout = float(app.config.get("SQLITE_BUSY_TIMEOUT", DEFAULT_SQLITE_BUSY_TIMEOUT))
+        if is_sqlite:
+            prepare_options(options, busy_timeout)
         engine = super()._make_engine(bind_key, options, app)
         if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_on_connect)
-            event.listen(engine, "begin", _sqlite_on_begin)
+            tune_sqlite_engine(engine, busy_timeout)
         return engine
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..database import begin_write
 from ..extensions import db
 from ..models import CHANNELS, MODES, Response, ServiceField, ServicePoint, Wave, utcnow
 from .links import check_open
@@ -95,6 +96,8 @@ def store_response(
         flags=list(flags),
         is_demo=is_demo,
     )
+    # On SQLite: take the write lock now (waiting for it if need be), before the insert.
+    begin_write(db.session)
     # The unique submission_id decides between concurrent twins: the loser's INSERT fails
     # (on PostgreSQL only after the winner commits), and the SAVEPOINT keeps the caller's
     # session usable so we can return the winner's row.
