@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/services.sh
 # Two workers: the machines this runs on have two cores.
 exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"
