@@ -115,7 +115,8 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     with _progress(opts.progress, passes) as bar:
         tick = bar.update if bar is not None else None
         indices = estimate_table(plan.num, plan.den, plan.coefficients, plan.ids,
-                                 logit=plan.logit, progress=tick, **common)
+                                 logit=plan.logit, components=len(plan.num),
+                                 progress=tick, **common)
         indicators = (estimate_table(ind_plan.num, ind_plan.den, ind_plan.coefficients,
                                      ind_plan.ids, logit=[True] * len(ind_plan.ids),
                                      progress=tick, **common)

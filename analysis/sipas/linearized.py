@@ -61,6 +61,7 @@ class LevelEstimate:
     n_rows: np.ndarray       # (D,) rows in the domain
     diff: np.ndarray | None = None      # value minus the parent domain's value
     se_diff: np.ndarray | None = None   # its SE, overlap accounted for
+    coef: np.ndarray | None = None      # (D, Q, K) coefficients used in each domain
 
 
 def ratio_combinations(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
@@ -122,7 +123,7 @@ def ratio_combinations(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
     Ya = np.stack([np.bincount(atom, weights=w * y, minlength=n_atoms) for y in ys], 1)
     Xa = np.stack([np.bincount(atom, weights=w * x, minlength=n_atoms) for x in xs], 1)
 
-    info = []
+    info, coefs = [], []
     for L, la in zip(lv, level_of_atom):
         inside = la >= 0
         Y = _group(la[inside], Ya[inside], L.D)
@@ -140,13 +141,15 @@ def ratio_combinations(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
         value = np.einsum("dqk,dk->dq", C, R)
         value[~(C != 0).any(axis=2)] = np.nan
         Xs = np.where(avail, X, 1.0)
+        coefs.append(C)
         info.append((value, C / Xs[:, None, :], C * (R / Xs)[:, None, :]))
     Q = info[0][0].shape[1] if info else 0
     support = [np.flatnonzero(np.any([np.any(i[1][:, q, :] != 0, axis=0) for i in info], 0))
                for q in range(Q)]
 
     out = [LevelEstimate(value=i[0], se=np.full((L.D, Q), np.nan), n=np.zeros((L.D, Q)),
-                         df=np.zeros((L.D, Q)), n_rows=L.n_rows) for i, L in zip(info, lv)]
+                         df=np.zeros((L.D, Q)), n_rows=L.n_rows, coef=C)
+           for i, L, C in zip(info, lv, coefs)]
     maps = prep.maps
     fast_df = design.codes.psu is None
     for li, par in enumerate(parents):
