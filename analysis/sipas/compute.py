@@ -57,7 +57,8 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     Design: strata are the weighting cells, the respondent (or, with ``cluster=True``, the
     service point within the cell) is the PSU, and the fpc uses the cell's dossiers.
     Every index is a linear combination of ratio estimators, linearised (see
-    :mod:`analysis.sipas.linearized`); raked or trimmed weights are treated as fixed.
+    :mod:`analysis.sipas.linearized`); raked weights get their SEs from the raking
+    residuals (:mod:`analysis.sipas.calibrated`), trimmed weights are treated as fixed.
     Intervals: single shares (criteria under "share", indicators, expectations) use the
     logit transform with t on the domain's design df (PSUs minus strata holding
     respondents), exactly ``svyciprop(method="logit")`` and
@@ -88,11 +89,17 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
             raise SipasInputError("no responses left after dropping units without dossiers")
     weights = w.weights
     record = w.record
+    calibration = ()
     if opts.rake_margins:
         variables = {c: responses[c].to_numpy(dtype=object) for c in opts.rake_margins
                      if c in responses.columns}
-        weights, record.choices["raking"] = rake(weights, variables, opts.rake_margins)
-        record.notes.append("weights raked after cell weighting; SEs treat them as fixed")
+        weights, step, record.choices["raking"] = rake(weights, w.stratum, variables,
+                                                       opts.rake_margins)
+        if step is not None:
+            calibration = (step,)
+            record.notes.append("weights raked to the margins "
+                                + ", ".join(record.choices["raking"]["margins"])
+                                + "; SEs from the raking residuals")
     if opts.trim:
         weights, record.choices["trimming"] = trim(weights, opts.trim)
     psu = None
@@ -101,7 +108,7 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     design = design_arrays(weights, w.stratum, psu,
                            population=w.population if (opts.fpc and not opts.cluster) else None,
                            lonely_psu={"fail": None, "certainty": "remove"}.get(
-                               opts.lonely_psu, opts.lonely_psu))
+                               opts.lonely_psu, opts.lonely_psu), calibration=calibration)
     domains = DomainSet.from_tree(tree, unit_index)
 
     plan = plan_indices(responses, spec)
@@ -155,7 +162,8 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
                    "psu": "service point within cell" if opts.cluster else "respondent",
                    "fpc": bool(opts.fpc and not opts.cluster), "lonely_psu": opts.lonely_psu,
                    "variance": "Taylor linearisation, stratified between-PSU",
-                   "df": "per domain: PSUs minus strata in the domain"},
+                   "df": "per domain: PSUs minus strata in the domain",
+                   "calibration": (record.choices.get("raking") or {}).get("margins", [])},
         "intervals": {"level": opts.confidence,
                       "shares": f"{opts.interval} (svyciprop), t quantiles on the domain's "
                                 "design df; Korn-Graubard with n_eff = n at 0 or 100 and "

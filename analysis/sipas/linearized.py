@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DesignError
+from .calibrated import calibrated_variances
 from .levels import DesignArrays, PreparedLevels, design_arrays
 
 __all__ = ["DesignArrays", "LevelEstimate", "PreparedLevels", "design_arrays",
@@ -164,7 +165,7 @@ def ratio_combinations(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
         if fast_df:
             used_h = np.bincount(design.codes.stratum, weights=answered,
                                  minlength=design.codes.n_strata)
-        totals, sums = [], []
+        totals, sums, scores = [], [], []
         for li, (L, (value, A, B)) in enumerate(zip(lv, info)):
             z = np.zeros(L.gi.size)
             for k in ks:
@@ -174,8 +175,11 @@ def ratio_combinations(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
                 else:
                     z += a[L.gi] * L.take(ys[k])
                     z -= b[L.gi] * L.take(xs[k])
-            t = L.psu_totals(L.take(w) * z)
+            u = L.take(w) * z
+            t = L.psu_totals(u)
             var, s1 = L.variance(t)
+            if design.calibration:
+                scores.append(u)
             ok = ~np.isnan(value[:, q])
             out[li].se[ok, q] = np.sqrt(var[ok])
             la = level_of_atom[li]
@@ -195,7 +199,19 @@ def ratio_combinations(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
         for li, par in enumerate(parents):
             if par is not None:
                 _difference(out, lv, li, par, q, totals, sums, maps[li])
+        if design.calibration:
+            _calibrated(out, lv, parents, q, scores, design)
     return out
+
+
+def _calibrated(out, lv, parents, q, scores, design) -> None:
+    """Replace the SEs of combination q by those from the calibration residuals."""
+    for li, (var, var_diff) in enumerate(calibrated_variances(design, lv, scores, parents)):
+        ok = ~np.isnan(out[li].value[:, q])
+        out[li].se[ok, q] = np.sqrt(var[ok])
+        if var_diff is not None:
+            d = ~np.isnan(out[li].diff[:, q])
+            out[li].se_diff[d, q] = np.sqrt(var_diff[d])
 
 
 def _group(codes: np.ndarray, values: np.ndarray, D: int) -> np.ndarray:
