@@ -8,6 +8,7 @@ from contextlib import nullcontext
 import numpy as np
 import pandas as pd
 
+from .diagnostics import compute_diagnostics
 from .domains import DomainSet, estimate_table
 from .drivers import drivers_outcome, key_drivers
 from .indicators import plan_expectations, plan_indicators
@@ -183,10 +184,17 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
                                  "Normal(value, se)"},
         "drivers": drivers_record,
     }
+    meta["diagnostics"] = {
+        "weighting": "Kish design effect of unequal weights n·Σw²/(Σw)² = 1 + CV², and "
+                     "effective n (Σw)²/Σw², per unit's subtree",
+        "alpha": "Cronbach's alpha of each element's criteria (1-5 answers, complete "
+                 "respondents, unweighted)",
+        "response_counts": "responses, dossiers and sampling fraction per unit × field"}
+    diagnostics = compute_diagnostics(responses, spec, weights, domains, record.cells)
     return SipasResult(indices=indices, indicators=indicators, expectations=expectations,
                        rankings=rankings, drivers=drivers, units=unit_frame,
                        weighting=record.to_dict(cells=False) | {"cells": record.cells},
-                       meta=meta)
+                       meta=meta, diagnostics=diagnostics)
 
 
 def _progress(enabled: bool, total: int):
