@@ -150,7 +150,8 @@ def estimate_table(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
 
     ``components``: the first ``components`` combinations are the single ratios (the
     criteria, one per ratio variable, as in :class:`~analysis.sipas.indices.IndexPlan`).
-    Every other combination (element and overall indices) then adds, to its variance and
+    Every other combination that is not a single share (element and overall indices)
+    then adds, to its variance and
     to that of its difference from the parent, ``sum_k c_k^2 * edge_variance(R_k)``: a
     criterion at or near 0 or 100 % contributes (almost) nothing to the linearised
     variance, which is the wrong answer for 9 answers all "satisfied". The linearised SE
@@ -163,7 +164,7 @@ def estimate_table(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
     Q = len(ids)
     kinds = np.array([k for k, _ in ids], dtype=object)
     names = np.array([i for _, i in ids], dtype=object)
-    extras = [_edge_extra(e, components) for e in est]
+    extras = [_edge_extra(e, components, logit) for e in est]
     for li, (e, codes, depth) in enumerate(zip(est, domains.unit_codes, domains.depths)):
         D = codes.size
         extra = extras[li]
@@ -234,8 +235,11 @@ def estimate_table(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
     return table
 
 
-def _edge_extra(e, components: int) -> np.ndarray:
-    """(D, Q) extra variance of the combinations of one level (see ``estimate_table``)."""
+def _edge_extra(e, components: int, logit) -> np.ndarray:
+    """(D, Q) extra variance of the combinations of one level (see ``estimate_table``).
+
+    Single shares (``logit``, e.g. an overall question) get none: their Korn-Graubard
+    interval already deals with the edge."""
     extra = np.zeros_like(e.value)
     if components <= 0 or e.coef is None:
         return extra
@@ -243,4 +247,5 @@ def _edge_extra(e, components: int) -> np.ndarray:
     per_k = edge_variance(e.value[:, :K], e.se[:, :K], e.n[:, :K])
     C = e.coef[:, K:, :K]
     extra[:, K:] = np.einsum("dqk,dk->dq", C * C, per_k)
+    extra[:, np.asarray(logit, dtype=bool)] = 0.0
     return extra
