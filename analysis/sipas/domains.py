@@ -154,8 +154,8 @@ def estimate_table(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
     then adds, to its variance and
     to that of its difference from the parent, ``sum_k c_k^2 * edge_variance(R_k)``: a
     criterion at or near 0 or 100 % contributes (almost) nothing to the linearised
-    variance, which is the wrong answer for 9 answers all "satisfied". The linearised SE
-    stays in ``se_linearized``.
+    variance, which is the wrong answer for 9 answers all "satisfied" (for the
+    difference, see ``_diff_extra``). The linearised SE stays in ``se_linearized``.
     """
     standard = standard or PresentationStandard()
     est = ratio_combinations(num, den, coefficients, design, domains.prepared(design),
@@ -183,8 +183,11 @@ def estimate_table(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
         if e.diff is not None and par is not None:
             f["diff_parent"] = e.diff.ravel()
             pl, parent_of = par
-            pextra = np.where((parent_of >= 0)[:, None], extras[pl][np.maximum(parent_of, 0)], 0)
-            f["se_diff_parent"] = np.sqrt(e.se_diff ** 2 + extra + pextra).ravel()
+            has = (parent_of >= 0)[:, None]
+            pextra = np.where(has, extras[pl][np.maximum(parent_of, 0)], 0)
+            n_par = np.where(has, est[pl].n[np.maximum(parent_of, 0)], 0)
+            f["se_diff_parent"] = np.sqrt(e.se_diff ** 2
+                                          + _diff_extra(extra, pextra, e.n, n_par)).ravel()
             pv = est[pl].value[np.maximum(parent_of, 0)]
             f["parent_value"] = np.where((parent_of >= 0)[:, None], pv, np.nan).ravel()
         else:
@@ -233,6 +236,20 @@ def estimate_table(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
     table = table.drop(columns=["logit", "family", "parent_value"])
     table["se_linearized"] = lin
     return table
+
+
+def _diff_extra(extra, pextra, n, n_parent) -> np.ndarray:
+    """Edge variance of ``unit - parent`` when the unit is part of the parent.
+
+    With ``s`` the unit's share of the parent's respondents (``n / n_parent``), the
+    parent is ``s * unit + (1 - s) * rest``, so ``unit - parent = (1 - s)(unit - rest)``:
+    the unit's term counts ``(1 - s)^2 * extra`` and the rest's is what the parent's term
+    leaves after the unit's part, ``max(pextra - s^2 * extra, 0)``. A unit that is its
+    whole parent gets none (the difference is 0 by construction).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.clip(np.where(n_parent > 0, n / n_parent, 0.0), 0.0, 1.0)
+    return (1 - s) ** 2 * extra + np.maximum(pextra - s * s * extra, 0.0)
 
 
 def _edge_extra(e, components: int, logit) -> np.ndarray:

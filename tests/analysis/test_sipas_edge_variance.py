@@ -72,3 +72,17 @@ def test_single_shares_keep_their_linearised_se(result):
     assert_allclose(shares.loc[ok, "se"], shares.loc[ok, "se_linearized"], rtol=0)
     ind = res.indicators
     assert_allclose(ind["se"].dropna(), ind["se_linearized"].dropna(), rtol=0)
+
+
+def test_difference_from_parent(result):
+    _, res = result
+    t = res.indices
+    # the province is its whole parent (the scope): the difference is 0 by construction
+    p = t[(t["unit_code"] == "P") & (t["kind"] == "element")]
+    assert_allclose(p["se_diff_parent"], 0.0, atol=1e-6)     # float32 scores: rounding
+    # a commune: (1 - s)^2 of its own edge term plus what the parent's leaves
+    from analysis.sipas.domains import _diff_extra
+    assert_allclose(_diff_extra(np.array([10.0]), np.array([1.0]), np.array([20]),
+                                np.array([100])), [0.64 * 10 + 1 - 0.04 * 10])
+    c = t[(t["unit_code"] == "C1") & (t["kind"] == "element")]
+    assert (c["se_diff_parent"] > 0).all()
