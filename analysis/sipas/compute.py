@@ -60,11 +60,12 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     Every index is a linear combination of ratio estimators, linearised (see
     :mod:`analysis.sipas.linearized`); raked weights get their SEs from the raking
     residuals (:mod:`analysis.sipas.calibrated`), trimmed weights are treated as fixed.
-    Intervals: single shares (criteria under "share", indicators, expectations) use the
-    logit transform with t on the domain's design df (PSUs minus strata holding
-    respondents), exactly ``svyciprop(method="logit")`` and
-    :func:`analysis.intervals.proportion_interval` (undefined for 0 % or 100 %); element
-    and overall indices and mean scores use the Normal interval, clipped to [0, 100].
+    Intervals (docs/statistics.md): single shares (criteria under "share", indicators,
+    expectations) use Korn-Graubard by default (``options.interval``), with t on the
+    domain's design df (PSUs minus strata holding respondents); element and overall
+    indices and mean scores use ``value ± t(df) se``, clipped to [0, 100], where ``se``
+    includes the edge variance of criteria at or near 0 or 100 %
+    (:func:`analysis.sipas.domains.edge_variance`).
     A unit is compared with its parent by a t test (the unit's df) on the difference of
     the two domain estimates, linearised jointly so that the overlap is accounted for.
     All values, SEs and limits are on the 0-100 scale.
@@ -169,7 +170,9 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
                       "shares": f"{opts.interval} (svyciprop), t quantiles on the domain's "
                                 "design df; Korn-Graubard with n_eff = n at 0 or 100 and "
                                 "for shares near them (< 5 effective events)",
-                      "combinations": "value ± t(df)·se, clipped to [0, 100]"},
+                      "combinations": "value ± t(df)·se, clipped to [0, 100]; se includes "
+                                      "the Agresti-Coull variance of criteria at or near "
+                                      "0/100 % (se_linearized without it)"},
         "parent_test": {"alpha": opts.alpha, "min_events": opts.min_events,
                         "multiple": opts.multiple,
                         "family": "one measure among the units of one kind under one parent",

@@ -164,8 +164,10 @@ class SipasResult:
     indices : DataFrame
         One row per domain × index: ``unit_code, depth, kind`` (criterion, question,
         element, overall), ``id, value, se, ci_low, ci_high, df, n, diff_parent,
-        se_diff_parent, cv, p_parent, vs_parent, small_sample, status``. Values are on
-        0-100; the scope is ``unit_code == "*"`` with depth -1.
+        se_diff_parent, cv, p_parent, vs_parent, small_sample, status`` (also ``n_eff``,
+        ``p_parent_adjusted`` and, last, ``se_linearized``: the SE without the edge
+        variance that element and overall indices add, see docs/statistics.md). Values
+        are on 0-100; the scope is ``unit_code == "*"`` with depth -1.
     indicators, expectations : DataFrame
         The same columns for indicators and expectation shares.
     rankings : DataFrame
