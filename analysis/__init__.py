@@ -6,6 +6,15 @@ from .estimators import Estimate
 
 __all__ = ["SurveyDesign", "Estimate", "DesignError", "LonelyPSUError", "ConvergenceError"]
 
-from .sipas import SipasOptions, SipasResult, compute_sipas  # noqa: E402 (SIPAS layer)
+from .sipas import (  # noqa: E402 (SIPAS layer)
+    SipasOptions,
+    SipasResult,
+    compute_sipas,
+    cronbach_alpha,
+    kish,
+    response_counts,
+    weighting_effects,
+)
 
-__all__ += ["SipasOptions", "SipasResult", "compute_sipas"]
+__all__ += ["SipasOptions", "SipasResult", "compute_sipas", "cronbach_alpha", "kish",
+            "response_counts", "weighting_effects"]

@@ -20,9 +20,11 @@ agrees with R and ``svy`` to rounding).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
+from scipy.sparse.linalg import splu
 
 from .errors import ConvergenceError, DesignError
 
@@ -63,14 +65,26 @@ class CalibrationStep:
             return Z - self.w_new[:, None] * beta[codes]
         # Raking: R's svyrecvar sweeps z - w * ave(z / w, margin) over the margins; the
         # sweeps converge to the unweighted least-squares residual of z / w on all margins.
-        X = self._design_matrix()
-        A = (X.T @ X).toarray()
-        rhs = X.T @ (Z / self.w_new[:, None])
-        try:
-            beta = np.linalg.solve(A, rhs)
-        except np.linalg.LinAlgError:
-            beta = np.linalg.lstsq(A, rhs, rcond=None)[0]
+        X, solve = self._solver
+        rhs = np.asarray(X.T @ (Z / self.w_new[:, None]))
+        beta = solve(rhs)
         return Z - self.w_new[:, None] * np.asarray(X @ beta)
+
+    @cached_property
+    def _solver(self):
+        """The margins' dummy matrix and a solver of ``X'X beta = rhs``, factorised once
+        (sparse LU: with thousands of weighting cells as a margin ``X'X`` is large but
+        nearly block-diagonal), falling back to least squares when it is singular."""
+        X = self._design_matrix()
+        A = (X.T @ X).tocsc()
+        try:
+            lu = splu(A)
+            if not np.all(np.isfinite(lu.U.diagonal())) or np.any(lu.U.diagonal() == 0):
+                raise RuntimeError("singular")
+            return X, lambda rhs: lu.solve(np.asarray(rhs, dtype=np.float64))
+        except RuntimeError:
+            dense = A.toarray()
+            return X, lambda rhs: np.linalg.lstsq(dense, rhs, rcond=None)[0]
 
 
 def poststratify_weights(w, codes, counts):

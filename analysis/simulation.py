@@ -8,7 +8,8 @@ repeated waves from :func:`analysis.synthetic.synthetic_responses`, runs
 - ``coverage``: the share of unit-waves whose confidence interval contains the true value
   (a missing interval on a unit with data counts as a miss: "no interval" is no help);
 - ``flag_rate``: the share of unit-waves flagged "above"/"below" the province (every
-  flag is false, since the units are identical).
+  flag is false, since the units are identical); ``flag_rate_presented`` the same among
+  the unit-waves that pass the presentation standard (suppressed figures are not tested).
 
 The generator draws some parameters per call (a shift of each criterion shared by all
 units), so each wave has its own true values: a wave draws ``truth_n`` responses, takes
@@ -75,14 +76,16 @@ def identical_units_study(questionnaire, *, n_units: int = 21, responses: int = 
     -------
     DataFrame
         One row per measure: ``kind, id, truth`` (mean over waves), ``unit_waves`` (with data), ``median_n``,
-        ``coverage``, ``flag_rate``, ``zero_or_full`` (share of unit-waves at 0 or 100).
+        ``coverage``, ``flag_rate``, ``zero_or_full`` (share of unit-waves at 0 or 100),
+        ``suppressed`` (share failing the presentation standard, hence not tested) and
+        ``flag_rate_presented`` (flags among the unit-waves presented).
     """
     from .sipas import SipasOptions, compute_sipas   # the SIPAS layer imports this package
 
     opts = options or SipasOptions(drivers=False)
     tree, gen, pops = _province(n_units, seed)
     rng = np.random.default_rng(seed)
-    rows = {m: {"hit": 0, "flag": 0, "count": 0, "edge": 0, "n": [], "truth": []}
+    rows = {m: {"hit": 0, "flag": 0, "count": 0, "edge": 0, "small": 0, "n": [], "truth": []}
             for m in measures}
     for wave in range(waves):
         big = synthetic_responses(questionnaire, gen, truth_n, seed=seed + wave + 1,
@@ -108,6 +111,7 @@ def identical_units_study(questionnaire, *, n_units: int = 21, responses: int = 
             acc["hit"] += int(((t["ci_low"] <= true) & (true <= t["ci_high"])).sum())
             acc["flag"] += int(t["vs_parent"].isin(["above", "below"]).sum())
             acc["edge"] += int(t["value"].isin([0.0, 100.0]).sum())
+            acc["small"] += int((t["status"] == "small_sample").sum())
             acc["n"] += t["n"].tolist()
             acc["truth"].append(true)
     out = []
@@ -116,5 +120,6 @@ def identical_units_study(questionnaire, *, n_units: int = 21, responses: int = 
         out.append({"kind": kind, "id": mid, "truth": float(np.mean(acc["truth"])),
                     "unit_waves": acc["count"], "median_n": float(np.median(acc["n"] or [0])),
                     "coverage": acc["hit"] / c, "flag_rate": acc["flag"] / c,
-                    "zero_or_full": acc["edge"] / c})
+                    "zero_or_full": acc["edge"] / c, "suppressed": acc["small"] / c,
+                    "flag_rate_presented": acc["flag"] / max(acc["count"] - acc["small"], 1)})
     return pd.DataFrame(out)

@@ -8,6 +8,7 @@ from contextlib import nullcontext
 import numpy as np
 import pandas as pd
 
+from .diagnostics import compute_diagnostics
 from .domains import DomainSet, estimate_table
 from .drivers import drivers_outcome, key_drivers
 from .indicators import plan_expectations, plan_indicators
@@ -57,12 +58,14 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     Design: strata are the weighting cells, the respondent (or, with ``cluster=True``, the
     service point within the cell) is the PSU, and the fpc uses the cell's dossiers.
     Every index is a linear combination of ratio estimators, linearised (see
-    :mod:`analysis.sipas.linearized`); raked or trimmed weights are treated as fixed.
-    Intervals: single shares (criteria under "share", indicators, expectations) use the
-    logit transform with t on the domain's design df (PSUs minus strata holding
-    respondents), exactly ``svyciprop(method="logit")`` and
-    :func:`analysis.intervals.proportion_interval` (undefined for 0 % or 100 %); element
-    and overall indices and mean scores use the Normal interval, clipped to [0, 100].
+    :mod:`analysis.sipas.linearized`); raked weights get their SEs from the raking
+    residuals (:mod:`analysis.sipas.calibrated`), trimmed weights are treated as fixed.
+    Intervals (docs/statistics.md): single shares (criteria under "share", indicators,
+    expectations) use Korn-Graubard by default (``options.interval``), with t on the
+    domain's design df (PSUs minus strata holding respondents); element and overall
+    indices and mean scores use ``value ± t(df) se``, clipped to [0, 100], where ``se``
+    includes the edge variance of criteria at or near 0 or 100 %
+    (:func:`analysis.sipas.domains.edge_variance`).
     A unit is compared with its parent by a t test (the unit's df) on the difference of
     the two domain estimates, linearised jointly so that the overlap is accounted for.
     All values, SEs and limits are on the 0-100 scale.
@@ -88,11 +91,17 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
             raise SipasInputError("no responses left after dropping units without dossiers")
     weights = w.weights
     record = w.record
+    calibration = ()
     if opts.rake_margins:
         variables = {c: responses[c].to_numpy(dtype=object) for c in opts.rake_margins
                      if c in responses.columns}
-        weights, record.choices["raking"] = rake(weights, variables, opts.rake_margins)
-        record.notes.append("weights raked after cell weighting; SEs treat them as fixed")
+        weights, step, record.choices["raking"] = rake(weights, w.stratum, variables,
+                                                       opts.rake_margins)
+        if step is not None:
+            calibration = (step,)
+            record.notes.append("weights raked to the margins "
+                                + ", ".join(record.choices["raking"]["margins"])
+                                + "; SEs from the raking residuals")
     if opts.trim:
         weights, record.choices["trimming"] = trim(weights, opts.trim)
     psu = None
@@ -101,7 +110,7 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     design = design_arrays(weights, w.stratum, psu,
                            population=w.population if (opts.fpc and not opts.cluster) else None,
                            lonely_psu={"fail": None, "certainty": "remove"}.get(
-                               opts.lonely_psu, opts.lonely_psu))
+                               opts.lonely_psu, opts.lonely_psu), calibration=calibration)
     domains = DomainSet.from_tree(tree, unit_index)
 
     plan = plan_indices(responses, spec)
@@ -115,7 +124,8 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     with _progress(opts.progress, passes) as bar:
         tick = bar.update if bar is not None else None
         indices = estimate_table(plan.num, plan.den, plan.coefficients, plan.ids,
-                                 logit=plan.logit, progress=tick, **common)
+                                 logit=plan.logit, components=len(plan.num),
+                                 progress=tick, **common)
         indicators = (estimate_table(ind_plan.num, ind_plan.den, ind_plan.coefficients,
                                      ind_plan.ids, logit=[True] * len(ind_plan.ids),
                                      progress=tick, **common)
@@ -154,12 +164,15 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
                    "psu": "service point within cell" if opts.cluster else "respondent",
                    "fpc": bool(opts.fpc and not opts.cluster), "lonely_psu": opts.lonely_psu,
                    "variance": "Taylor linearisation, stratified between-PSU",
-                   "df": "per domain: PSUs minus strata in the domain"},
+                   "df": "per domain: PSUs minus strata in the domain",
+                   "calibration": (record.choices.get("raking") or {}).get("margins", [])},
         "intervals": {"level": opts.confidence,
                       "shares": f"{opts.interval} (svyciprop), t quantiles on the domain's "
                                 "design df; Korn-Graubard with n_eff = n at 0 or 100 and "
                                 "for shares near them (< 5 effective events)",
-                      "combinations": "value ± t(df)·se, clipped to [0, 100]"},
+                      "combinations": "value ± t(df)·se, clipped to [0, 100]; se includes "
+                                      "the Agresti-Coull variance of criteria at or near "
+                                      "0/100 % (se_linearized without it)"},
         "parent_test": {"alpha": opts.alpha, "min_events": opts.min_events,
                         "multiple": opts.multiple,
                         "family": "one measure among the units of one kind under one parent",
@@ -174,10 +187,17 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
                                  "Normal(value, se)"},
         "drivers": drivers_record,
     }
+    meta["diagnostics"] = {
+        "weighting": "Kish design effect of unequal weights n·Σw²/(Σw)² = 1 + CV², and "
+                     "effective n (Σw)²/Σw², per unit's subtree",
+        "alpha": "Cronbach's alpha of each element's criteria (1-5 answers, complete "
+                 "respondents, unweighted)",
+        "response_counts": "responses, dossiers and sampling fraction per unit × field"}
+    diagnostics = compute_diagnostics(responses, spec, weights, domains, record.cells)
     return SipasResult(indices=indices, indicators=indicators, expectations=expectations,
                        rankings=rankings, drivers=drivers, units=unit_frame,
                        weighting=record.to_dict(cells=False) | {"cells": record.cells},
-                       meta=meta)
+                       meta=meta, diagnostics=diagnostics)
 
 
 def _progress(enabled: bool, total: int):

@@ -27,7 +27,7 @@ from .standard import PresentationStandard, adjust_pvalues, apply_standard
 # it always gets the Korn-Graubard interval, whatever method the options name.
 NEAR_EDGE_EVENTS = 5
 
-__all__ = ["DomainSet", "estimate_table", "interval"]
+__all__ = ["DomainSet", "edge_variance", "estimate_table", "interval"]
 
 
 @dataclass
@@ -106,12 +106,34 @@ def interval(value, se, df, n, *, logit, level: float = 0.95, method: str = "bet
     return np.where(logit, slo * 100, lo), np.where(logit, shi * 100, hi)
 
 
+def edge_variance(value, se, n, *, events: float = NEAR_EDGE_EVENTS) -> np.ndarray:
+    """Variance a share near 0 or 100 % lacks in its linearised SE (0-100 scale squared).
+
+    A share with fewer than ``events`` effective events or non-events (``n_eff p`` or
+    ``n_eff (1 - p)``, :func:`analysis.intervals.effective_n`, so ``n_eff = n`` where the
+    SE is 0) gets the Agresti-Coull variance ``p~ (1 - p~) / (n_eff + 4)`` with
+    ``p~ = (n_eff p + 2) / (n_eff + 4)`` (Agresti & Coull 1998: two events and two
+    non-events added, the 95 % "plus four" rule) when that is larger than its squared SE;
+    the function returns the difference (0 elsewhere, and where ``n`` is 0).
+    """
+    value, se = np.asarray(value, float), np.asarray(se, float)
+    p, sp = value / 100, se / 100
+    with np.errstate(invalid="ignore"):
+        ne = effective_n(p, sp, n)
+        x = ne * p
+        near = (x < events) | (ne - x < events)
+        pt = (x + 2) / (ne + 4)
+        floor = pt * (1 - pt) / (ne + 4) * 1e4
+        extra = np.where(near, np.maximum(floor - np.nan_to_num(se) ** 2, 0.0), 0.0)
+    return np.nan_to_num(extra)
+
+
 def estimate_table(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
                    coefficients: np.ndarray | Callable, ids: Sequence[tuple[str, str]],
                    design: DesignArrays, domains: DomainSet, *, logit: Sequence[bool],
                    standard: PresentationStandard | None = None, alpha: float = 0.05,
                    level: float = 0.95, method: str = "beta", min_events: float = 5,
-                   multiple: str = "holm",
+                   multiple: str = "holm", components: int = 0,
                    progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """Run the batched estimator and return the long table (one row per domain × id).
 
@@ -125,6 +147,15 @@ def estimate_table(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
     other figures use the observed variance. Every test is a t test on the unit's df;
     figures suppressed by the standard are not tested. p-values are adjusted (``multiple``)
     within each family: one measure among the units of the same kind under one parent.
+
+    ``components``: the first ``components`` combinations are the single ratios (the
+    criteria, one per ratio variable, as in :class:`~analysis.sipas.indices.IndexPlan`).
+    Every other combination that is not a single share (element and overall indices)
+    then adds, to its variance and
+    to that of its difference from the parent, ``sum_k c_k^2 * edge_variance(R_k)``: a
+    criterion at or near 0 or 100 % contributes (almost) nothing to the linearised
+    variance, which is the wrong answer for 9 answers all "satisfied" (for the
+    difference, see ``_diff_extra``). The linearised SE stays in ``se_linearized``.
     """
     standard = standard or PresentationStandard()
     est = ratio_combinations(num, den, coefficients, design, domains.prepared(design),
@@ -133,23 +164,30 @@ def estimate_table(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
     Q = len(ids)
     kinds = np.array([k for k, _ in ids], dtype=object)
     names = np.array([i for _, i in ids], dtype=object)
+    extras = [_edge_extra(e, components, logit) for e in est]
     for li, (e, codes, depth) in enumerate(zip(est, domains.unit_codes, domains.depths)):
         D = codes.size
+        extra = extras[li]
         family = (np.repeat(domains.families[li], Q) if domains.families is not None
                   else np.repeat(np.full(D, str(depth), dtype=object), Q))
         f = pd.DataFrame({
             "unit_code": np.repeat(codes, Q), "depth": depth,
             "kind": np.tile(kinds, D), "id": np.tile(names, D),
-            "value": e.value.ravel(), "se": e.se.ravel(),
+            "value": e.value.ravel(), "se": np.sqrt(e.se ** 2 + extra).ravel(),
             "df": e.df.ravel().astype(np.int64), "n": e.n.ravel().astype(np.int64),
             "logit": np.tile(np.asarray(logit, dtype=bool), D),
             "family": family,
         })
+        f["se_linearized"] = e.se.ravel()
         par = domains.parents[li]
         if e.diff is not None and par is not None:
             f["diff_parent"] = e.diff.ravel()
-            f["se_diff_parent"] = e.se_diff.ravel()
             pl, parent_of = par
+            has = (parent_of >= 0)[:, None]
+            pextra = np.where(has, extras[pl][np.maximum(parent_of, 0)], 0)
+            n_par = np.where(has, est[pl].n[np.maximum(parent_of, 0)], 0)
+            f["se_diff_parent"] = np.sqrt(e.se_diff ** 2
+                                          + _diff_extra(extra, pextra, e.n, n_par)).ravel()
             pv = est[pl].value[np.maximum(parent_of, 0)]
             f["parent_value"] = np.where((parent_of >= 0)[:, None], pv, np.nan).ravel()
         else:
@@ -192,5 +230,39 @@ def estimate_table(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
     table["small_sample"] = small
     table["status"] = np.where(no_data, "no_data", np.where(
         small, "small_sample", np.where(review, "review", "ok")))
-    table.loc[no_data, ["value", "se", "ci_low", "ci_high", "cv", "n_eff"]] = np.nan
-    return table.drop(columns=["logit", "family", "parent_value"])
+    table.loc[no_data, ["value", "se", "ci_low", "ci_high", "cv", "n_eff",
+                        "se_linearized"]] = np.nan
+    lin = table.pop("se_linearized")
+    table = table.drop(columns=["logit", "family", "parent_value"])
+    table["se_linearized"] = lin
+    return table
+
+
+def _diff_extra(extra, pextra, n, n_parent) -> np.ndarray:
+    """Edge variance of ``unit - parent`` when the unit is part of the parent.
+
+    With ``s`` the unit's share of the parent's respondents (``n / n_parent``), the
+    parent is ``s * unit + (1 - s) * rest``, so ``unit - parent = (1 - s)(unit - rest)``:
+    the unit's term counts ``(1 - s)^2 * extra`` and the rest's is what the parent's term
+    leaves after the unit's part, ``max(pextra - s^2 * extra, 0)``. A unit that is its
+    whole parent gets none (the difference is 0 by construction).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.clip(np.where(n_parent > 0, n / n_parent, 0.0), 0.0, 1.0)
+    return (1 - s) ** 2 * extra + np.maximum(pextra - s * s * extra, 0.0)
+
+
+def _edge_extra(e, components: int, logit) -> np.ndarray:
+    """(D, Q) extra variance of the combinations of one level (see ``estimate_table``).
+
+    Single shares (``logit``, e.g. an overall question) get none: their Korn-Graubard
+    interval already deals with the edge."""
+    extra = np.zeros_like(e.value)
+    if components <= 0 or e.coef is None:
+        return extra
+    K = components
+    per_k = edge_variance(e.value[:, :K], e.se[:, :K], e.n[:, :K])
+    C = e.coef[:, K:, :K]
+    extra[:, K:] = np.einsum("dqk,dk->dq", C * C, per_k)
+    extra[:, np.asarray(logit, dtype=bool)] = 0.0
+    return extra

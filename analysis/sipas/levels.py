@@ -31,6 +31,7 @@ class DesignArrays:
 
     weights: np.ndarray          # (N,) float64
     codes: DesignCodes           # strata, PSUs, fpc and lonely-PSU factors
+    calibration: tuple = ()      # CalibrationSteps of the weights (raking), for the variance
 
     @property
     def n(self) -> int:
@@ -39,7 +40,7 @@ class DesignArrays:
 
 
 def design_arrays(weights, stratum=None, psu=None, population=None, *,
-                  lonely_psu: str | None = "adjust") -> DesignArrays:
+                  lonely_psu: str | None = "adjust", calibration=()) -> DesignArrays:
     """Build :class:`DesignArrays` from per-row weights, strata and PSUs.
 
     Parameters
@@ -59,6 +60,10 @@ def design_arrays(weights, stratum=None, psu=None, population=None, *,
         Strata with a single PSU, with the semantics of
         :func:`analysis.variance.stratum_factors` (R's ``survey.lonely.psu``); None raises
         :class:`~analysis.errors.LonelyPSUError`.
+    calibration : sequence of CalibrationStep, optional
+        Calibration steps that produced ``weights`` (:mod:`analysis.calibration`): the
+        variance then uses the calibration residuals of every score, as
+        ``SurveyDesign.rake`` does (see :mod:`analysis.sipas.calibrated`).
 
     Returns
     -------
@@ -109,7 +114,10 @@ def design_arrays(weights, stratum=None, psu=None, population=None, *,
         f = 1.0 - np.minimum(n_psu / pop, 1.0)
     scale, centre, inflate = stratum_factors(n_psu, f, lonely_psu)
     codes = DesignCodes(h, j, psu_stratum, n_psu, scale, centre, inflate)
-    return DesignArrays(weights=w, codes=codes)
+    for step in calibration:
+        if step.w_new.shape != w.shape:
+            raise DesignError("a calibration step does not match the weights")
+    return DesignArrays(weights=w, codes=codes, calibration=tuple(calibration))
 
 
 class _Level:

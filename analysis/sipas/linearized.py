@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DesignError
+from .calibrated import calibrated_variances
 from .levels import DesignArrays, PreparedLevels, design_arrays
 
 __all__ = ["DesignArrays", "LevelEstimate", "PreparedLevels", "design_arrays",
@@ -61,6 +62,7 @@ class LevelEstimate:
     n_rows: np.ndarray       # (D,) rows in the domain
     diff: np.ndarray | None = None      # value minus the parent domain's value
     se_diff: np.ndarray | None = None   # its SE, overlap accounted for
+    coef: np.ndarray | None = None      # (D, Q, K) coefficients used in each domain
 
 
 def ratio_combinations(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
@@ -122,7 +124,7 @@ def ratio_combinations(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
     Ya = np.stack([np.bincount(atom, weights=w * y, minlength=n_atoms) for y in ys], 1)
     Xa = np.stack([np.bincount(atom, weights=w * x, minlength=n_atoms) for x in xs], 1)
 
-    info = []
+    info, coefs = [], []
     for L, la in zip(lv, level_of_atom):
         inside = la >= 0
         Y = _group(la[inside], Ya[inside], L.D)
@@ -140,13 +142,15 @@ def ratio_combinations(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
         value = np.einsum("dqk,dk->dq", C, R)
         value[~(C != 0).any(axis=2)] = np.nan
         Xs = np.where(avail, X, 1.0)
+        coefs.append(C)
         info.append((value, C / Xs[:, None, :], C * (R / Xs)[:, None, :]))
     Q = info[0][0].shape[1] if info else 0
     support = [np.flatnonzero(np.any([np.any(i[1][:, q, :] != 0, axis=0) for i in info], 0))
                for q in range(Q)]
 
     out = [LevelEstimate(value=i[0], se=np.full((L.D, Q), np.nan), n=np.zeros((L.D, Q)),
-                         df=np.zeros((L.D, Q)), n_rows=L.n_rows) for i, L in zip(info, lv)]
+                         df=np.zeros((L.D, Q)), n_rows=L.n_rows, coef=C)
+           for i, L, C in zip(info, lv, coefs)]
     maps = prep.maps
     fast_df = design.codes.psu is None
     for li, par in enumerate(parents):
@@ -161,7 +165,7 @@ def ratio_combinations(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
         if fast_df:
             used_h = np.bincount(design.codes.stratum, weights=answered,
                                  minlength=design.codes.n_strata)
-        totals, sums = [], []
+        totals, sums, scores = [], [], []
         for li, (L, (value, A, B)) in enumerate(zip(lv, info)):
             z = np.zeros(L.gi.size)
             for k in ks:
@@ -171,8 +175,11 @@ def ratio_combinations(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
                 else:
                     z += a[L.gi] * L.take(ys[k])
                     z -= b[L.gi] * L.take(xs[k])
-            t = L.psu_totals(L.take(w) * z)
+            u = L.take(w) * z
+            t = L.psu_totals(u)
             var, s1 = L.variance(t)
+            if design.calibration:
+                scores.append(u)
             ok = ~np.isnan(value[:, q])
             out[li].se[ok, q] = np.sqrt(var[ok])
             la = level_of_atom[li]
@@ -192,7 +199,19 @@ def ratio_combinations(num: Sequence[np.ndarray], den: Sequence[np.ndarray],
         for li, par in enumerate(parents):
             if par is not None:
                 _difference(out, lv, li, par, q, totals, sums, maps[li])
+        if design.calibration:
+            _calibrated(out, lv, parents, q, scores, design)
     return out
+
+
+def _calibrated(out, lv, parents, q, scores, design) -> None:
+    """Replace the SEs of combination q by those from the calibration residuals."""
+    for li, (var, var_diff) in enumerate(calibrated_variances(design, lv, scores, parents)):
+        ok = ~np.isnan(out[li].value[:, q])
+        out[li].se[ok, q] = np.sqrt(var[ok])
+        if var_diff is not None:
+            d = ~np.isnan(out[li].diff[:, q])
+            out[li].se_diff[d, q] = np.sqrt(var_diff[d])
 
 
 def _group(codes: np.ndarray, values: np.ndarray, D: int) -> np.ndarray:

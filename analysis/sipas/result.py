@@ -164,8 +164,10 @@ class SipasResult:
     indices : DataFrame
         One row per domain × index: ``unit_code, depth, kind`` (criterion, question,
         element, overall), ``id, value, se, ci_low, ci_high, df, n, diff_parent,
-        se_diff_parent, cv, p_parent, vs_parent, small_sample, status``. Values are on
-        0-100; the scope is ``unit_code == "*"`` with depth -1.
+        se_diff_parent, cv, p_parent, vs_parent, small_sample, status`` (also ``n_eff``,
+        ``p_parent_adjusted`` and, last, ``se_linearized``: the SE without the edge
+        variance that element and overall indices add, see docs/statistics.md). Values
+        are on 0-100; the scope is ``unit_code == "*"`` with depth -1.
     indicators, expectations : DataFrame
         The same columns for indicators and expectation shares.
     rankings : DataFrame
@@ -178,6 +180,11 @@ class SipasResult:
         The weighting record (choices, notes, cell table).
     meta : dict
         Questionnaire id/version/hash, wave, timestamp, options, estimation choices.
+    diagnostics : dict of DataFrame
+        ``weighting`` (Kish design effect and effective n per unit), ``alpha``
+        (Cronbach's alpha per element), ``response_counts`` (responses, dossiers and
+        sampling fraction per unit × service field); see
+        :mod:`analysis.sipas.diagnostics`. Empty for results saved before they existed.
     """
 
     indices: pd.DataFrame
@@ -188,12 +195,14 @@ class SipasResult:
     units: pd.DataFrame
     weighting: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    diagnostics: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """A JSON-able dict of every table (records) plus ``weighting`` and ``meta``."""
         out = {name: _records(getattr(self, name)) for name in TABLES}
         out["weighting"] = _clean(self.weighting)
         out["meta"] = _clean(self.meta)
+        out["diagnostics"] = {k: _records(v) for k, v in self.diagnostics.items()}
         return out
 
     def to_json(self, **kwargs) -> str:
@@ -211,6 +220,10 @@ class SipasResult:
             (d / f"{name}.json").write_text(json.dumps(_records(df), ensure_ascii=False),
                                             encoding="utf-8")
             written += [d / f"{name}.csv", d / f"{name}.json"]
+        for name, df in self.diagnostics.items():
+            path = d / f"diagnostics_{name}.csv"
+            df.to_csv(path, index=False)
+            written.append(path)
         for name in ("weighting", "meta"):
             (d / f"{name}.json").write_text(json.dumps(_clean(getattr(self, name)),
                                                        ensure_ascii=False, indent=1),
@@ -234,4 +247,6 @@ class SipasResult:
                 tables[n] = pd.DataFrame()
         extra = {n: json.loads((d / f"{n}.json").read_text(encoding="utf-8"))
                  if (d / f"{n}.json").exists() else {} for n in ("weighting", "meta")}
-        return cls(**tables, **extra)
+        diagnostics = {p.stem[len("diagnostics_"):]: pd.read_csv(p, dtype={"unit_code": str})
+                       for p in sorted(d.glob("diagnostics_*.csv"))}
+        return cls(**tables, **extra, diagnostics=diagnostics)

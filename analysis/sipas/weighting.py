@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..calibration import rake_weights, trim_weights
+from ..calibration import CalibrationStep, rake_weights, trim_weights
+from ..errors import ConvergenceError
 from .inputs import SipasInputError, UnitTree, _examples
 
 def _codes_as_str(series: pd.Series) -> np.ndarray:
@@ -26,7 +27,7 @@ def _codes_as_str(series: pd.Series) -> np.ndarray:
     return table[codes]
 
 
-__all__ = ["WeightingRecord", "Weights", "design_weights", "rake", "trim"]
+__all__ = ["MISSING", "WeightingRecord", "Weights", "design_weights", "rake", "trim"]
 
 POOLED = "*rest"      # service_field label of a pooled cell
 WHOLE_UNIT = "*all"   # service_field label of a unit collapsed into one cell
@@ -156,39 +157,88 @@ def design_weights(responses: pd.DataFrame, unit_index: np.ndarray, populations:
     return out, keep
 
 
-def rake(weights: np.ndarray, variables: dict[str, np.ndarray], margins: dict[str, dict],
-         *, max_iter: int = 50, tol: float = 1e-8) -> tuple[np.ndarray, dict]:
-    """Rake weights to population margins with the design engine's IPF.
+MISSING = "*missing"   # the raking category of respondents without a value
 
-    ``margins[var]`` maps each category to a population total, or to a share when the
-    values sum to 1 (then scaled to the total weight, so raking keeps the number of
-    dossiers). Every response needs a listed category of every raking variable.
-    Returns the new weights and a record of the step.
+
+def rake(weights: np.ndarray, stratum: np.ndarray, variables: dict[str, np.ndarray],
+         margins: dict[str, dict], *, max_iter: int = 2000,
+         tol: float = 1e-10) -> tuple[np.ndarray, CalibrationStep, dict]:
+    """Rake the cell weights to demographic margins, keeping every cell's dossiers.
+
+    The weighting cells (unit × service field, ``stratum``) are the first margin, with
+    their design-weighted totals (the dossiers ``N_h``) as targets, so raking never undoes
+    the design weights' totals. ``margins[var]`` gives each category's population share
+    (or total: the values are normalised to shares, since the dossiers fix the total).
+    Respondents without a value of ``var`` form an explicit category ``"*missing"``
+    whose target is its own design-weighted total: the shares are applied to the dossiers
+    of the respondents with a known value, and nobody is dropped. A category of the
+    margins that no respondent has is left out (its share spread over the others) and
+    named in the record; a value absent from the margins is an error.
+
+    Returns
+    -------
+    (weights, step, record)
+        The raked weights, the :class:`~analysis.calibration.CalibrationStep` (for the
+        variance from the raking residuals) and a JSON-able record of the margins used.
     """
     w = np.asarray(weights, dtype=np.float64)
-    codes, targets = [], []
+    stratum = np.asarray(stratum, dtype=np.int64)
+    codes = [stratum]
+    targets = [np.bincount(stratum, weights=w)]
+    details, skipped = {}, []
     for var, target in margins.items():
         if var not in variables:
             raise SipasInputError(f"raking variable {var!r} is not a column of the responses")
-        vals = pd.Series(variables[var], dtype=object).astype("string")
-        cats = [str(c) for c in target]
-        c = pd.Index(cats).get_indexer(vals.fillna("\0")).astype(np.int64)
-        if (c < 0).any():
-            raise SipasInputError(f"raking: {int((c < 0).sum())} responses have a value of "
-                                  f"{var!r} without a margin: "
-                                  + _examples(vals[c < 0].fillna("<missing>")))
-        t = np.array([float(target[k]) for k in target])
+        if not isinstance(target, dict) or not target:
+            raise SipasInputError(f"raking margins of {var!r} must map categories to shares")
+        if MISSING in map(str, target):
+            raise SipasInputError(f"raking margins of {var!r}: {MISSING!r} is computed, "
+                                  "not given (it keeps its design-weighted total)")
+        vals = pd.Series(_codes_as_str(pd.Series(variables[var], dtype=object)), dtype=object)
+        missing = (vals == "").to_numpy()
+        cats = [str(c).strip() for c in target]
+        try:
+            t = np.array([float(target[k]) for k in target])
+        except (TypeError, ValueError):
+            raise SipasInputError(f"raking margins of {var!r} must be numbers") from None
         if np.any(t <= 0) or not np.all(np.isfinite(t)):
             raise SipasInputError(f"raking margins of {var!r} must be positive numbers")
-        if abs(t.sum() - 1) < 1e-6:
-            t = t * w.sum()
-        if np.any(np.bincount(c, minlength=t.size) == 0):
-            raise SipasInputError(f"raking: a category of {var!r} has no responses")
+        c = pd.Index(cats).get_indexer(vals.where(~missing, "\0")).astype(np.int64)
+        unknown = (c < 0) & ~missing
+        if unknown.any():
+            raise SipasInputError(f"raking: {int(unknown.sum())} responses have a value of "
+                                  f"{var!r} without a margin: " + _examples(vals[unknown]))
+        present = np.bincount(c[c >= 0], minlength=len(cats)) > 0
+        kept = [k for k, p in zip(cats, present) if p]
+        if len(kept) + bool(missing.any()) < 2:
+            skipped.append(var)
+            continue
+        remap = np.cumsum(present) - 1
+        c = np.where(missing, len(kept), remap[np.maximum(c, 0)])
+        w_missing = float(w[missing].sum())
+        share = t[present] / t[present].sum()
+        tv = share * (w.sum() - w_missing)
+        if missing.any():
+            tv = np.append(tv, w_missing)
         codes.append(c)
-        targets.append(t)
-    new = rake_weights(w, codes, targets, max_iter, tol)
-    return new, {"variables": list(margins), "method": "IPF (analysis.calibration)",
-                 "variance": "raked weights treated as fixed"}
+        targets.append(tv)
+        details[var] = {"shares": dict(zip(kept, share.round(12).tolist())),
+                     "missing": int(missing.sum()),
+                     "dropped_categories": [k for k, p in zip(cats, present) if not p]}
+    if len(codes) == 1:
+        return w, None, {"margins": [], "variables": [], "skipped": skipped,
+                         "note": "no usable raking margin: weights unchanged"}
+    try:
+        new = rake_weights(w, codes, targets, max_iter, tol)
+    except ConvergenceError as exc:
+        raise SipasInputError(f"raking: {exc}") from None
+    step = CalibrationStep("rake", tuple((c, len(t)) for c, t in zip(codes, targets)), w, new)
+    record = {"margins": ["unit × service field (dossiers)"] + list(details),
+              "variables": list(details), "details": details, "skipped": skipped, "missing_category": MISSING,
+              "method": "IPF (analysis.calibration), the weighting cells' dossiers kept",
+              "variance": "residuals of the calibration on all margins (R survey's "
+                          "rake/svyrecvar; analysis.calibration.CalibrationStep)"}
+    return new, step, record
 
 
 def trim(weights: np.ndarray, upper: float) -> tuple[np.ndarray, dict]:

@@ -78,7 +78,12 @@ def test_previous_cluster_and_min_n(files, tmp_path):
                       "--min-n", "5")) == 0
     r = pd.read_csv(second / "rankings.csv")
     ranked = r[r["status"] == "ranked"]
-    assert (ranked["rank_change"] == 0).all()          # same data, same ranks
+    # same data, same ranks; a figure suppressed in the first run (n_eff < 30, e.g. the
+    # feedback element) but presented under --min-n 5 has no previous rank
+    both = ranked[ranked["previous_rank"].notna()]
+    assert len(both) > 0.8 * len(ranked)
+    assert (both["rank_change"] == 0).all()
+    assert ranked.loc[ranked["previous_rank"].isna(), "rank_change"].isna().all()
     meta = json.loads((second / "meta.json").read_text())
     assert meta["options"]["cluster"] and meta["options"]["min_n"] == 5
 
@@ -106,3 +111,57 @@ def test_module_entry_point(files, tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert (out / "indices.csv").exists()
+
+
+def test_every_option_reaches_the_computation(files, tmp_path, capsys):
+    q, frame, units, pops, paths = files
+    rake = tmp_path / "rake.json"
+    rake.write_text(json.dumps({"sex": {"male": 0.5, "female": 0.48, "other": 0.02}}))
+    out = tmp_path / "out"
+    args = _args(paths, out, "--no-fpc", "--lonely-psu", "remove", "--min-cell-n", "2",
+                 "--missing-population", "drop", "--rake", str(rake), "--trim", "6",
+                 "--interval", "logit", "--confidence", "0.9", "--alpha", "0.1",
+                 "--multiple", "bh", "--min-events", "3", "--min-n", "20",
+                 "--max-ci-width", "0.4", "--rel-width-from", "0.1",
+                 "--max-rel-ci-width", "1.5", "--min-df", "5", "--rank-small-samples",
+                 "--rank-draws", "50", "--rank-seed", "3", "--no-drivers")
+    args.remove("--quiet")
+    assert main(args) == 0
+    assert "raked to: unit × service field (dossiers), sex" in capsys.readouterr().out
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    opts = meta["options"]
+    assert opts["fpc"] is False and opts["lonely_psu"] == "remove"
+    assert opts["min_cell_n"] == 2 and opts["missing_population"] == "drop"
+    assert opts["rake_margins"]["sex"]["male"] == 0.5 and opts["trim"] == 6.0
+    assert opts["interval"] == "logit" and opts["confidence"] == 0.9
+    assert opts["alpha"] == 0.1 and opts["multiple"] == "bh" and opts["min_events"] == 3
+    assert (opts["min_n"], opts["max_ci_width"], opts["rel_width_from"],
+            opts["max_rel_ci_width"], opts["min_df"]) == (20, 0.4, 0.1, 1.5, 5)
+    assert opts["rank_small_samples"] and opts["rank_draws"] == 50 and opts["rank_seed"] == 3
+    assert meta["design"]["calibration"] == ["unit × service field (dossiers)", "sex"]
+    weighting = json.loads((out / "weighting.json").read_text(encoding="utf-8"))
+    assert weighting["choices"]["raking"]["variables"] == ["sex"]
+    for name in ("weighting", "alpha", "response_counts"):
+        assert (out / f"diagnostics_{name}.csv").exists()
+    counts = pd.read_csv(out / "diagnostics_response_counts.csv")
+    assert counts["responses"].sum() == len(frame)
+
+
+@pytest.mark.parametrize("content,message", [
+    (None, "file not found"), ("{not json", "is not JSON"), ("[1, 2]", "column: {category"),
+])
+def test_bad_rake_file(files, tmp_path, capsys, content, message):
+    *_, paths = files
+    rake = tmp_path / "rake.json"
+    if content is not None:
+        rake.write_text(content)
+    assert main(_args(paths, tmp_path / "out", "--rake", str(rake))) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_option_values(files, tmp_path, capsys):
+    *_, paths = files
+    assert main(_args(paths, tmp_path / "o", "--trim", "0.5")) == 2
+    assert "trim" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(_args(paths, tmp_path / "o", "--confidence", "95"))

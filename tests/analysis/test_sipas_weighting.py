@@ -73,16 +73,51 @@ def test_missing_population_error_and_drop():
 def test_rake_to_shares_and_totals():
     rng = np.random.default_rng(0)
     w0 = rng.uniform(1, 3, 200)
+    cell = rng.integers(0, 4, 200)
     sex = rng.choice(["m", "f"], 200)
     age = rng.choice(["y", "o"], 200)
-    w, rec = rake(w0, {"sex": sex, "age": age},
-                  {"sex": {"m": 0.5, "f": 0.5}, "age": {"y": 0.3, "o": 0.7}})
+    w, step, rec = rake(w0, cell, {"sex": sex, "age": age},
+                        {"sex": {"m": 50, "f": 50}, "age": {"y": 0.3, "o": 0.7}})
     assert_allclose(w.sum(), w0.sum(), rtol=1e-12)
-    assert_allclose(w[sex == "m"].sum() / w.sum(), 0.5, atol=1e-7)
-    assert_allclose(w[age == "y"].sum() / w.sum(), 0.3, atol=1e-7)
+    # the weighting cells keep their dossiers
+    assert_allclose(np.bincount(cell, weights=w), np.bincount(cell, weights=w0), rtol=1e-9)
+    assert_allclose(w[sex == "m"].sum() / w.sum(), 0.5, atol=1e-8)
+    assert_allclose(w[age == "y"].sum() / w.sum(), 0.3, atol=1e-8)
     assert rec["variables"] == ["sex", "age"]
+    assert rec["margins"] == ["unit × service field (dossiers)", "sex", "age"]
+    assert step.kind == "rake" and len(step.margins) == 3
     with pytest.raises(SipasInputError, match="without a margin"):
-        rake(w0, {"sex": sex}, {"sex": {"m": 0.5, "x": 0.5}})
+        rake(w0, cell, {"sex": sex}, {"sex": {"m": 0.5, "x": 0.5}})
+
+
+def test_rake_missing_demographics_form_their_own_category():
+    rng = np.random.default_rng(1)
+    w0 = rng.uniform(1, 3, 300)
+    cell = rng.integers(0, 3, 300)
+    sex = rng.choice(np.array(["m", "f", None], dtype=object), 300, p=[0.45, 0.45, 0.1])
+    w, step, rec = rake(w0, cell, {"sex": sex}, {"sex": {"m": 0.6, "f": 0.4, "x": 0.2}})
+    missing = pd.isna(sex)
+    assert len(w) == 300                         # nobody dropped
+    # the missing category keeps its design-weighted total; the shares (x has nobody:
+    # left out and named) apply to the rest
+    assert_allclose(w[missing].sum(), w0[missing].sum(), rtol=1e-9)
+    known = w.sum() - w[missing].sum()
+    assert_allclose(w[sex == "m"].sum() / known, 0.6, atol=1e-8)
+    assert_allclose(np.bincount(cell, weights=w), np.bincount(cell, weights=w0), rtol=1e-9)
+    assert rec["details"]["sex"]["missing"] == int(missing.sum())
+    assert rec["details"]["sex"]["dropped_categories"] == ["x"]
+    with pytest.raises(SipasInputError, match="computed"):
+        rake(w0, cell, {"sex": sex}, {"sex": {"m": 0.5, "*missing": 0.5}})
+    with pytest.raises(SipasInputError, match="not a column"):
+        rake(w0, cell, {}, {"sex": {"m": 0.5}})
+
+
+def test_rake_skips_a_margin_with_one_category():
+    w0 = np.ones(10)
+    w, step, rec = rake(w0, np.zeros(10, dtype=int), {"sex": np.array(["m"] * 10, object)},
+                        {"sex": {"m": 0.5, "f": 0.5}})
+    assert step is None and rec["skipped"] == ["sex"] and rec["margins"] == []
+    assert_allclose(w, w0)
 
 
 def test_trim_caps_and_keeps_total():
