@@ -5,6 +5,8 @@ returns a :class:`SipasResult` of plain tables. The batched linearised estimator
 every figure is :func:`analysis.sipas.linearized.ratio_combinations`.
 """
 
+from .breakdown import domain_breakdown, response_counts
+from .compare import change_test, compare_waves
 from .compute import compute_sipas
 from .inputs import SCOPE, SipasInputError
 from .linearized import DesignArrays, LevelEstimate, design_arrays, ratio_combinations
@@ -17,7 +19,11 @@ __all__ = [
     "SipasInputError",
     "SipasOptions",
     "SipasResult",
+    "change_test",
+    "compare_waves",
     "compute_sipas",
+    "domain_breakdown",
+    "response_counts",
     "design_arrays",
     "ratio_combinations",
 ]

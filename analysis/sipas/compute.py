@@ -8,7 +8,7 @@ from contextlib import nullcontext
 import numpy as np
 import pandas as pd
 
-from .domains import DomainSet, estimate_table
+from .domains import DomainSet, estimate_table, restrict_plan
 from .drivers import drivers_outcome, key_drivers
 from .indicators import plan_expectations, plan_indicators
 from .indices import plan_indices
@@ -23,7 +23,8 @@ __all__ = ["compute_sipas"]
 
 def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
                   populations: pd.DataFrame, *, previous: SipasResult | None = None,
-                  options: SipasOptions | None = None, wave: str | None = None) -> SipasResult:
+                  options: SipasOptions | None = None, wave: str | None = None,
+                  domain=None) -> SipasResult:
     """Compute the SIPAS tables of one wave.
 
     Parameters
@@ -42,6 +43,13 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     options : SipasOptions, optional
     wave : str, optional
         The wave code, recorded in ``meta``.
+    domain : array_like of bool, optional
+        One value per response: restrict every figure to these responses (a service
+        field, a channel) as a *domain* of the full design. Weights, strata and the
+        fpc come from all responses; the responses outside the domain count for zero in
+        every total but stay in the design (as R's ``subset()`` of a design or
+        ``svyby``), so the estimate equals the ratio of the domain's weighted totals
+        with the full-wave weights (the exported ``weight`` column).
 
     Returns
     -------
@@ -74,7 +82,13 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     if spec is None:
         raise SipasInputError("the questionnaire has no analysis block")
     tree = build_tree(units)
+    if domain is not None:
+        domain = np.asarray(domain, dtype=bool).ravel()
+        if domain.size != len(responses):
+            raise SipasInputError("domain needs one true/false value per response")
     responses, unit_index = check_responses(responses, tree)
+    if domain is not None and len(responses) != domain.size:
+        raise SipasInputError("domain cannot be combined with responses the checks drop")
     pops = check_populations(populations, tree)
     if opts.cluster and "service_point" not in responses.columns:
         raise SipasInputError("cluster=True needs the column 'service_point' in the responses")
@@ -84,6 +98,8 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     if not keep.all():
         responses = responses.loc[keep]
         unit_index = unit_index[keep]
+        if domain is not None:
+            domain = domain[keep]
         if len(responses) == 0:
             raise SipasInputError("no responses left after dropping units without dossiers")
     weights = w.weights
@@ -107,6 +123,10 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     plan = plan_indices(responses, spec)
     ind_plan = plan_indicators(responses, spec)
     exp_plan = plan_expectations(responses, questionnaire, spec)
+    if domain is not None:
+        for p in (plan, ind_plan, exp_plan):
+            if p:
+                restrict_plan(p, domain)
     passes = len(domains.levels) * (len(plan.ids) + len(ind_plan.ids)
                                     + (len(exp_plan.ids) if exp_plan else 0))
     common = dict(design=design, domains=domains, standard=opts.standard(),
@@ -133,21 +153,29 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     scope = indices[(indices["depth"] == -1) & (indices["kind"] == "element")]
     outcome = drivers_outcome(questionnaire, spec, opts.drivers_outcome)
     if opts.drivers:
+        rows = slice(None) if domain is None else domain
         drivers, drivers_record = key_drivers(
-            responses, plan, spec, weights, outcome, dict(zip(scope["id"], scope["value"])),
-            psu=design.codes.psu if opts.cluster else None, missing=opts.drivers_missing)
+            responses if domain is None else responses.loc[domain],
+            plan if domain is None else restrict_plan(plan, domain, rows=True), spec,
+            weights[rows], outcome, dict(zip(scope["id"], scope["value"])),
+            psu=design.codes.psu[rows] if opts.cluster else None, missing=opts.drivers_missing)
     else:
         drivers, drivers_record = pd.DataFrame(), {"fitted": False, "reason": "not requested"}
 
     unit_frame = tree.frame.copy()
-    unit_frame["responses"] = np.bincount(unit_index, minlength=tree.codes.size)
+    unit_frame["responses"] = np.bincount(unit_index if domain is None else unit_index[domain],
+                                          minlength=tree.codes.size)
     unit_frame["dossiers"] = (pops.groupby("unit_code")["dossiers"].sum()
                               .reindex(unit_frame["code"]).fillna(0).to_numpy())
     meta = {
         "questionnaire": {"id": questionnaire.id, "version": questionnaire.version,
                           "content_hash": getattr(questionnaire, "content_hash", None)},
         "wave": wave, "computed_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
-        "n_responses": int(len(responses)), "options": opts.to_dict(),
+        "n_responses": int(len(responses) if domain is None else domain.sum()),
+        "options": opts.to_dict(),
+        "domain": None if domain is None else {
+            "rows": int(domain.sum()), "of": int(domain.size),
+            "method": "domain of the full design (weights, strata and fpc of all responses)"},
         "analysis": {"method": spec.method, "satisfied": list(spec.satisfied),
                      "overall": spec.overall, "scale": "0-100"},
         "design": {"strata": "weighting cells (unit × service field, collapsed)",

@@ -1,0 +1,89 @@
+"""Tables by service field and by channel, and responses against dossiers.
+
+:func:`domain_breakdown` estimates the indices of every unit for each value of a column
+(service field, channel) as *domains of the full design* (:func:`compute_sipas` with
+``domain=``), so a row of the table is the same figure as the dashboard or report
+filtered to that value. :func:`response_counts` puts the responses of each unit and
+service field beside its dossiers (the sampling fraction).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from .compute import compute_sipas
+from .result import SipasOptions
+
+__all__ = ["domain_breakdown", "response_counts"]
+
+
+def domain_breakdown(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
+                     populations: pd.DataFrame, by, *, options: SipasOptions | None = None,
+                     kinds=("overall", "element")) -> pd.DataFrame:
+    """Indices of every unit for each value of ``by``, each a domain of the full design.
+
+    Parameters
+    ----------
+    responses, questionnaire, units, populations, options
+        As for :func:`compute_sipas`.
+    by : str or array_like
+        A column of ``responses`` or one value per response (e.g. channels already
+        mapped); rows with a missing value belong to no domain.
+    kinds : tuple of str
+        Which kinds of ``indices`` rows to keep.
+
+    Returns
+    -------
+    DataFrame
+        The rows of ``result.indices`` of those kinds, with a first column ``domain``.
+        Key drivers and rank intervals are not computed here.
+    """
+    values = (responses[by] if isinstance(by, str) else pd.Series(np.asarray(by, dtype=object),
+                                                                  index=responses.index))
+    values = values.astype(object).where(values.notna(), None)
+    opts = dataclasses.replace(options or SipasOptions(), drivers=False, rank_draws=0,
+                               progress=False)
+    frames = []
+    for value in sorted({v for v in values if v is not None}, key=str):
+        mask = (values == value).to_numpy()
+        result = compute_sipas(responses, questionnaire, units, populations, options=opts,
+                               domain=mask)
+        table = result.indices[result.indices["kind"].isin(kinds)]
+        frames.append(table.assign(domain=value)[["domain", *table.columns]])
+    if not frames:
+        return pd.DataFrame(columns=["domain", "unit_code", "kind", "id", "value"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def response_counts(responses: pd.DataFrame, populations: pd.DataFrame) -> pd.DataFrame:
+    """Responses, dossiers and the sampling fraction of every unit × service field.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        ``unit_code, service_field`` (missing fields are counted as "").
+    populations : DataFrame
+        ``unit_code, service_field, dossiers``.
+
+    Returns
+    -------
+    DataFrame
+        ``unit_code, service_field, responses, dossiers, fraction`` (responses per
+        dossier; NaN without dossiers), sorted by unit and field; a cell with dossiers
+        but no responses has ``responses`` 0.
+    """
+    def key(frame):
+        return pd.DataFrame({"unit_code": frame["unit_code"].astype(str),
+                             "service_field": frame["service_field"].astype(object)
+                             .where(frame["service_field"].notna(), "").astype(str)})
+    n = key(responses).value_counts().rename("responses")
+    pops = key(populations).assign(dossiers=pd.to_numeric(populations["dossiers"]).to_numpy())
+    N = pops.groupby(["unit_code", "service_field"])["dossiers"].sum()
+    out = pd.concat([n, N], axis=1).fillna({"responses": 0}).reset_index()
+    out["responses"] = out["responses"].astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["fraction"] = np.where(out["dossiers"] > 0, out["responses"] / out["dossiers"], np.nan)
+    return out.sort_values(["unit_code", "service_field"]).reset_index(drop=True)
