@@ -63,9 +63,9 @@ def results(wave: Wave, *, field: str | None = None, channel: str | None = None,
 
 def _compute(wave: Wave, *, field, channel, prior) -> Computed:
     inputs = reports.wave_inputs(wave)
-    frame, _ = reports.filter_inputs(inputs.responses, inputs.populations,
-                                     field=field, channel=channel)
-    if len(frame) == 0:
+    mask = reports.domain_mask(inputs.responses, field=field, channel=channel)
+    n = len(inputs.responses) if mask is None else int(mask.sum())
+    if n == 0:
         return Computed(None, 0)
     try:
         result = reports.wave_result(wave, prior, field=field, channel=channel)
@@ -73,8 +73,8 @@ def _compute(wave: Wave, *, field, channel, prior) -> Computed:
         # Data the engine cannot analyse (e.g. responses of a unit without dossiers) is a
         # state to explain to the official, not a server error; the log keeps the details.
         current_app.logger.warning("wave %s cannot be analysed: %s", wave.code, error)
-        return Computed(None, len(frame), str(error.__cause__ or error))
-    return Computed(result, len(frame))
+        return Computed(None, n, str(error.__cause__ or error))
+    return Computed(result, n)
 
 
 def _num(value) -> float | None:

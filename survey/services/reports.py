@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from flask import current_app, g, has_app_context
 from sqlalchemy import select
@@ -27,7 +28,7 @@ from .exports import (populations_or_counts, read_wave_frame, wave_populations,
                       wave_questionnaire)
 from .responses import response_channel
 
-__all__ = ["WaveInputs", "ReportError", "wave_inputs", "filter_inputs", "wave_result", "wave_info",
+__all__ = ["WaveInputs", "ReportError", "wave_inputs", "domain_mask", "wave_result", "wave_info",
            "unit_report_pdf", "bulk_reports", "latest_wave", "top_unit", "report_filename"]
 
 _CACHE_ATTR = "_report_wave_inputs"
@@ -97,32 +98,37 @@ def wave_inputs(wave: Wave) -> WaveInputs:
     return inputs
 
 
-def filter_inputs(frame: pd.DataFrame, populations: pd.DataFrame, *, field: str | None = None,
-                  channel: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the responses (and populations) of one service field and/or channel."""
+def domain_mask(frame: pd.DataFrame, *, field: str | None = None,
+                channel: str | None = None) -> np.ndarray | None:
+    """The responses of one service field and/or channel (a bool per row), None for all."""
+    if field is None and channel is None:
+        return None
+    mask = np.ones(len(frame), dtype=bool)
     if field is not None:
-        frame = frame[frame["service_field"].astype("string") == field]
-        # Weights of a field's responses come from that field's dossiers only.
-        populations = populations[populations["service_field"].astype("string") == field]
+        mask &= (frame["service_field"].astype("string") == field).fillna(False).to_numpy(bool)
     if channel is not None:
-        frame = frame[frame["channel"].map(response_channel) == channel]
-    return frame, populations
+        mask &= (frame["channel"].map(response_channel) == channel).to_numpy(bool)
+    return mask
 
 
 def wave_result(wave: Wave, previous: SipasResult | None = None, *, field: str | None = None,
-                channel: str | None = None) -> SipasResult | None:
+                channel: str | None = None, options: SipasOptions | None = None) -> SipasResult | None:
     """The SIPAS result of ``wave`` (None without responses); rank changes against ``previous``.
 
-    ``field`` and ``channel`` restrict the responses to one service field and/or channel.
+    ``field`` and ``channel`` restrict every figure to one service field and/or channel
+    as a *domain of the full design*: the weights, strata and fpc are those of the whole
+    wave (the weights of the exports), only the totals are restricted. So a filtered
+    dashboard, the filtered PDF and a filtered export give the same figures.
     """
     inputs = wave_inputs(wave)
-    frame, populations = filter_inputs(inputs.responses, inputs.populations,
-                                       field=field, channel=channel)
-    if len(frame) == 0:
+    frame = inputs.responses
+    mask = domain_mask(frame, field=field, channel=channel)
+    if len(frame) == 0 or (mask is not None and not mask.any()):
         return None
     try:
-        result = compute_sipas(frame, inputs.questionnaire, inputs.units, populations,
-                               previous=previous, options=inputs.options, wave=wave.code)
+        result = compute_sipas(frame, inputs.questionnaire, inputs.units, inputs.populations,
+                               previous=previous, options=options or inputs.options,
+                               wave=wave.code, domain=mask)
     except SipasInputError as error:
         raise ReportError(f"wave {wave.code}: {error}") from error
     if inputs.unweighted:
