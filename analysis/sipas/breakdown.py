@@ -17,7 +17,7 @@ import pandas as pd
 from .compute import compute_sipas
 from .result import SipasOptions
 
-__all__ = ["domain_breakdown", "response_counts"]
+__all__ = ["domain_breakdown", "response_counts", "subtree_codes", "unit_counts"]
 
 
 def domain_breakdown(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
@@ -87,3 +87,32 @@ def response_counts(responses: pd.DataFrame, populations: pd.DataFrame) -> pd.Da
     with np.errstate(divide="ignore", invalid="ignore"):
         out["fraction"] = np.where(out["dossiers"] > 0, out["responses"] / out["dossiers"], np.nan)
     return out.sort_values(["unit_code", "service_field"]).reset_index(drop=True)
+
+
+def subtree_codes(units: pd.DataFrame, code: str) -> list[str]:
+    """``code`` and the codes of every unit below it in the unit frame."""
+    children: dict = {}
+    for c, p in zip(units["code"].astype(str), units["parent_code"]):
+        children.setdefault(None if p is None or p != p else str(p), []).append(c)
+    out, stack = [], [str(code)]
+    while stack:
+        c = stack.pop()
+        out.append(c)
+        stack.extend(children.get(c, []))
+    return out
+
+
+def unit_counts(counts: pd.DataFrame, units: pd.DataFrame, code: str) -> pd.DataFrame:
+    """Responses, dossiers and sampling fraction per service field of ``code``'s subtree.
+
+    ``counts`` is :func:`response_counts`; the last row (``service_field`` None) is the
+    total of the subtree.
+    """
+    mine = counts[counts["unit_code"].isin(subtree_codes(units, code))]
+    by = mine.groupby("service_field", sort=True)[["responses", "dossiers"]].sum().reset_index()
+    total = pd.DataFrame({"service_field": [None], "responses": [by["responses"].sum()],
+                          "dossiers": [by["dossiers"].sum()]})
+    by = pd.concat([by, total], ignore_index=True) if len(by) else by
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by["fraction"] = np.where(by["dossiers"] > 0, by["responses"] / by["dossiers"], np.nan)
+    return by

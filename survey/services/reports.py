@@ -19,7 +19,9 @@ from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
 from analysis.report import BulkRenderError, build_report, render_many, render_pdf
-from analysis.sipas import SipasInputError, SipasOptions, SipasResult, compute_sipas
+from analysis.sipas import (SipasInputError, SipasOptions, SipasResult, compute_sipas,
+                            domain_breakdown, response_counts)
+from analysis.sipas.breakdown import subtree_codes
 from questionnaires import Questionnaire
 
 from ..extensions import db
@@ -28,10 +30,11 @@ from .exports import (populations_or_counts, read_wave_frame, wave_populations,
                       wave_questionnaire)
 from .responses import response_channel
 
-__all__ = ["WaveInputs", "ReportError", "wave_inputs", "domain_mask", "wave_result", "wave_info",
+__all__ = ["WaveInputs", "ReportError", "wave_inputs", "domain_mask", "wave_breakdowns", "wave_history", "field_names", "design_tables", "wave_result", "wave_info",
            "unit_report_pdf", "bulk_reports", "latest_wave", "top_unit", "report_filename"]
 
 _CACHE_ATTR = "_report_wave_inputs"
+_BREAKDOWN_ATTR = "_report_wave_breakdowns"
 
 
 class ReportError(Exception):
@@ -134,6 +137,71 @@ def wave_result(wave: Wave, previous: SipasResult | None = None, *, field: str |
     if inputs.unweighted:
         result.meta["unweighted"] = True
     return result
+
+
+def wave_breakdowns(wave: Wave) -> dict:
+    """Tables by service field and by channel (domain estimates of the full design), and the
+    responses against dossiers, of ``wave`` (computed once per request).
+
+    Returns ``{"by_field", "by_channel", "counts"}`` as DataFrames (empty without
+    responses); see :func:`analysis.sipas.domain_breakdown` and
+    :func:`analysis.sipas.response_counts`.
+    """
+    cache = g.setdefault(_BREAKDOWN_ATTR, {}) if has_app_context() else {}
+    if wave.id in cache:
+        return cache[wave.id]
+    inputs = wave_inputs(wave)
+    frame = inputs.responses
+    empty = pd.DataFrame(columns=["domain", "unit_code", "kind", "id", "value"])
+    out = {"by_field": empty, "by_channel": empty,
+           "counts": response_counts(frame, inputs.populations)}
+    if len(frame):
+        args = (frame, inputs.questionnaire, inputs.units, inputs.populations)
+        try:
+            out["by_field"] = domain_breakdown(*args, "service_field", options=inputs.options)
+            out["by_channel"] = domain_breakdown(*args, frame["channel"].map(response_channel),
+                                                 options=inputs.options)
+        except SipasInputError as error:
+            raise ReportError(f"wave {wave.code}: {error}") from error
+    cache[wave.id] = out
+    return out
+
+
+def design_tables(wave: Wave, unit_code: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The units and populations files ``python -m analysis indices`` needs, for ``wave``.
+
+    Restricted to ``unit_code``'s subtree when given (that unit becomes the root), so
+    they go with the responses export of the same unit. Units: ``code, name, name_en,
+    kind, parent_code``; populations: ``unit_code, service_field, dossiers`` (one dossier
+    per response when the wave has no dossier counts, as the reports weigh them).
+    """
+    inputs = wave_inputs(wave)
+    units, pops = inputs.units.copy(), inputs.populations.copy()
+    if unit_code is not None:
+        keep = set(subtree_codes(units, unit_code))
+        units = units[units["code"].isin(keep)].copy()
+        units.loc[units["code"] == unit_code, "parent_code"] = None
+        pops = pops[pops["unit_code"].isin(keep)]
+    return (units[["code", "name", "name_en", "kind", "parent_code"]].reset_index(drop=True),
+            pops[["unit_code", "service_field", "dossiers"]].reset_index(drop=True))
+
+
+def field_names(lang: str = "vi") -> dict[str, str]:
+    """Service field code -> name in ``lang`` (the Vietnamese name where no English one)."""
+    rows = db.session.execute(select(ServiceField.code, ServiceField.name, ServiceField.name_en)).all()
+    return {r.code: (r.name_en if lang == "en" and r.name_en else r.name) or r.code for r in rows}
+
+
+def wave_history(waves: list[Wave], *, field: str | None = None,
+                 channel: str | None = None) -> list[tuple[Wave, SipasResult | None]]:
+    """The results of ``waves`` (oldest first) under the same filters, for the trend."""
+    out = []
+    for wave in waves:
+        try:
+            out.append((wave, wave_result(wave, field=field, channel=channel)))
+        except ReportError:
+            out.append((wave, None))
+    return out
 
 
 def _results(wave: Wave, compare: Wave | None, *, field: str | None = None,
