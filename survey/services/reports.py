@@ -35,6 +35,7 @@ __all__ = ["WaveInputs", "ReportError", "wave_inputs", "domain_mask", "wave_brea
 
 _CACHE_ATTR = "_report_wave_inputs"
 _BREAKDOWN_ATTR = "_report_wave_breakdowns"
+_HISTORY_ATTR = "_report_wave_history"
 
 
 class ReportError(Exception):
@@ -195,12 +196,16 @@ def field_names(lang: str = "vi") -> dict[str, str]:
 def wave_history(waves: list[Wave], *, field: str | None = None,
                  channel: str | None = None) -> list[tuple[Wave, SipasResult | None]]:
     """The results of ``waves`` (oldest first) under the same filters, for the trend."""
+    cache = g.setdefault(_HISTORY_ATTR, {}) if has_app_context() else {}
     out = []
     for wave in waves:
-        try:
-            out.append((wave, wave_result(wave, field=field, channel=channel)))
-        except ReportError:
-            out.append((wave, None))
+        key = (wave.id, field, channel)
+        if key not in cache:
+            try:
+                cache[key] = wave_result(wave, field=field, channel=channel)
+            except ReportError:
+                cache[key] = None
+        out.append((wave, cache[key]))
     return out
 
 
@@ -247,12 +252,33 @@ def report_filename(unit_code: str, wave_code: str, lang: str) -> str:
 
 
 def _report_context(result, prev, unit_code: str, wave: Wave, compare: Wave | None,
-                    lang: str, filters: dict | None = None) -> dict:
-    """The plain-data context of one unit's report (cheap; the PDF is the costly part)."""
+                    lang: str, filters: dict | None = None, *, extras: bool = True) -> dict:
+    """The plain-data context of one unit's report (cheap; the PDF is the costly part).
+
+    With ``extras`` the report has the tables by field and channel, responses against
+    dossiers and the trend across the waves up to ``wave`` (same filters).
+    """
     inputs = wave_inputs(wave)
+    breakdowns = history = None
+    if extras:
+        breakdowns = dict(wave_breakdowns(wave), field_names=field_names(lang))
+        history = [(wave_info(w), r) for w, r in
+                   wave_history(_waves_until(wave),
+                                field=((filters or {}).get("field") or {}).get("code"),
+                                channel=(filters or {}).get("channel"))]
     return build_report(result, unit_code, questionnaire=inputs.questionnaire,
                         units=inputs.units, lang=lang, compare=prev,
-                        wave=inputs.info, compare_wave=wave_info(compare), filters=filters)
+                        wave=inputs.info, compare_wave=wave_info(compare), filters=filters,
+                        breakdowns=breakdowns, history=history)
+
+
+def _waves_until(wave: Wave) -> list[Wave]:
+    """Waves with the same scope that started no later than ``wave``, oldest first."""
+    scope = {u.id for u in wave.units}
+    waves = [w for w in db.session.scalars(select(Wave)).all()
+             if {u.id for u in w.units} == scope and (w.status != "draft" or w.id == wave.id)]
+    key = lambda w: (w.starts_on is not None, w.starts_on or 0, w.id)   # noqa: E731
+    return sorted([w for w in waves if key(w) <= key(wave)] or [wave], key=key)
 
 
 def bulk_reports(wave: Wave, units: list[Unit], out_dir: str | Path, *, compare: Wave | None = None,
