@@ -9,12 +9,12 @@ service field beside its dossiers (the sampling fraction).
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 
-from .compute import compute_sipas
+from .compute import prepare_design
+from .domains import DomainSet, estimate_table
+from .indices import plan_indices
 from .result import SipasOptions
 
 __all__ = ["domain_breakdown", "response_counts", "subtree_codes", "unit_counts"]
@@ -33,29 +33,52 @@ def domain_breakdown(responses: pd.DataFrame, questionnaire, units: pd.DataFrame
         A column of ``responses`` or one value per response (e.g. channels already
         mapped); rows with a missing value belong to no domain.
     kinds : tuple of str
-        Which kinds of ``indices`` rows to keep.
+        Which kinds of index rows to keep.
 
     Returns
     -------
     DataFrame
-        The rows of ``result.indices`` of those kinds, with a first column ``domain``.
-        Key drivers and rank intervals are not computed here.
+        Rows as in ``result.indices`` (value, SE, CI, df, n, n_eff, status, ...) with a
+        first column ``domain``; no test against the parent (those columns are empty).
+
+    Notes
+    -----
+    Every (unit, value) pair is one domain: the levels of the unit tree are crossed with
+    the values and estimated in one batched pass (the design is that of all responses),
+    so a row equals ``compute_sipas(..., domain=by == value)`` for that unit (tested).
     """
+    opts = options or SipasOptions()
+    spec = questionnaire.analysis
     values = (responses[by] if isinstance(by, str) else pd.Series(np.asarray(by, dtype=object),
                                                                   index=responses.index))
     values = values.astype(object).where(values.notna(), None)
-    opts = dataclasses.replace(options or SipasOptions(), drivers=False, rank_draws=0,
-                               progress=False)
-    frames = []
-    for value in sorted({v for v in values if v is not None}, key=str):
-        mask = (values == value).to_numpy()
-        result = compute_sipas(responses, questionnaire, units, populations, options=opts,
-                               domain=mask)
-        table = result.indices[result.indices["kind"].isin(kinds)]
-        frames.append(table.assign(domain=value)[["domain", *table.columns]])
-    if not frames:
+    prep = prepare_design(responses, units, populations, opts)
+    kept = values.loc[prep.responses.index] if len(prep.responses) != len(values) else values
+    present = sorted({v for v in kept if v is not None}, key=str)
+    if not present:
         return pd.DataFrame(columns=["domain", "unit_code", "kind", "id", "value"])
-    return pd.concat(frames, ignore_index=True)
+    category = pd.Index(present).get_indexer(kept.to_numpy(dtype=object))
+    C = len(present)
+    base = DomainSet.from_tree(prep.tree, prep.unit_index)
+    levels, codes = [], []
+    for (level_codes, D), unit_codes in zip(base.levels, base.unit_codes):
+        crossed = np.where((level_codes >= 0) & (category >= 0), level_codes * C + category, -1)
+        levels.append((crossed, D * C))
+        codes.append(np.array([f"{u}\x1f{c}" for u in unit_codes for c in range(C)],
+                              dtype=object))
+    crossed = DomainSet(levels=levels, parents=[None] * len(levels), unit_codes=codes,
+                        depths=base.depths,
+                        families=[np.repeat(f, C) for f in base.families])
+    plan = plan_indices(prep.responses, spec)
+    table = estimate_table(plan.num, plan.den, plan.coefficients, plan.ids, prep.design, crossed,
+                           logit=plan.logit, standard=opts.standard(), alpha=opts.alpha,
+                           level=opts.confidence, method=opts.interval,
+                           min_events=opts.min_events, multiple=opts.multiple)
+    table = table[table["kind"].isin(kinds)].copy()
+    split = table["unit_code"].str.split("\x1f", n=1, expand=True)
+    table["unit_code"] = split[0].to_numpy()
+    table.insert(0, "domain", np.asarray(present, dtype=object)[split[1].astype(int).to_numpy()])
+    return table.reset_index(drop=True)
 
 
 def response_counts(responses: pd.DataFrame, populations: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from contextlib import nullcontext
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from .rankings import rank_units
 from .result import SipasOptions, SipasResult
 from .weighting import design_weights, rake, trim
 
-__all__ = ["compute_sipas"]
+__all__ = ["PreparedDesign", "compute_sipas", "prepare_design"]
 
 
 def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
@@ -81,43 +82,10 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     spec = getattr(questionnaire, "analysis", None)
     if spec is None:
         raise SipasInputError("the questionnaire has no analysis block")
-    tree = build_tree(units)
-    if domain is not None:
-        domain = np.asarray(domain, dtype=bool).ravel()
-        if domain.size != len(responses):
-            raise SipasInputError("domain needs one true/false value per response")
-    responses, unit_index = check_responses(responses, tree)
-    if domain is not None and len(responses) != domain.size:
-        raise SipasInputError("domain cannot be combined with responses the checks drop")
-    pops = check_populations(populations, tree)
-    if opts.cluster and "service_point" not in responses.columns:
-        raise SipasInputError("cluster=True needs the column 'service_point' in the responses")
-
-    w, keep = design_weights(responses, unit_index, pops, tree, min_cell_n=opts.min_cell_n,
-                             missing_population=opts.missing_population)
-    if not keep.all():
-        responses = responses.loc[keep]
-        unit_index = unit_index[keep]
-        if domain is not None:
-            domain = domain[keep]
-        if len(responses) == 0:
-            raise SipasInputError("no responses left after dropping units without dossiers")
-    weights = w.weights
-    record = w.record
-    if opts.rake_margins:
-        variables = {c: responses[c].to_numpy(dtype=object) for c in opts.rake_margins
-                     if c in responses.columns}
-        weights, record.choices["raking"] = rake(weights, variables, opts.rake_margins)
-        record.notes.append("weights raked after cell weighting; SEs treat them as fixed")
-    if opts.trim:
-        weights, record.choices["trimming"] = trim(weights, opts.trim)
-    psu = None
-    if opts.cluster:
-        psu = pd.factorize(responses["service_point"], use_na_sentinel=False)[0]
-    design = design_arrays(weights, w.stratum, psu,
-                           population=w.population if (opts.fpc and not opts.cluster) else None,
-                           lonely_psu={"fail": None, "certainty": "remove"}.get(
-                               opts.lonely_psu, opts.lonely_psu))
+    prep = prepare_design(responses, units, populations, opts, domain)
+    tree, responses, unit_index, pops = prep.tree, prep.responses, prep.unit_index, prep.pops
+    w, weights, record, design, domain = (prep.weights_info, prep.weights, prep.record,
+                                          prep.design, prep.domain)
     domains = DomainSet.from_tree(tree, unit_index)
 
     plan = plan_indices(responses, spec)
@@ -207,6 +175,66 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
                        weighting=record.to_dict(cells=False) | {"cells": record.cells},
                        meta=meta)
 
+
+
+@dataclass
+class PreparedDesign:
+    """The checked inputs and the design of a computation (see :func:`prepare_design`)."""
+
+    tree: object
+    responses: pd.DataFrame
+    unit_index: np.ndarray
+    pops: pd.DataFrame
+    weights_info: object
+    weights: np.ndarray
+    record: object
+    design: object
+    domain: np.ndarray | None
+
+
+def prepare_design(responses: pd.DataFrame, units: pd.DataFrame, populations: pd.DataFrame,
+                   opts: SipasOptions, domain=None) -> PreparedDesign:
+    """Check the inputs and build the weights and the design arrays, as compute_sipas does."""
+    tree = build_tree(units)
+    if domain is not None:
+        domain = np.asarray(domain, dtype=bool).ravel()
+        if domain.size != len(responses):
+            raise SipasInputError("domain needs one true/false value per response")
+    responses, unit_index = check_responses(responses, tree)
+    if domain is not None and len(responses) != domain.size:
+        raise SipasInputError("domain cannot be combined with responses the checks drop")
+    pops = check_populations(populations, tree)
+    if opts.cluster and "service_point" not in responses.columns:
+        raise SipasInputError("cluster=True needs the column 'service_point' in the responses")
+
+    w, keep = design_weights(responses, unit_index, pops, tree, min_cell_n=opts.min_cell_n,
+                             missing_population=opts.missing_population)
+    if not keep.all():
+        responses = responses.loc[keep]
+        unit_index = unit_index[keep]
+        if domain is not None:
+            domain = domain[keep]
+        if len(responses) == 0:
+            raise SipasInputError("no responses left after dropping units without dossiers")
+    weights = w.weights
+    record = w.record
+    if opts.rake_margins:
+        variables = {c: responses[c].to_numpy(dtype=object) for c in opts.rake_margins
+                     if c in responses.columns}
+        weights, record.choices["raking"] = rake(weights, variables, opts.rake_margins)
+        record.notes.append("weights raked after cell weighting; SEs treat them as fixed")
+    if opts.trim:
+        weights, record.choices["trimming"] = trim(weights, opts.trim)
+    psu = None
+    if opts.cluster:
+        psu = pd.factorize(responses["service_point"], use_na_sentinel=False)[0]
+    design = design_arrays(weights, w.stratum, psu,
+                           population=w.population if (opts.fpc and not opts.cluster) else None,
+                           lonely_psu={"fail": None, "certainty": "remove"}.get(
+                               opts.lonely_psu, opts.lonely_psu))
+    return PreparedDesign(tree=tree, responses=responses, unit_index=unit_index, pops=pops,
+                          weights_info=w, weights=weights, record=record, design=design,
+                          domain=domain)
 
 def _progress(enabled: bool, total: int):
     if not enabled:

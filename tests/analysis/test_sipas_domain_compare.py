@@ -93,15 +93,23 @@ def test_domain_needs_one_value_per_response(sipas, units, wave):
         compute_sipas(frame, sipas, units, pops, options=OPTS, domain=np.ones(3, bool))
 
 
-def test_domain_breakdown_rows_equal_filtered_results(sipas, units, wave):
+@pytest.mark.parametrize("column", ["service_field", "channel"])
+def test_domain_breakdown_rows_equal_filtered_results(sipas, units, wave, column):
     frame, pops = wave
-    table = domain_breakdown(frame, sipas, units, pops, "service_field", options=OPTS)
-    assert set(table["domain"]) == set(FIELDS)
-    one = compute_sipas(frame, sipas, units, pops, options=OPTS,
-                        domain=(frame["service_field"] == "land").to_numpy())
-    want = one.indices.query("kind == 'overall'").set_index("unit_code")["value"]
-    got = table.query("domain == 'land' and kind == 'overall'").set_index("unit_code")["value"]
-    assert_allclose(got.loc[want.index], want, rtol=0, atol=0)
+    table = domain_breakdown(frame, sipas, units, pops, column, options=OPTS)
+    assert set(table["domain"]) == set(frame[column])
+    for value in sorted(set(frame[column]))[:2]:
+        one = compute_sipas(frame, sipas, units, pops, options=OPTS,
+                            domain=(frame[column] == value).to_numpy())
+        want = (one.indices.query("kind in ['overall', 'element']")
+                .set_index(["unit_code", "kind", "id"]))
+        got = table[table["domain"] == value].set_index(["unit_code", "kind", "id"])
+        want = want.loc[got.index]
+        assert len(got) == len(want) > 0
+        for col in ("value", "se", "ci_low", "ci_high", "n_eff"):
+            assert_allclose(got[col], want[col], rtol=1e-12, atol=1e-12)
+        assert (got["n"] == want["n"]).all() and (got["df"] == want["df"]).all()
+        assert (got["status"] == want["status"]).all()
 
 
 def test_response_counts_by_hand():
