@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import click
+import pandas as pd
 from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from analysis.exports import ExportError
 
 from .extensions import db
 from .models import Unit, Wave
+from .services import reports
 from .services.exports import FORMATS, export_wave
 
 
@@ -33,9 +35,14 @@ def codebook_path(output: Path) -> Path:
               help="Only responses of this unit and the units below it (repeatable).")
 @click.option("--max-rows", type=click.IntRange(min=1), default=None,
               help="Largest wave to load for SAV/DTA (default: EXPORT_MAX_ROWS_IN_MEMORY).")
+@click.option("--units-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the unit tree CSV that `python -m analysis indices --units` reads.")
+@click.option("--populations-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the dossiers CSV that `python -m analysis indices --populations` reads.")
 @with_appcontext
-def export_command(wave_code, fmt, lang, output, unit_codes, max_rows) -> None:
-    """Export a wave's responses (anonymous, with weights and Vietnamese labels)."""
+def export_command(wave_code, fmt, lang, output, unit_codes, max_rows, units_file,
+                   populations_file) -> None:
+    """Export a wave's responses (anonymous, with weights, strata, fpc and Vietnamese labels)."""
     wave = db.session.scalar(select(Wave).where(Wave.code == wave_code))
     if wave is None:
         raise click.ClickException(f"no wave with code {wave_code!r}")
@@ -61,6 +68,20 @@ def export_command(wave_code, fmt, lang, output, unit_codes, max_rows) -> None:
     os.replace(partial, output)
     click.echo(f"Exported {rows} responses of wave {wave.code} to {output}"
                + (f" (codebook: {codebook})" if codebook else ""))
+    if units_file or populations_file:
+        _design_files(wave, unit_codes, units_file, populations_file)
+
+
+def _design_files(wave, unit_codes, units_file, populations_file) -> None:
+    """Write the units and populations files of the exported units (one root each)."""
+    roots = list(unit_codes) or [None]
+    tables = [reports.design_tables(wave, code) for code in roots]
+    for path, i in ((units_file, 0), (populations_file, 1)):
+        if path is None:
+            continue
+        frame = pd.concat([t[i] for t in tables], ignore_index=True).drop_duplicates()
+        frame.to_csv(path, index=False)
+        click.echo(f"Wrote {len(frame)} rows to {path}")
 
 
 def init_app(app: Flask) -> None:

@@ -100,7 +100,7 @@ def _csv_list(values: list, var: Variable) -> list:
         return [None if v is None else _YESNO_TEXT.get(v, "true" if v else "false") for v in values]
     if var.storage == "date":
         return [v.date() if isinstance(v, dt.datetime) else v for v in values]
-    if var.name == "weight":
+    if var.name in ("weight", "fpc"):
         return [None if v is None or v != v else float(v) for v in values]
     if var.storage == "number" or var.kind in ("scale", "single"):
         # A column that went through a float (NaN for missing) would print 4 as "4.0".

@@ -31,6 +31,8 @@ META_LABELS = {
         "mode": "Cách thức trả lời phiếu",
         "submitted_date": "Ngày gửi phiếu",
         "weight": "Trọng số (số hồ sơ đã giải quyết / số phiếu của ô đơn vị × lĩnh vực)",
+        "stratum": "Tầng (ô đơn vị × lĩnh vực dùng để tính trọng số)",
+        "fpc": "Số hồ sơ đã giải quyết của tầng (N_h, hiệu chỉnh tổng thể hữu hạn)",
     },
     "en": {
         "row": "Row number",
@@ -42,6 +44,8 @@ META_LABELS = {
         "mode": "Answering mode",
         "submitted_date": "Date submitted",
         "weight": "Weight (dossiers resolved / responses in the unit × field cell)",
+        "stratum": "Stratum (the unit × field cell the weight was computed in)",
+        "fpc": "Dossiers resolved in the stratum (N_h, finite population correction)",
     },
 }
 # Response.channel and Response.mode, when the questionnaire has no channel question.
@@ -85,6 +89,7 @@ NOTES = {
         "text": "Ý kiến nguyên văn của người trả lời (đã loại bỏ ký tự điều khiển)",
         "single_codes": "SPSS, Stata: mã số theo thứ tự lựa chọn",
         "weight": "Để trống khi đơn vị không có số liệu hồ sơ đã giải quyết",
+        "stratum": "đơn vị|lĩnh vực; *rest: các ô nhỏ của đơn vị gộp lại; *all: cả đơn vị là một tầng",
     },
     "en": {
         "multiple_csv": "CSV: the chosen values separated by spaces; "
@@ -94,6 +99,7 @@ NOTES = {
         "text": "The respondent's own words (control characters removed)",
         "single_codes": "SPSS, Stata: numeric codes in the order of the choices",
         "weight": "Empty when the unit has no figures of dossiers resolved",
+        "stratum": "unit|field; *rest: the unit's small cells pooled; *all: the whole unit is one stratum",
     },
 }
 SHEETS = {"vi": {"data": "Dữ liệu", "codebook": "Từ điển biến", "table": "Bảng kết quả"},

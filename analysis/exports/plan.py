@@ -19,7 +19,9 @@ __all__ = ["ExportError", "ExportPlan", "Variable", "META", "clean_text", "guard
 
 # Order of the meta columns; ``channel`` is the questionnaire's own question when it has one.
 META = ("row", "unit_code", "unit_name", "service_point", "service_field", "channel", "mode",
-        "submitted_date", "weight")
+        "submitted_date", "weight", "stratum", "fpc")
+# Numeric meta columns written as plain floats.
+NUMBER_META = ("weight", "fpc")
 # C0 and C1 control characters except tab and line feed: they break XLSX (openpyxl refuses
 # them) and confuse CSV readers, and carry nothing a citizen meant to say.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -119,9 +121,10 @@ class ExportPlan:
                 continue
             values = tuple((v, k, lab) for k, (v, lab) in
                            enumerate(L.META_VALUES[lang].get(name, {}).items(), start=1))
-            storage = {"row": "number", "weight": "number", "submitted_date": "date"}.get(name, "string")
+            storage = {"row": "number", "weight": "number", "fpc": "number",
+                       "submitted_date": "date"}.get(name, "string")
             out.append(Variable(name, meta_labels[name], "meta", values=values if storage == "string" else (),
-                                storage=storage, note=notes["weight"] if name == "weight" else "",
+                                storage=storage, note=notes.get(name, ""),
                                 guard=name in ("unit_code", "unit_name", "service_point", "service_field")))
         for question in q.questions.values():
             if question.type == "note" or (question.id == "channel" and own_channel):
@@ -193,7 +196,7 @@ class ExportPlan:
         kinds = L.KINDS[self.lang]
         rows = []
         for var in self.variables:
-            kind = kinds["date" if var.storage == "date" else "number" if var.name == "weight" else var.kind]
+            kind = kinds["date" if var.storage == "date" else "number" if var.name in NUMBER_META else var.kind]
             rows.append({"variable": var.name, "label": var.label, "kind": kind, "element": var.element,
                          "question": var.question or "", "value": "", "code": "", "value_label": "",
                          "note": var.note})

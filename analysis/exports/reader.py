@@ -8,7 +8,8 @@ from .plan import unguard_formula
 
 __all__ = ["read_responses_csv"]
 
-_TEXT_META = ("unit_code", "unit_name", "service_point", "service_field", "channel", "mode")
+_TEXT_META = ("unit_code", "unit_name", "service_point", "service_field", "channel", "mode",
+              "stratum")
 
 
 def _map(s: pd.Series, fn) -> pd.Series:
@@ -35,7 +36,7 @@ def read_responses_csv(source, questionnaire) -> pd.DataFrame:
         s = raw[name]
         question = questionnaire.questions.get(name)
         if question is None:
-            if name in ("row", "weight"):
+            if name in ("row", "weight", "fpc"):
                 out[name] = pd.to_numeric(s)
             elif name == "submitted_date":
                 out[name] = pd.to_datetime(s).dt.date.astype(object).where(s.notna(), None)

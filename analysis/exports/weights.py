@@ -19,6 +19,7 @@ from ..sipas.weighting import design_weights
 __all__ = ["cell_weights", "attach_weights"]
 
 BATCH_ROWS = 200_000
+COLUMNS = ["unit_code", "service_field", "weight", "stratum", "fpc"]
 
 
 def _batches(counts: pd.DataFrame, limit: int):
@@ -54,8 +55,12 @@ def cell_weights(counts: pd.DataFrame, populations: pd.DataFrame, *, min_cell_n:
     Returns
     -------
     DataFrame
-        ``unit_code, service_field, weight`` (``service_field`` "" for responses without
-        one; ``weight`` NaN where the unit has no dossiers at all).
+        ``unit_code, service_field, weight, stratum, fpc`` (``service_field`` "" for
+        responses without one; ``weight`` NaN where the unit has no dossiers at all).
+        ``stratum`` names the weighting stratum: ``unit|field``, or ``unit|*rest`` /
+        ``unit|*all`` for pooled cells; ``fpc`` is its dossiers N_h, so that
+        ``svydesign(ids=~1, strata=~stratum, fpc=~fpc, weights=~weight)`` is the design
+        of every figure.
     """
     counts = counts.assign(unit_code=counts["unit_code"].astype(str),
                            service_field=counts["service_field"].astype(object).where(
@@ -75,20 +80,31 @@ def cell_weights(counts: pd.DataFrame, populations: pd.DataFrame, *, min_cell_n:
         weights, _ = design_weights(rows, unit_index, batch_pops, tree, min_cell_n=min_cell_n,
                                     missing_population="drop")
         cells = weights.record.cells
-        parts.append(cells.loc[cells["n"] > 0, ["unit_code", "service_field", "weight"]])
+        used = cells["stratum"] >= 0
+        # The stratum a cell was weighted in (its own, the unit's pooled rest, or the
+        # whole unit) and that stratum's dossiers N_h, the fpc: N_h = weight * n_h.
+        cells = cells.assign(
+            stratum=np.where(used, cells["unit_code"].astype(str) + "|" + cells["cell"].astype(str),
+                             None),
+            fpc=cells["dossiers"].groupby(cells["stratum"]).transform("sum").where(used))
+        parts.append(cells.loc[cells["n"] > 0, COLUMNS])
     if not parts:
-        return pd.DataFrame({"unit_code": [], "service_field": [], "weight": []})
+        return pd.DataFrame({c: [] for c in COLUMNS})
     out = pd.concat(parts, ignore_index=True)
     out["service_field"] = out["service_field"].astype(str)
     return out
 
 
 def attach_weights(frame: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
-    """Return ``frame`` with a ``weight`` column looked up from :func:`cell_weights`."""
+    """Return ``frame`` with ``weight``, ``stratum`` and ``fpc`` looked up from :func:`cell_weights`."""
     key = pd.MultiIndex.from_frame(weights[["unit_code", "service_field"]].astype(str))
     lookup = pd.Series(weights["weight"].to_numpy(float), index=key)
     fields = frame["service_field"].astype(object).where(frame["service_field"].notna(), "").astype(str)
     rows = pd.MultiIndex.from_arrays([frame["unit_code"].astype(str), fields])
     out = frame.copy(deep=False)
     out["weight"] = lookup.reindex(rows).to_numpy() if len(lookup) else np.nan
+    for column in ("stratum", "fpc"):
+        if column in weights:
+            values = pd.Series(weights[column].to_numpy(object), index=key)
+            out[column] = values.reindex(rows).to_numpy() if len(values) else None
     return out

@@ -10,67 +10,30 @@ formatted one (``value``) so tests can compare with the engine.
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import pandas as pd
 
+from ..sipas.compare import change_test
 from . import texts
 from .formatting import (fmt_change, fmt_date, fmt_int, fmt_interval, fmt_number, fmt_percent,
                          is_missing)
+from .sections import VERDICT_TEXT, Sections, _num, _rows, _unit_name, _unit_table
 
 __all__ = ["build_report", "ReportError"]
 
 SCOPE = "*"
 SMALL_MARK = "△"            # marks small-sample rows in addition to the grey (not colour alone)
-Z_95 = 1.959963984540054
 
 
 class ReportError(ValueError):
     """The report cannot be built from these inputs (unknown unit, language, ...)."""
 
 
-def _num(value) -> float | None:
-    """A plain float, or None for a missing value."""
-    return None if is_missing(value) else float(value)
-
-
-def _rows(df: pd.DataFrame | None, unit_code: str, kind: str | None = None) -> dict[str, dict]:
-    """The rows of one unit (and kind) as ``{id: {column: plain value}}``."""
-    if df is None or len(df) == 0 or "unit_code" not in df:
-        return {}
-    sel = df[df["unit_code"].astype(str) == unit_code]
-    if kind is not None:
-        sel = sel[sel["kind"] == kind]
-    out = {}
-    for rec in sel.to_dict("records"):
-        out[str(rec["id"])] = {k: (None if (not isinstance(v, str) and is_missing(v)
-                                            and not isinstance(v, bool)) else v)
-                               for k, v in rec.items()}
-    return out
-
-
-def _unit_table(units: pd.DataFrame) -> dict[str, dict]:
-    """``{code: {name, name_en, kind, parent_code}}`` from the unit frame."""
-    if not isinstance(units, pd.DataFrame) or "code" not in units:
-        raise ReportError("units must be a DataFrame with the columns code, name, parent_code")
-    table = {}
-    for rec in units.to_dict("records"):
-        clean = {k: (None if not isinstance(v, str) and is_missing(v) else v) for k, v in rec.items()}
-        table[str(clean["code"])] = clean
-    return table
-
-
-def _unit_name(info: dict, lang: str) -> str:
-    """The unit's name in ``lang``; Vietnamese proper names stand in for a missing English one."""
-    name = (info.get("name_en") if lang == "en" else None) or info.get("name") or info.get("code")
-    return str(name)
-
-
-class _Builder:
+class _Builder(Sections):
     """Holds the inputs while the sections are assembled; used once by :func:`build_report`."""
 
     def __init__(self, result, unit_code, questionnaire, units, lang, compare, wave, compare_wave,
-                 filters=None):
+                 filters=None, breakdowns=None, history=None):
         self.r, self.unit, self.q, self.lang, self.prev = result, unit_code, questionnaire, lang, compare
         self.spec = questionnaire.analysis
         self.units = _unit_table(units)
@@ -79,7 +42,11 @@ class _Builder:
         self.filter_text = self.describe_filters(filters or {})
         opts = (result.meta.get("options") if result is not None else None) or {}
         self.min_n = int(opts.get("min_n", 30))
-        self.max_cv = float(opts.get("max_cv", 0.2))
+        self.opts = opts
+        self.alpha = float(opts.get("alpha", 0.05))
+        self.level = float(opts.get("confidence", 0.95))
+        self.breakdowns = breakdowns or {}
+        self.history = history or []
 
     # -- small helpers -------------------------------------------------------------------
     def label(self, d) -> str:
@@ -88,29 +55,45 @@ class _Builder:
     def tx(self, key: str, **params) -> str:
         return texts.text(self.lang, key, **params)
 
-    def estimate(self, row: dict | None, prev_row: dict | None = None) -> dict:
-        """Formatted value, CI, n and change against the previous wave of one estimate row."""
+    def estimate(self, row: dict | None, prev_row: dict | None = None,
+                 direction: str = "higher") -> dict:
+        """Formatted value, CI, n, effective n and the change since the previous wave.
+
+        A figure failing the presentation standard reads "chưa đủ mẫu" (no CI, not
+        compared). The change is :func:`analysis.sipas.change_test`, as on the dashboard.
+        """
         row = row or {}
         value = _num(row.get("value"))
         status = row.get("status") or ("no_data" if value is None else "ok")
-        out = {"value": value, "value_text": fmt_number(value, self.lang) if value is not None
-               else self.t["no_data"],
+        suppressed = status == "small_sample" and value is not None
+        n_eff = _num(row.get("n_eff"))
+        out = {"value": value, "value_text": (self.t["suppressed"] if suppressed else
+                                              fmt_number(value, self.lang) if value is not None
+                                              else self.t["no_data"]),
                "ci_low": _num(row.get("ci_low")), "ci_high": _num(row.get("ci_high")),
-               "ci_text": fmt_interval(row.get("ci_low"), row.get("ci_high"), self.lang),
+               "ci_text": "–" if suppressed else fmt_interval(row.get("ci_low"), row.get("ci_high"),
+                                                              self.lang),
                "n": int(row.get("n") or 0), "n_text": fmt_int(row.get("n") or 0, self.lang),
-               "small": bool(row.get("small_sample")) or status == "small_sample",
+               "n_eff": n_eff, "n_eff_text": fmt_int(round(n_eff), self.lang) if n_eff is not None
+               else "–",
+               "small": suppressed, "suppressed": suppressed, "review": status == "review",
                "no_data": value is None, "vs_parent": row.get("vs_parent") or "",
                "previous": None, "previous_text": "–", "change": None, "change_text": "–",
-               "significant": False}
+               "significant": False, "verdict": None}
         if prev_row is not None and _num(prev_row.get("value")) is not None and value is not None:
             pv = float(prev_row["value"])
-            change = value - pv
-            se = math.hypot(_num(row.get("se")) or 0.0, _num(prev_row.get("se")) or 0.0)
-            # Independent samples of two waves: a z test on the difference.
-            sig = se > 0 and abs(change) / se > Z_95
-            out.update(previous=pv, previous_text=fmt_number(pv, self.lang), change=change,
-                       change_text=fmt_change(change, self.lang) + ("*" if sig else ""),
-                       significant=bool(sig))
+            prev_shown = (prev_row.get("status") or "ok") != "small_sample"
+            out.update(previous=pv, previous_text=(fmt_number(pv, self.lang) if prev_shown
+                                                   else self.t["suppressed"]))
+            if not suppressed and prev_shown:
+                test = change_test(value, _num(row.get("se")) or 0.0, _num(row.get("df")) or 1,
+                                   pv, _num(prev_row.get("se")) or 0.0,
+                                   _num(prev_row.get("df")) or 1, direction=direction,
+                                   alpha=self.alpha, level=self.level)
+                sig = bool(test["significant"])
+                out.update(change=value - pv,
+                           change_text=fmt_change(value - pv, self.lang) + ("*" if sig else ""),
+                           significant=sig, verdict=str(test["verdict"]))
         return out
 
     def rank_change(self, change) -> dict:
@@ -132,6 +115,14 @@ class _Builder:
             return None
         rec = sel.iloc[0].to_dict()
         return {k: (None if not isinstance(v, str) and is_missing(v) else v) for k, v in rec.items()}
+
+    def shown_rank_change(self, code: str, rank) -> object:
+        """The rank change when it exceeds its uncertainty, 0 when it does not, None unknown."""
+        change = self.previous_rank_change(code, rank)
+        if change is None:
+            return None
+        row = self.ranking_row(code) or {}
+        return change if row.get("rank_change_significant") else 0
 
     def previous_rank_change(self, code: str, rank) -> object:
         """Rank change from ``result.rankings``, else against the comparison result."""
@@ -188,14 +179,18 @@ class _Builder:
         cur = _rows(self.r.indices, self.unit, "overall").get("overall")
         prev = _rows(self.prev.indices, self.unit, "overall").get("overall") if self.prev else None
         est = self.estimate(cur, prev)
-        est["value_text"] = fmt_percent(est["value"], self.lang)
+        if not est["suppressed"]:
+            est["value_text"] = fmt_percent(est["value"], self.lang)
         row = self.ranking_row(self.unit)
         rank = row.get("rank") if row else None
         total = row.get("n_ranked") if row else None
         if rank is not None and total is not None and int(total) > 1:
             est["rank_text"] = self.tx("rank_of", rank=int(rank), total=int(total))
+            if row.get("rank_low") is not None and row.get("rank_high") is not None:
+                est["rank_text"] += " " + self.tx("rank_interval", low=int(row["rank_low"]),
+                                                  high=int(row["rank_high"]))
             est["rank"], est["rank_total"] = int(rank), int(total)
-            est["rank_change"] = self.rank_change(self.previous_rank_change(self.unit, rank))
+            est["rank_change"] = self.rank_change(self.shown_rank_change(self.unit, rank))
         else:
             est["rank_text"], est["rank"], est["rank_total"] = self.t["rank_none"], None, None
             est["rank_change"] = None
@@ -231,16 +226,10 @@ class _Builder:
         prev = _rows(self.prev.indicators, self.unit) if self.prev else {}
         out = []
         for ind in self.spec.indicators:
-            est = self.estimate(cur.get(ind.id), prev.get(ind.id))
-            better = None
-            if est["change"] is not None:
-                if est["significant"]:
-                    better = (est["change"] < 0) == (ind.direction == "lower")
-                    est["trend"] = self.t["trend_better"] if better else self.t["trend_worse"]
-                else:
-                    est["trend"] = self.t["trend_same"]
-            else:
-                est["trend"] = "–"
+            est = self.estimate(cur.get(ind.id), prev.get(ind.id), ind.direction)
+            verdict = est["verdict"]
+            better = {"better": True, "worse": False}.get(verdict)
+            est["trend"] = self.t[VERDICT_TEXT[verdict]] if verdict in VERDICT_TEXT else "–"
             out.append({"id": ind.id, "label": self.label(ind.label), "better": better,
                         "direction": self.t[f"direction_{ind.direction}"], **est})
         return out
@@ -253,10 +242,13 @@ class _Builder:
             est = self.estimate(overall.get(code))
             rk = self.ranking_row(code) or {}
             rank = rk.get("rank")
+            interval = ("–" if rk.get("rank_low") is None or rk.get("rank_high") is None
+                        else f"{int(rk['rank_low'])}–{int(rk['rank_high'])}")
             est.update(code=code, name=_unit_name(self.units[code], self.lang),
                        rank=int(rank) if rank is not None else None,
                        rank_text=str(int(rank)) if rank is not None else self.t["unranked"],
-                       rank_change=self.rank_change(self.previous_rank_change(code, rank))
+                       rank_interval=interval if rank is not None else "–",
+                       rank_change=self.rank_change(self.shown_rank_change(code, rank))
                        if rank is not None else {"arrow": "", "text": "–", "value": None},
                        vs_text={"above": "△ " + self.t["vs_above"],
                                 "below": "▽ " + self.t["vs_below"]}.get(est["vs_parent"],
@@ -264,7 +256,12 @@ class _Builder:
                                                                       if rank is not None else "–"))
             rows.append(est)
         rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["name"]))
-        return {"rows": rows, "has_children": bool(children)}
+        kinds = {self.units[c].get("kind") or "" for c in children}
+        method = str(self.opts.get("multiple", "holm"))
+        family = self.tx(f"family_{method}", size=len(children), level=fmt_percent(
+            self.alpha * 100, self.lang, 0), unit=_unit_name(self.units[self.unit], self.lang),
+            leagues=len(kinds))
+        return {"rows": rows, "has_children": bool(children), "family": family}
 
     def expectations(self) -> list:
         qid = self.spec.expectations
@@ -316,67 +313,10 @@ class _Builder:
                 "title": self.tx("chart_drivers_alt", count=len(pts),
                                  items="; ".join(first) or self.t["none_items"])}
 
-    def method(self) -> dict:
-        spec = self.spec
-        if spec.method == "mean100":
-            index_text = self.t["method_index_mean100"]
-        else:
-            levels = (self.t["satisfied_levels"] if tuple(spec.satisfied) == (4, 5) else
-                      self.tx("satisfied_custom", levels=", ".join(map(str, spec.satisfied))))
-            index_text = self.tx("method_index_share", satisfied=levels)
-        combine = (self.t["method_index_combine"] if spec.overall == "mean_of_elements"
-                   else self.t["method_index_question"])
-        w = self.r.weighting or {}
-        choices = w.get("choices") or {}
-        weights = [self.t["method_weights"]]
-        if self.r.meta.get("unweighted"):
-            weights = [self.t["method_unweighted"]]
-        cells = w.get("cells")
-        if cells is not None and len(cells):       # records, or a DataFrame
-            weights.append(self.tx("method_weights_cells", cells=fmt_int(len(cells), self.lang)))
-        if choices.get("raking"):
-            weights.append(self.t["method_raked"])
-        if choices.get("trimming"):
-            limit = (self.r.meta.get("options") or {}).get("trim")
-            weights.append(self.tx("method_trimmed", limit=fmt_number(limit, self.lang, 1)))
-        # Sample sizes of the unit and its children, counting the whole subtree of each.
-        resp = {}
-        if self.r.units is not None and "responses" in self.r.units:
-            resp = dict(zip(self.r.units["code"].astype(str), self.r.units["responses"]))
-        doss = dict(zip(self.r.units["code"].astype(str), self.r.units.get("dossiers", 0)))
-        kids: dict[str, list] = {}
-        for c, info in self.units.items():
-            kids.setdefault(info.get("parent_code"), []).append(c)
-
-        def subtree(code):
-            stack, total_r, total_d = [code], 0, 0.0
-            while stack:
-                c = stack.pop()
-                total_r += int(resp.get(c, 0) or 0)
-                total_d += float(doss.get(c, 0) or 0)
-                stack.extend(kids.get(c, []))
-            return total_r, total_d
-
-        sample = []
-        for code in [self.unit] + sorted(kids.get(self.unit, []),
-                                         key=lambda c: _unit_name(self.units[c], self.lang)):
-            n, dossiers = subtree(code)
-            sample.append({"name": _unit_name(self.units[code], self.lang), "n": n,
-                           "n_text": fmt_int(n, self.lang), "dossiers": dossiers,
-                           "dossiers_text": fmt_int(dossiers, self.lang), "is_unit": code == self.unit})
-        return {"index": [index_text, combine], "weights": weights, "ci": self.t["method_ci"],
-                "suppression": self.tx("method_suppression", min_n=self.min_n,
-                                       max_cv=fmt_number(self.max_cv * 100, self.lang, 0)),
-                "questionnaire": self.tx("method_questionnaire", title=self.label(self.q.title),
-                                         qid=self.q.id, version=self.q.version),
-                "sample": sample,
-                "filters": (self.tx("method_filter", filter=self.filter_text)
-                            if self.filter_text else "")}
-
-
 def build_report(result, unit_code: str, *, questionnaire, units: pd.DataFrame, lang: str = "vi",
                  compare=None, wave: dict | None = None, compare_wave: dict | None = None,
-                 filters: dict | None = None) -> dict:
+                 filters: dict | None = None, breakdowns: dict | None = None,
+                 history: list | None = None) -> dict:
     """Build the plain-data context of one unit's report.
 
     Parameters
@@ -399,6 +339,13 @@ def build_report(result, unit_code: str, *, questionnaire, units: pd.DataFrame, 
         The subset of responses both results were computed on, named on the cover and in
         the methods section: ``field`` (``{code, name, name_en}`` or None) and ``channel``
         (``in_person|online|post`` or None).  None (or empty) for the whole wave.
+    breakdowns : dict, optional
+        ``by_field``, ``by_channel`` (:func:`analysis.sipas.domain_breakdown` tables),
+        ``counts`` (:func:`analysis.sipas.response_counts`) and ``field_names``
+        (code -> name in ``lang``), for the tables by field and channel.
+    history : list, optional
+        ``[(wave dict, SipasResult or None)]``, oldest first, for the trend with the
+        significance of each change (shown from two waves on).
 
     Returns
     -------
@@ -408,7 +355,7 @@ def build_report(result, unit_code: str, *, questionnaire, units: pd.DataFrame, 
     if lang not in texts.LANGUAGES:
         raise ReportError(f"unsupported report language {lang!r}")
     b = _Builder(result, str(unit_code), questionnaire, units, lang, compare, wave, compare_wave,
-                 filters)
+                 filters, breakdowns, history)
     if b.unit not in b.units:
         raise ReportError(f"unit {unit_code!r} is not in the unit tree")
     ctx = {"lang": lang, "t": b.t, "cover": b.cover(), "empty": True, "small_mark": SMALL_MARK}
@@ -425,8 +372,8 @@ def build_report(result, unit_code: str, *, questionnaire, units: pd.DataFrame, 
         indicators=b.indicators(), ranking=b.ranking(), expectations=b.expectations(),
         drivers=b.drivers(elements), method=b.method(), has_previous=compare is not None,
         previous_label=b.tx("previous_label", wave=cover["compare_name"]) if compare is not None else "",
-        small_note=b.tx("small_sample_note", mark=SMALL_MARK, min_n=b.min_n,
-                        max_cv=fmt_number(b.max_cv * 100, lang, 0)),
+        small_note=b.tx("small_sample_note", min_n=b.min_n),
+        breakdown=b.breakdown(), trend=b.trend(),
         ranking_note=b.tx("ranking_note", up="↑", down="↓", above="△", below="▽",
                           unit=cover["unit_name"]),
     )

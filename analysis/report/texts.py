@@ -62,7 +62,28 @@ TEXTS: dict[str, dict[str, str]] = {
     "change_significant": {"vi": "thay đổi có ý nghĩa thống kê", "en": "statistically significant change"},
     "change_not_significant": {"vi": "thay đổi không có ý nghĩa thống kê",
                                "en": "change not statistically significant"},
-    "small_sample_flag": {"vi": "mẫu nhỏ, cần thận trọng", "en": "small sample, use with caution"},
+    "small_sample_flag": {"vi": "chưa đủ mẫu theo chuẩn công bố số liệu",
+                          "en": "insufficient sample under the presentation standard"},
+    "suppressed": {"vi": "chưa đủ mẫu", "en": "insufficient sample"},
+    "rank_interval": {"vi": "(khoảng hạng {low}–{high})", "en": "(likely {low}–{high})"},
+    "family_holm": {
+        "vi": "Dấu △/▽ dựa trên {size} kiểm định của các đơn vị trực thuộc {unit} ({leagues} "
+              "nhóm cùng loại), hiệu chỉnh theo phương pháp Holm trong mỗi nhóm, mức {level}.",
+        "en": "The △/▽ marks rest on {size} tests of the units under {unit} ({leagues} groups "
+              "of one kind), Holm-adjusted within each group, at the {level} level.",
+    },
+    "family_bh": {
+        "vi": "Dấu △/▽ dựa trên {size} kiểm định của các đơn vị trực thuộc {unit} ({leagues} "
+              "nhóm cùng loại), hiệu chỉnh Benjamini–Hochberg trong mỗi nhóm, mức {level}.",
+        "en": "The △/▽ marks rest on {size} tests of the units under {unit} ({leagues} groups "
+              "of one kind), Benjamini–Hochberg-adjusted within each group, at the {level} level.",
+    },
+    "family_none": {
+        "vi": "Dấu △/▽ dựa trên {size} kiểm định của các đơn vị trực thuộc {unit} ({leagues} "
+              "nhóm cùng loại), mỗi kiểm định ở mức {level}, không hiệu chỉnh so sánh bội.",
+        "en": "The △/▽ marks rest on {size} tests of the units under {unit} ({leagues} groups "
+              "of one kind), each at the {level} level, without a multiple-comparison adjustment.",
+    },
     # Elements and criteria
     "sec_elements": {"vi": "Chỉ số hài lòng theo yếu tố", "en": "Satisfaction index by element"},
     "chart_elements_alt": {
@@ -84,15 +105,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "col_current": {"vi": "Kỳ này (%)", "en": "This wave (%)"},
     "element_index_row": {"vi": "Chỉ số yếu tố", "en": "Element index"},
     "small_sample_note": {
-        "vi": "Dòng in mờ, đánh dấu {mark}: mẫu nhỏ (dưới {min_n} phiếu hoặc hệ số biến thiên "
-              "trên {max_cv}%), cần thận trọng khi sử dụng.",
-        "en": "Greyed rows marked {mark}: small sample (fewer than {min_n} responses or a "
-              "coefficient of variation above {max_cv}%); use with caution.",
+        "vi": "«Chưa đủ mẫu»: số liệu không đạt chuẩn công bố (cỡ mẫu hiệu dụng dưới {min_n} hoặc "
+              "khoảng tin cậy quá rộng), không được công bố, xếp hạng hay so sánh.",
+        "en": "\u201cInsufficient sample\u201d: the figure fails the presentation standard "
+              "(effective sample size below {min_n} or too wide an interval) and is not shown, "
+              "ranked or compared.",
     },
     "significance_note": {
-        "vi": "Dấu * cạnh mức thay đổi: khác biệt so với kỳ trước có ý nghĩa thống kê ở mức 5%.",
+        "vi": "Dấu * cạnh mức thay đổi: khác biệt so với kỳ trước có ý nghĩa thống kê ở mức 5% "
+              "(hai mẫu độc lập, kiểm định t).",
         "en": "* next to a change: the difference from the previous wave is statistically "
-              "significant at the 5% level.",
+              "significant at the 5% level (independent samples, t test).",
     },
     "no_data": {"vi": "không có dữ liệu", "en": "no data"},
     "no_previous": {"vi": "Không có kỳ so sánh.", "en": "No comparison wave."},
@@ -121,12 +144,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "vs_same": {"vi": "không khác biệt", "en": "no difference"},
     "unranked": {"vi": "không xếp hạng", "en": "not ranked"},
     "ranking_note": {
-        "vi": "Các đơn vị được xếp hạng theo chỉ số hài lòng chung. {up} tăng bậc, {down} giảm bậc "
-              "so với kỳ trước. {above} cao hơn, {below} thấp hơn: khác biệt so với chỉ số chung của "
-              "{unit} có ý nghĩa thống kê ở mức 5%.",
-        "en": "Units are ranked on the overall satisfaction index. {up} up, {down} down from the "
-              "previous wave. {above} above, {below} below: the difference from the overall index "
-              "of {unit} is statistically significant at the 5% level.",
+        "vi": "Các đơn vị được xếp hạng theo chỉ số hài lòng chung, kèm khoảng hạng có thể. {up} "
+              "tăng bậc, {down} giảm bậc so với kỳ trước (chỉ khi vượt quá độ bất định của thứ "
+              "hạng). {above} cao hơn, {below} thấp hơn: khác biệt so với chỉ số chung của {unit} "
+              "có ý nghĩa thống kê sau khi hiệu chỉnh so sánh bội.",
+        "en": "Units are ranked on the overall satisfaction index, with their likely ranks. {up} "
+              "up, {down} down from the previous wave (only beyond the uncertainty of the "
+              "ranks). {above} above, {below} below: the difference from the overall index of "
+              "{unit} is statistically significant after the multiple-comparison adjustment.",
     },
     "ranking_none": {"vi": "Đơn vị không có đơn vị trực thuộc có dữ liệu.",
                      "en": "The unit has no subordinate units with data."},
@@ -216,23 +241,115 @@ TEXTS: dict[str, dict[str, str]] = {
                        "en": "Large weights were trimmed at {limit}."},
     "method_unweighted": {"vi": "Không có số hồ sơ của đợt: các phiếu có trọng số bằng nhau.",
                           "en": "The wave has no dossier counts: responses are weighted equally."},
-    "method_ci_title": {"vi": "Khoảng tin cậy", "en": "Confidence intervals"},
+    "method_ci_title": {"vi": "Sai số và khoảng tin cậy", "en": "Standard errors and confidence intervals"},
     "method_ci": {
-        "vi": "Sai số chuẩn được ước lượng bằng phương pháp tuyến tính hoá Taylor cho thiết kế phân "
-              "tầng theo ô quyền số; khoảng tin cậy 95% dùng phân phối Student, và với các tỷ lệ "
-              "được tính trên thang logit nên luôn nằm trong khoảng 0–100%.",
-        "en": "Standard errors are estimated by Taylor linearisation for a design stratified by "
-              "weighting cell; 95% confidence intervals use Student's t distribution and, for "
-              "shares, are computed on the logit scale so that they stay within 0–100%.",
+        "vi": "Thiết kế mẫu được coi là phân tầng theo ô quyền số (đơn vị × lĩnh vực), mỗi phiếu là "
+              "một đơn vị mẫu, có hiệu chỉnh tổng thể hữu hạn theo số hồ sơ của tầng. Sai số chuẩn "
+              "được ước lượng bằng phương pháp tuyến tính hoá Taylor. Bậc tự do của mỗi ước lượng "
+              "là số đơn vị mẫu trừ số tầng có phiếu trong phạm vi của ước lượng đó, nên đơn vị nhỏ "
+              "có khoảng tin cậy rộng hơn.",
+        "en": "The design is taken as stratified by weighting cell (unit × service field), each "
+              "response a sampling unit, with the finite population correction from the "
+              "stratum's dossiers. Standard errors come from Taylor linearisation. Each estimate's "
+              "degrees of freedom are its sampling units minus the strata with responses in its "
+              "domain, so small units get wider intervals.",
     },
-    "method_suppression_title": {"vi": "Quy tắc về mẫu nhỏ", "en": "Small-sample rule"},
+    "method_ci_shares": {
+        "vi": "Tỷ lệ (tiêu chí, chỉ tiêu, mong đợi): khoảng tin cậy Korn–Graubard, tức khoảng "
+              "Clopper–Pearson tính với cỡ mẫu hiệu dụng và bậc tự do của thiết kế "
+              "(như svyciprop(method=\"beta\") của gói survey trong R). Tỷ lệ 0% hoặc 100% vẫn có "
+              "khoảng tin cậy, không bao giờ có sai số bằng 0.",
+        "en": "Shares (criteria, indicators, expectations): Korn–Graubard intervals, that is "
+              "Clopper–Pearson with the effective sample size and the design degrees of freedom "
+              "(as svyciprop(method=\"beta\") of R's survey package). A share of 0% or 100% still "
+              "gets an interval, never a standard error of 0.",
+    },
+    "method_ci_indices": {
+        "vi": "Chỉ số yếu tố và chỉ số chung: ước lượng ± t(bậc tự do của thiết kế) × sai số "
+              "chuẩn, giới hạn trong khoảng 0–100.",
+        "en": "Element and overall indices: estimate ± t(design degrees of freedom) × standard "
+              "error, kept within 0–100.",
+    },
+    "method_lonely": {
+        "vi": "Tầng chỉ có một đơn vị mẫu được xử lý như tuỳ chọn survey.lonely.psu của R "
+              "(mặc định «adjust»: lấy độ lệch so với trung bình chung).",
+        "en": "A stratum with a single sampling unit is handled as R's survey.lonely.psu option "
+              "says (default \u201cadjust\u201d: its deviation from the grand mean).",
+    },
+    "method_suppression_title": {"vi": "Chuẩn công bố số liệu", "en": "Presentation standard"},
     "method_suppression": {
-        "vi": "Kết quả dựa trên dưới {min_n} phiếu hoặc có hệ số biến thiên trên {max_cv}% được "
-              "đánh dấu là mẫu nhỏ và in mờ. Đơn vị không có phiếu không được tính chỉ số và "
-              "không được xếp hạng.",
-        "en": "Results based on fewer than {min_n} responses or with a coefficient of variation "
-              "above {max_cv}% are flagged as small samples and greyed. Units without responses "
-              "get no index and no rank.",
+        "vi": "Theo Chuẩn công bố tỷ lệ của Trung tâm Thống kê Y tế Quốc gia Hoa Kỳ (NCHS, 2017), "
+              "một số liệu «chưa đủ mẫu» khi cỡ mẫu hiệu dụng dưới {min_n}, khi khoảng tin cậy "
+              "rộng từ {width} trở lên, hoặc khi khoảng tin cậy rộng hơn {rel_from} và độ rộng "
+              "tương đối vượt {rel}. Số liệu chưa đủ mẫu không được công bố, không được xếp hạng "
+              "và không được so sánh; số liệu có dưới {min_df} bậc tự do cần đọc thận trọng. Mỗi "
+              "số liệu kèm số phiếu và cỡ mẫu hiệu dụng.",
+        "en": "Following the NCHS Data Presentation Standards for Proportions (2017), a figure "
+              "has an \u201cinsufficient sample\u201d when its effective sample size is below "
+              "{min_n}, its confidence interval is {width} wide or more, or the interval is wider "
+              "than {rel_from} and its relative width exceeds {rel}. Such figures are not shown, "
+              "not ranked and not compared; figures with fewer than {min_df} degrees of freedom "
+              "are to be read with care. Every figure carries its responses and effective "
+              "sample size.",
+    },
+    "method_tests_title": {"vi": "So sánh, kiểm định và xếp hạng",
+                           "en": "Comparisons, tests and rankings"},
+    "method_tests": {
+        "vi": "Mỗi đơn vị trực thuộc được so sánh với đơn vị cấp trên bằng kiểm định t trên hiệu "
+              "số của hai ước lượng (có tính đến phần chồng lấn), ở mức ý nghĩa {level}. Với tỷ "
+              "lệ, phương sai của đơn vị được lấy theo giả thuyết không, và chỉ kiểm định khi đơn "
+              "vị có ít nhất {min_events} sự kiện và không sự kiện kỳ vọng.",
+        "en": "Each subordinate unit is compared with its parent by a t test on the difference "
+              "of the two estimates (their overlap accounted for), at the {level} level. For "
+              "shares the unit's variance is taken under the null hypothesis, and a unit is "
+              "tested only when it expects at least {min_events} events and non-events.",
+    },
+    "method_multiple_holm": {
+        "vi": "Họ kiểm định: một chỉ số của các đơn vị cùng loại trực thuộc cùng một đơn vị cấp "
+              "trên; các giá trị p trong mỗi họ được hiệu chỉnh theo phương pháp Holm.",
+        "en": "Test family: one measure among the units of the same kind under one parent; the "
+              "p-values of each family are adjusted with Holm's method.",
+    },
+    "method_multiple_bh": {
+        "vi": "Họ kiểm định: một chỉ số của các đơn vị cùng loại trực thuộc cùng một đơn vị cấp "
+              "trên; các giá trị p trong mỗi họ được hiệu chỉnh theo phương pháp "
+              "Benjamini–Hochberg.",
+        "en": "Test family: one measure among the units of the same kind under one parent; the "
+              "p-values of each family are adjusted with the Benjamini–Hochberg method.",
+    },
+    "method_multiple_none": {
+        "vi": "Các giá trị p không được hiệu chỉnh cho so sánh bội.",
+        "en": "The p-values are not adjusted for multiple comparisons.",
+    },
+    "method_ranks": {
+        "vi": "Chỉ xếp hạng các đơn vị cùng loại trực thuộc cùng một đơn vị cấp trên. Khoảng hạng "
+              "có thể (bách phân vị 2,5 và 97,5) được mô phỏng {draws} lần từ các ước lượng và sai "
+              "số chuẩn của chúng; thay đổi thứ hạng chỉ được nêu khi hạng kỳ trước nằm ngoài "
+              "khoảng hạng kỳ này và ngược lại.",
+        "en": "Only units of the same kind under the same parent are ranked. The likely ranks "
+              "(2.5th and 97.5th percentiles) are simulated {draws} times from the estimates and "
+              "their standard errors; a rank change is reported only when the previous rank lies "
+              "outside this wave's likely ranks and the reverse.",
+    },
+    "method_changes": {
+        "vi": "Thay đổi so với kỳ trước: hai đợt là hai mẫu độc lập; hiệu số được kiểm định bằng "
+              "kiểm định t với bậc tự do Satterthwaite, và chỉ được coi là cải thiện hoặc xấu đi "
+              "khi có ý nghĩa thống kê, theo chiều tốt của từng chỉ số.",
+        "en": "Changes since the previous wave: the two waves are independent samples; the "
+              "difference is tested by a t test with Satterthwaite degrees of freedom and called "
+              "better or worse only when significant, in each measure's better direction.",
+    },
+    "method_domain_title": {"vi": "Phạm vi con (lĩnh vực, hình thức nộp)",
+                            "en": "Subsets (service field, channel)"},
+    "method_domain": {
+        "vi": "Số liệu theo một lĩnh vực hoặc một hình thức nộp hồ sơ là ước lượng miền con của "
+              "toàn bộ thiết kế mẫu: quyền số, tầng và hiệu chỉnh tổng thể hữu hạn là của cả đợt "
+              "khảo sát, chỉ các tổng được giới hạn trong miền con. Vì vậy bảng điều khiển, báo "
+              "cáo và tệp dữ liệu xuất (cột weight, stratum, fpc) cho cùng một số liệu.",
+        "en": "Figures for one service field or channel are domain estimates of the full design: "
+              "the weights, strata and finite population correction are those of the whole "
+              "wave and only the totals are restricted to the domain. So the dashboard, the "
+              "report and the exported data (columns weight, stratum, fpc) give the same figure.",
     },
     "method_questionnaire": {
         "vi": "Phiếu khảo sát «{title}», mã {qid}, phiên bản {version}.",
@@ -241,12 +358,41 @@ TEXTS: dict[str, dict[str, str]] = {
     "col_dossiers": {"vi": "Số hồ sơ đã giải quyết", "en": "Dossiers resolved"},
     "method_total": {"vi": "Tổng cộng", "en": "Total"},
     "method_filter": {
-        "vi": "Báo cáo này chỉ tính các phiếu thuộc phạm vi sau: {filter}. Chỉ số, khoảng tin cậy, "
-              "xếp hạng và so sánh với kỳ trước đều được tính trên riêng các phiếu này, nên có thể "
-              "khác với báo cáo của toàn đợt khảo sát.",
-        "en": "This report counts only these responses: {filter}. Indices, confidence intervals, "
-              "ranks and the comparison with the previous wave are all computed on these "
-              "responses alone, so they may differ from the report on the whole wave.",
+        "vi": "Báo cáo này chỉ tính các phiếu thuộc phạm vi sau: {filter}. Mỗi chỉ số, khoảng tin "
+              "cậy, xếp hạng và so sánh với kỳ trước là ước lượng miền con của toàn bộ mẫu (xem "
+              "mục phạm vi con), nên có thể khác với báo cáo của toàn đợt khảo sát.",
+        "en": "This report counts only these responses: {filter}. Every index, confidence "
+              "interval, rank and comparison with the previous wave is a domain estimate of the "
+              "whole sample (see the section on subsets), so it may differ from the report on "
+              "the whole wave.",
+    },
+    # Tables by field and channel, responses against dossiers, trend
+    "sec_breakdown": {"vi": "Chỉ số chung theo lĩnh vực và hình thức nộp hồ sơ",
+                      "en": "Overall index by service field and channel"},
+    "breakdown_note": {
+        "vi": "Mỗi dòng là chỉ số chung của đơn vị trên các phiếu của một lĩnh vực hoặc một hình "
+              "thức nộp hồ sơ của cả đợt, ước lượng miền con của toàn bộ mẫu.",
+        "en": "Each row is the unit's overall index among the responses of one service field or "
+              "channel in the whole wave, a domain estimate of the full sample.",
+    },
+    "col_field": {"vi": "Lĩnh vực", "en": "Service field"},
+    "col_channel": {"vi": "Hình thức nộp hồ sơ", "en": "Channel"},
+    "col_n_eff": {"vi": "Cỡ mẫu hiệu dụng", "en": "Effective n"},
+    "col_rank_interval": {"vi": "Khoảng hạng", "en": "Likely ranks"},
+    "sec_counts": {"vi": "Số phiếu so với số hồ sơ", "en": "Responses against dossiers"},
+    "col_fraction": {"vi": "Tỷ lệ lấy mẫu", "en": "Sampling fraction"},
+    "counts_note": {
+        "vi": "Số phiếu thu được, số hồ sơ đã giải quyết và tỷ lệ lấy mẫu theo lĩnh vực, tính cho "
+              "đơn vị và các đơn vị trực thuộc.",
+        "en": "Responses received, dossiers resolved and the sampling fraction per service field, "
+              "for the unit and the units below it.",
+    },
+    "sec_trend": {"vi": "Diễn biến qua các đợt khảo sát", "en": "Trend across the waves"},
+    "col_wave": {"vi": "Đợt khảo sát", "en": "Survey wave"},
+    "col_verdict": {"vi": "So với đợt liền trước", "en": "Against the wave before"},
+    "trend_note": {
+        "vi": "Thay đổi được đánh giá là cải thiện hoặc xấu đi chỉ khi có ý nghĩa thống kê (dấu *).",
+        "en": "A change is called better or worse only when it is statistically significant (*).",
     },
     # A unit without responses
     "empty_title": {"vi": "Chưa có phiếu khảo sát", "en": "No responses yet"},

@@ -5,8 +5,10 @@ returns a :class:`SipasResult` of plain tables. The batched linearised estimator
 every figure is :func:`analysis.sipas.linearized.ratio_combinations`.
 """
 
+from .breakdown import domain_breakdown, response_counts
+from .compare import change_test, compare_waves
 from .compute import compute_sipas
-from .diagnostics import compute_diagnostics, cronbach_alpha, kish, response_counts, weighting_effects
+from .diagnostics import cell_counts, compute_diagnostics, cronbach_alpha, kish, weighting_effects
 from .inputs import SCOPE, SipasInputError
 from .linearized import DesignArrays, LevelEstimate, design_arrays, ratio_combinations
 from .result import SipasOptions, SipasResult
@@ -18,12 +20,16 @@ __all__ = [
     "SipasInputError",
     "SipasOptions",
     "SipasResult",
+    "cell_counts",
+    "change_test",
     "compute_diagnostics",
-    "compute_sipas",
     "cronbach_alpha",
+    "compare_waves",
+    "compute_sipas",
+    "domain_breakdown",
+    "response_counts",
     "design_arrays",
     "kish",
     "ratio_combinations",
-    "response_counts",
     "weighting_effects",
 ]

@@ -10,7 +10,7 @@
   1-5 answers, ``alpha = k/(k-1) * (1 - sum_i s_i^2 / s_T^2)`` (Cronbach 1951) over the
   respondents who answered every criterion of the element (1-5, not "na"); unweighted,
   as reliability is a property of the instrument in the sample.
-- :func:`response_counts`: responses against dossiers per unit × service field (the
+- :func:`cell_counts`: responses against dossiers per unit × service field (the
   weighting record's cell table before pooling), with the sampling fraction.
 
 :func:`compute_diagnostics` returns all three as DataFrames (``SipasResult.diagnostics``).
@@ -23,7 +23,7 @@ import pandas as pd
 
 from .inputs import scale_codes
 
-__all__ = ["compute_diagnostics", "cronbach_alpha", "kish", "response_counts",
+__all__ = ["cell_counts", "compute_diagnostics", "cronbach_alpha", "kish",
            "weighting_effects"]
 
 
@@ -90,7 +90,7 @@ def cronbach_alpha(responses: pd.DataFrame, spec) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["element", "k", "n", "alpha"])
 
 
-def response_counts(cells: pd.DataFrame) -> pd.DataFrame:
+def cell_counts(cells: pd.DataFrame) -> pd.DataFrame:
     """Responses, dossiers and sampling fraction per unit × service field.
 
     ``cells`` is the weighting record's cell table (``unit_code, service_field, cell, n,
@@ -109,4 +109,4 @@ def compute_diagnostics(responses, spec, weights, domains, cells) -> dict[str, p
     """The three diagnostic tables: ``weighting``, ``alpha``, ``response_counts``."""
     return {"weighting": weighting_effects(weights, domains),
             "alpha": cronbach_alpha(responses, spec),
-            "response_counts": response_counts(cells)}
+            "response_counts": cell_counts(cells)}

@@ -27,7 +27,7 @@ from .standard import PresentationStandard, adjust_pvalues, apply_standard
 # it always gets the Korn-Graubard interval, whatever method the options name.
 NEAR_EDGE_EVENTS = 5
 
-__all__ = ["DomainSet", "edge_variance", "estimate_table", "interval"]
+__all__ = ["DomainSet", "edge_variance", "estimate_table", "interval", "restrict_plan"]
 
 
 @dataclass
@@ -74,6 +74,23 @@ class DomainSet:
                 parents.append((depth, position[tree.parent[members]]))
         return cls(levels=levels, parents=parents, unit_codes=codes, depths=depths,
                    families=families)
+
+
+def restrict_plan(plan, domain: np.ndarray, *, rows: bool = False):
+    """Restrict a plan's ratio variables to the responses in ``domain`` (bool per row).
+
+    By default the variables are set to 0 outside the domain, in place, keeping every
+    row in the design: the domain estimator of a ratio, ``sum_d w y / sum_d w x``, with
+    its variance from the full design (the rows outside count as PSUs with z = 0).
+    With ``rows=True`` a copy holding only the domain's rows is returned instead.
+    """
+    import dataclasses
+    if rows:
+        return dataclasses.replace(plan, num=[y[domain] for y in plan.num],
+                                   den=[x[domain] for x in plan.den])
+    plan.num = [np.where(domain, y, 0).astype(np.asarray(y).dtype) for y in plan.num]
+    plan.den = [np.where(domain, x, 0).astype(np.asarray(x).dtype) for x in plan.den]
+    return plan
 
 
 def interval(value, se, df, n, *, logit, level: float = 0.95, method: str = "beta"):

@@ -134,6 +134,25 @@ def unit_export(code: str, fmt: str):
     return Response(data, mimetype=MIMETYPES[fmt], headers=headers)
 
 
+DESIGN_FILES = {"don-vi": 0, "ho-so": 1}
+
+
+@bp.get("/don-vi/<code>/thiet-ke/<name>.csv")
+@login_required
+def unit_design_file(code: str, name: str):
+    """The units (``don-vi``) or dossiers (``ho-so``) file of the unit's subtree for the
+    wave: with the responses export, what ``python -m analysis indices`` needs."""
+    if name not in DESIGN_FILES:
+        abort(404)
+    unit, _waves, filters = _dashboard_filters(code)
+    if filters is None:
+        abort(404, _("No survey wave covers this unit yet, so there is no data to export."))
+    table = reports.design_tables(filters.wave, unit.code)[DESIGN_FILES[name]]
+    label = {"don-vi": "Đơn vị", "ho-so": "Hồ sơ"}[name]
+    headers = attachment_headers(f"{label} - {unit.code} - {filters.wave.code}.csv")
+    return Response(table.to_csv(index=False), mimetype=MIMETYPES["csv"], headers=headers)
+
+
 def _csv_pieces(wave_id: int, language: str, unit_ids, subset: dict):
     # The body is produced after the view has returned: load the wave in the session that
     # is current then, not the view's (which may be gone).

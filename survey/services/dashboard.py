@@ -20,7 +20,8 @@ import pandas as pd
 from flask import current_app, g
 
 from analysis.report.formatting import is_missing
-from analysis.sipas import SipasResult
+from analysis.sipas import SipasResult, change_test, compare_waves
+from analysis.sipas.breakdown import unit_counts
 
 from ..models import Unit, Wave
 from . import reports
@@ -63,9 +64,9 @@ def results(wave: Wave, *, field: str | None = None, channel: str | None = None,
 
 def _compute(wave: Wave, *, field, channel, prior) -> Computed:
     inputs = reports.wave_inputs(wave)
-    frame, _ = reports.filter_inputs(inputs.responses, inputs.populations,
-                                     field=field, channel=channel)
-    if len(frame) == 0:
+    mask = reports.domain_mask(inputs.responses, field=field, channel=channel)
+    n = len(inputs.responses) if mask is None else int(mask.sum())
+    if n == 0:
         return Computed(None, 0)
     try:
         result = reports.wave_result(wave, prior, field=field, channel=channel)
@@ -73,8 +74,8 @@ def _compute(wave: Wave, *, field, channel, prior) -> Computed:
         # Data the engine cannot analyse (e.g. responses of a unit without dossiers) is a
         # state to explain to the official, not a server error; the log keeps the details.
         current_app.logger.warning("wave %s cannot be analysed: %s", wave.code, error)
-        return Computed(None, len(frame), str(error.__cause__ or error))
-    return Computed(result, len(frame))
+        return Computed(None, n, str(error.__cause__ or error))
+    return Computed(result, n)
 
 
 def _num(value) -> float | None:
@@ -97,19 +98,31 @@ def _row(table: pd.DataFrame, unit_code: str, kind: str, id_: str | None = None)
 
 
 def estimate(table: pd.DataFrame, unit_code: str, kind: str, id_: str | None = None) -> dict:
-    """Return one estimate as plain numbers (``value, ci_low, ci_high, n, status, ...``)."""
+    """Return one estimate as plain numbers (``value, ci_low, ci_high, n, n_eff, status, ...``).
+
+    ``suppressed`` is True when the figure fails the presentation standard: it is shown
+    as "chưa đủ mẫu", not ranked and not compared.
+    """
     row = _row(table, unit_code, kind, id_) or {}
+    status = row.get("status") or "no_data"
     return {
         "value": _num(row.get("value")), "ci_low": _num(row.get("ci_low")),
         "ci_high": _num(row.get("ci_high")), "se": _num(row.get("se")),
-        "n": _int(row.get("n")) or 0, "status": row.get("status") or "no_data",
+        "n": _int(row.get("n")) or 0, "n_eff": _num(row.get("n_eff")),
+        "df": _int(row.get("df")), "status": status,
         "small_sample": bool(row.get("small_sample")) if row else False,
+        "suppressed": status == "small_sample", "review": status == "review",
         "vs_parent": row.get("vs_parent") or "",
     }
 
 
 def rank(result: SipasResult, unit_code: str, kind: str = "overall", id_: str = "overall") -> dict:
-    """Return ``rank, n_ranked, previous_rank, rank_change`` of a unit among its siblings."""
+    """Return the rank of a unit among its league, with its interval and the rank change.
+
+    ``rank_change`` is the change of rank against the previous wave; ``rank_change_shown``
+    is that change only when it exceeds its uncertainty (else 0), as the dashboard and
+    the report show it.
+    """
     table = result.rankings
     row = None
     if len(table):
@@ -119,9 +132,41 @@ def rank(result: SipasResult, unit_code: str, kind: str = "overall", id_: str = 
         rows = table[mask]
         row = rows.iloc[0].to_dict() if len(rows) else None
     row = row or {}
+    change = _int(row.get("rank_change"))
+    significant = bool(row.get("rank_change_significant")) if change is not None else False
     return {"rank": _int(row.get("rank")), "n_ranked": _int(row.get("n_ranked")),
+            "rank_low": _int(row.get("rank_low")), "rank_high": _int(row.get("rank_high")),
             "previous_rank": _int(row.get("previous_rank")),
-            "rank_change": _int(row.get("rank_change"))}
+            "rank_change": change, "rank_change_significant": significant,
+            "rank_change_shown": None if change is None else (change if significant else 0)}
+
+
+def _changes(current: SipasResult, before: SipasResult | None, table: str,
+             directions: dict) -> dict:
+    """``{(unit_code, kind, id): change row}`` of :func:`analysis.sipas.compare_waves`."""
+    if before is None:
+        return {}
+    frame = compare_waves(getattr(current, table), getattr(before, table),
+                          directions=directions, alpha=_alpha(current),
+                          level=_level(current))
+    return {(r["unit_code"], r["kind"], r["id"]): r for r in frame.to_dict("records")}
+
+
+def _alpha(result) -> float:
+    return float((result.meta.get("options") or {}).get("alpha", 0.05))
+
+
+def _level(result) -> float:
+    return float((result.meta.get("options") or {}).get("confidence", 0.95))
+
+
+def _change(row: dict | None) -> dict | None:
+    """The plain-data change of one estimate (None without a previous figure)."""
+    if row is None or is_missing(row.get("previous")):
+        return None
+    return {"previous": _num(row.get("previous")), "change": _num(row.get("change")),
+            "ci_low": _num(row.get("ci_low")), "ci_high": _num(row.get("ci_high")),
+            "p": _num(row.get("p")), "verdict": row.get("verdict") or "not_comparable"}
 
 
 def unit_dashboard(unit: Unit, waves: list[Wave], wave: Wave, *, field: str | None = None,
@@ -147,38 +192,43 @@ def unit_dashboard(unit: Unit, waves: list[Wave], wave: Wave, *, field: str | No
         out["trend"] = trend(unit, waves, wave, field=field, channel=channel)
         return out
     prev_res = before.result if before is not None else None
+    directions = {i.id: i.direction for i in spec.indicators}
+    index_changes = _changes(res, prev_res, "indices", directions)
+    indicator_changes = _changes(res, prev_res, "indicators", directions)
 
     out["has_data"] = True
     out["overall"] = overall
+    out["overall"]["change"] = _change(index_changes.get((code, "overall", "overall")))
     out["rank"] = rank(res, code)
     out["elements"] = []
     for element in spec.elements:
         item = estimate(res.indices, code, "element", element.id)
-        item.update(id=element.id, label=q.text(element.label, lang))
+        item.update(id=element.id, label=q.text(element.label, lang),
+                    change=_change(index_changes.get((code, "element", element.id))))
         out["elements"].append(item)
     out["indicators"] = []
     for indicator in spec.indicators:
         item = estimate(res.indicators, code, "indicator", indicator.id)
-        before_value = (estimate(prev_res.indicators, code, "indicator", indicator.id)["value"]
-                        if prev_res is not None else None)
+        change = _change(indicator_changes.get((code, "indicator", indicator.id)))
         item.update(id=indicator.id, label=q.text(indicator.label, lang),
-                    direction=indicator.direction, previous=before_value,
-                    trend=_direction(item["value"], before_value, indicator.direction))
+                    direction=indicator.direction,
+                    previous=change["previous"] if change else None, change=change)
         out["indicators"].append(item)
     out["children"] = children(res, unit, lang)
+    out["family"] = family(res, unit)
     out["trend"] = trend(unit, waves, wave, field=field, channel=channel)
+    out["breakdowns"] = breakdowns(wave, unit, lang)
     return out
 
 
-def _direction(value, before, direction) -> dict | None:
-    """Which way an indicator moved, and whether that is better, given its direction."""
-    if value is None or before is None:
-        return None
-    change = value - before
-    if abs(change) < 0.05:          # below the one decimal shown: no visible change
-        return {"change": 0.0, "arrow": "same", "better": None}
-    better = change < 0 if direction == "lower" else change > 0
-    return {"change": change, "arrow": "up" if change > 0 else "down", "better": better}
+def family(result: SipasResult, unit: Unit) -> dict:
+    """The family of the Holm-adjusted "above/below" tests of ``unit``'s children."""
+    frame = result.units
+    kids = frame[frame["parent_code"] == unit.code]
+    kinds = sorted({str(k) for k in kids["kind"].fillna("")})
+    options = result.meta.get("options") or {}
+    return {"size": int(len(kids)), "kinds": kinds,
+            "method": options.get("multiple", "holm"), "alpha": _alpha(result)}
 
 
 def children(result: SipasResult, unit: Unit, lang: str = "vi") -> list[dict]:
@@ -197,13 +247,65 @@ def children(result: SipasResult, unit: Unit, lang: str = "vi") -> list[dict]:
 
 
 def trend(unit: Unit, waves: list[Wave], current: Wave, *, field=None, channel=None) -> list[dict]:
-    """Return the unit's overall index in each wave (oldest first), None where it has no data."""
+    """Return the unit's overall index in each wave (oldest first), None where it has no data.
+
+    Each point after the first carries the change since the wave before it, tested with
+    :func:`analysis.sipas.change_test` (``verdict`` better / worse / no_change /
+    not_comparable).
+    """
     points = []
+    before = None
     for wave in waves:
         computed = results(wave, field=field, channel=channel)
-        value = None
-        if computed.result is not None:
-            value = estimate(computed.result.indices, unit.code, "overall")["value"]
-        points.append({"label": wave.code, "name": wave.name, "value": value,
-                       "current": wave.id == current.id})
+        est = (estimate(computed.result.indices, unit.code, "overall")
+               if computed.result is not None else estimate(None, unit.code, "overall"))
+        shown = est["value"] is not None and not est["suppressed"]
+        point = {"label": wave.code, "name": wave.name, "value": est["value"] if shown else None,
+                 "ci_low": est["ci_low"], "ci_high": est["ci_high"], "n": est["n"],
+                 "n_eff": est["n_eff"], "suppressed": est["suppressed"],
+                 "current": wave.id == current.id, "change": None}
+        if before is not None and before["value"] is not None and shown:
+            test = change_test(est["value"], est["se"], est["df"] or 1, before["value"],
+                               before["se"], before["df"] or 1)
+            point["change"] = {"change": float(test["change"]), "p": float(test["p"]),
+                               "ci_low": float(test["ci_low"]), "ci_high": float(test["ci_high"]),
+                               "verdict": str(test["verdict"])}
+        points.append(point)
+        before = {"value": point["value"], "se": est["se"], "df": est["df"]}
     return points
+
+
+def breakdowns(wave: Wave, unit: Unit, lang: str = "vi") -> dict:
+    """The unit's indices by service field and by channel (whole wave, domain estimates),
+    and its responses against dossiers per field. Plain data."""
+    try:
+        tables = reports.wave_breakdowns(wave)
+    except reports.ReportError as error:
+        current_app.logger.warning("breakdowns of wave %s: %s", wave.code, error)
+        return {"by_field": [], "by_channel": [], "counts": []}
+    inputs = reports.wave_inputs(wave)
+    names = reports.field_names(lang)
+
+    def rows(table, label):
+        out = []
+        if not len(table):
+            return out
+        mine = table[(table["unit_code"] == unit.code) & (table["kind"] == "overall")]
+        for rec in mine.to_dict("records"):
+            if not rec.get("n"):
+                continue
+            est = estimate(pd.DataFrame([rec]), unit.code, "overall")
+            est.update(code=rec["domain"], label=label(rec["domain"]))
+            out.append(est)
+        return out
+
+    counts = unit_counts(tables["counts"], inputs.units, unit.code)
+    return {
+        "by_field": rows(tables["by_field"], lambda c: names.get(c, c)),
+        "by_channel": rows(tables["by_channel"], lambda c: c),
+        "counts": [{"code": r["service_field"],
+                    "label": None if r["service_field"] is None
+                    else names.get(r["service_field"], r["service_field"] or "–"),
+                    "responses": int(r["responses"]), "dossiers": _num(r["dossiers"]),
+                    "fraction": _num(r["fraction"])} for r in counts.to_dict("records")],
+    }

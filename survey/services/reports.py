@@ -13,12 +13,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
 from analysis.report import BulkRenderError, build_report, render_many, render_pdf
-from analysis.sipas import SipasInputError, SipasOptions, SipasResult, compute_sipas
+from analysis.sipas import (SipasInputError, SipasOptions, SipasResult, compute_sipas,
+                            domain_breakdown, response_counts)
+from analysis.sipas.breakdown import subtree_codes
 from questionnaires import Questionnaire
 
 from ..extensions import db
@@ -27,10 +30,12 @@ from .exports import (populations_or_counts, read_wave_frame, wave_populations,
                       wave_questionnaire)
 from .responses import response_channel
 
-__all__ = ["WaveInputs", "ReportError", "wave_inputs", "filter_inputs", "wave_result", "wave_info",
+__all__ = ["WaveInputs", "ReportError", "wave_inputs", "domain_mask", "wave_breakdowns", "wave_history", "field_names", "design_tables", "wave_result", "wave_info",
            "unit_report_pdf", "bulk_reports", "latest_wave", "top_unit", "report_filename"]
 
 _CACHE_ATTR = "_report_wave_inputs"
+_BREAKDOWN_ATTR = "_report_wave_breakdowns"
+_HISTORY_ATTR = "_report_wave_history"
 
 
 class ReportError(Exception):
@@ -97,37 +102,111 @@ def wave_inputs(wave: Wave) -> WaveInputs:
     return inputs
 
 
-def filter_inputs(frame: pd.DataFrame, populations: pd.DataFrame, *, field: str | None = None,
-                  channel: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the responses (and populations) of one service field and/or channel."""
+def domain_mask(frame: pd.DataFrame, *, field: str | None = None,
+                channel: str | None = None) -> np.ndarray | None:
+    """The responses of one service field and/or channel (a bool per row), None for all."""
+    if field is None and channel is None:
+        return None
+    mask = np.ones(len(frame), dtype=bool)
     if field is not None:
-        frame = frame[frame["service_field"].astype("string") == field]
-        # Weights of a field's responses come from that field's dossiers only.
-        populations = populations[populations["service_field"].astype("string") == field]
+        mask &= (frame["service_field"].astype("string") == field).fillna(False).to_numpy(bool)
     if channel is not None:
-        frame = frame[frame["channel"].map(response_channel) == channel]
-    return frame, populations
+        mask &= (frame["channel"].map(response_channel) == channel).to_numpy(bool)
+    return mask
 
 
 def wave_result(wave: Wave, previous: SipasResult | None = None, *, field: str | None = None,
-                channel: str | None = None) -> SipasResult | None:
+                channel: str | None = None, options: SipasOptions | None = None) -> SipasResult | None:
     """The SIPAS result of ``wave`` (None without responses); rank changes against ``previous``.
 
-    ``field`` and ``channel`` restrict the responses to one service field and/or channel.
+    ``field`` and ``channel`` restrict every figure to one service field and/or channel
+    as a *domain of the full design*: the weights, strata and fpc are those of the whole
+    wave (the weights of the exports), only the totals are restricted. So a filtered
+    dashboard, the filtered PDF and a filtered export give the same figures.
     """
     inputs = wave_inputs(wave)
-    frame, populations = filter_inputs(inputs.responses, inputs.populations,
-                                       field=field, channel=channel)
-    if len(frame) == 0:
+    frame = inputs.responses
+    mask = domain_mask(frame, field=field, channel=channel)
+    if len(frame) == 0 or (mask is not None and not mask.any()):
         return None
     try:
-        result = compute_sipas(frame, inputs.questionnaire, inputs.units, populations,
-                               previous=previous, options=inputs.options, wave=wave.code)
+        result = compute_sipas(frame, inputs.questionnaire, inputs.units, inputs.populations,
+                               previous=previous, options=options or inputs.options,
+                               wave=wave.code, domain=mask)
     except SipasInputError as error:
         raise ReportError(f"wave {wave.code}: {error}") from error
     if inputs.unweighted:
         result.meta["unweighted"] = True
     return result
+
+
+def wave_breakdowns(wave: Wave) -> dict:
+    """Tables by service field and by channel (domain estimates of the full design), and the
+    responses against dossiers, of ``wave`` (computed once per request).
+
+    Returns ``{"by_field", "by_channel", "counts"}`` as DataFrames (empty without
+    responses); see :func:`analysis.sipas.domain_breakdown` and
+    :func:`analysis.sipas.response_counts`.
+    """
+    cache = g.setdefault(_BREAKDOWN_ATTR, {}) if has_app_context() else {}
+    if wave.id in cache:
+        return cache[wave.id]
+    inputs = wave_inputs(wave)
+    frame = inputs.responses
+    empty = pd.DataFrame(columns=["domain", "unit_code", "kind", "id", "value"])
+    out = {"by_field": empty, "by_channel": empty,
+           "counts": response_counts(frame, inputs.populations)}
+    if len(frame):
+        args = (frame, inputs.questionnaire, inputs.units, inputs.populations)
+        try:
+            out["by_field"] = domain_breakdown(*args, "service_field", options=inputs.options)
+            out["by_channel"] = domain_breakdown(*args, frame["channel"].map(response_channel),
+                                                 options=inputs.options)
+        except SipasInputError as error:
+            raise ReportError(f"wave {wave.code}: {error}") from error
+    cache[wave.id] = out
+    return out
+
+
+def design_tables(wave: Wave, unit_code: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The units and populations files ``python -m analysis indices`` needs, for ``wave``.
+
+    Restricted to ``unit_code``'s subtree when given (that unit becomes the root), so
+    they go with the responses export of the same unit. Units: ``code, name, name_en,
+    kind, parent_code``; populations: ``unit_code, service_field, dossiers`` (one dossier
+    per response when the wave has no dossier counts, as the reports weigh them).
+    """
+    inputs = wave_inputs(wave)
+    units, pops = inputs.units.copy(), inputs.populations.copy()
+    if unit_code is not None:
+        keep = set(subtree_codes(units, unit_code))
+        units = units[units["code"].isin(keep)].copy()
+        units.loc[units["code"] == unit_code, "parent_code"] = None
+        pops = pops[pops["unit_code"].isin(keep)]
+    return (units[["code", "name", "name_en", "kind", "parent_code"]].reset_index(drop=True),
+            pops[["unit_code", "service_field", "dossiers"]].reset_index(drop=True))
+
+
+def field_names(lang: str = "vi") -> dict[str, str]:
+    """Service field code -> name in ``lang`` (the Vietnamese name where no English one)."""
+    rows = db.session.execute(select(ServiceField.code, ServiceField.name, ServiceField.name_en)).all()
+    return {r.code: (r.name_en if lang == "en" and r.name_en else r.name) or r.code for r in rows}
+
+
+def wave_history(waves: list[Wave], *, field: str | None = None,
+                 channel: str | None = None) -> list[tuple[Wave, SipasResult | None]]:
+    """The results of ``waves`` (oldest first) under the same filters, for the trend."""
+    cache = g.setdefault(_HISTORY_ATTR, {}) if has_app_context() else {}
+    out = []
+    for wave in waves:
+        key = (wave.id, field, channel)
+        if key not in cache:
+            try:
+                cache[key] = wave_result(wave, field=field, channel=channel)
+            except ReportError:
+                cache[key] = None
+        out.append((wave, cache[key]))
+    return out
 
 
 def _results(wave: Wave, compare: Wave | None, *, field: str | None = None,
@@ -173,12 +252,33 @@ def report_filename(unit_code: str, wave_code: str, lang: str) -> str:
 
 
 def _report_context(result, prev, unit_code: str, wave: Wave, compare: Wave | None,
-                    lang: str, filters: dict | None = None) -> dict:
-    """The plain-data context of one unit's report (cheap; the PDF is the costly part)."""
+                    lang: str, filters: dict | None = None, *, extras: bool = True) -> dict:
+    """The plain-data context of one unit's report (cheap; the PDF is the costly part).
+
+    With ``extras`` the report has the tables by field and channel, responses against
+    dossiers and the trend across the waves up to ``wave`` (same filters).
+    """
     inputs = wave_inputs(wave)
+    breakdowns = history = None
+    if extras:
+        breakdowns = dict(wave_breakdowns(wave), field_names=field_names(lang))
+        history = [(wave_info(w), r) for w, r in
+                   wave_history(_waves_until(wave),
+                                field=((filters or {}).get("field") or {}).get("code"),
+                                channel=(filters or {}).get("channel"))]
     return build_report(result, unit_code, questionnaire=inputs.questionnaire,
                         units=inputs.units, lang=lang, compare=prev,
-                        wave=inputs.info, compare_wave=wave_info(compare), filters=filters)
+                        wave=inputs.info, compare_wave=wave_info(compare), filters=filters,
+                        breakdowns=breakdowns, history=history)
+
+
+def _waves_until(wave: Wave) -> list[Wave]:
+    """Waves with the same scope that started no later than ``wave``, oldest first."""
+    scope = {u.id for u in wave.units}
+    waves = [w for w in db.session.scalars(select(Wave)).all()
+             if {u.id for u in w.units} == scope and (w.status != "draft" or w.id == wave.id)]
+    key = lambda w: (w.starts_on is not None, w.starts_on or 0, w.id)   # noqa: E731
+    return sorted([w for w in waves if key(w) <= key(wave)] or [wave], key=key)
 
 
 def bulk_reports(wave: Wave, units: list[Unit], out_dir: str | Path, *, compare: Wave | None = None,

@@ -49,9 +49,9 @@ def chunks(f, size):
 def test_columns_are_meta_then_question_ids(sipas):
     plan = ExportPlan(sipas)
     names = [v.name for v in plan.csv_variables]
-    assert names[:9] == ["row", "unit_code", "unit_name", "service_point", "service_field", "channel",
-                         "mode", "submitted_date", "weight"]
-    assert names[9:] == [qid for qid in sipas.questions if qid != "channel"]
+    assert names[:11] == ["row", "unit_code", "unit_name", "service_point", "service_field", "channel",
+                          "mode", "submitted_date", "weight", "stratum", "fpc"]
+    assert names[11:] == [qid for qid in sipas.questions if qid != "channel"]
     wide = [v.name for v in plan.wide_variables]
     assert "improve_first" not in wide
     assert [n for n in wide if n.startswith("improve_first__")] == [
@@ -300,6 +300,19 @@ def test_cell_weights_match_design_weights_on_the_rows():
         got = np.array([key[(u, f if isinstance(f, str) else "")] for u, f in zip(rows["unit_code"], rows["service_field"])])
         np.testing.assert_allclose(got[keep], expected.weights)
         assert np.isnan(got[~keep]).all() and (~keep).any()   # U11 has no dossiers
+        # stratum and fpc: the same partition as the engine's strata, N_h = w * n_h
+        look = cells.set_index(["unit_code", "service_field"])
+        fields = rows["service_field"].fillna("")
+        stratum = look["stratum"].reindex(pd.MultiIndex.from_arrays([rows["unit_code"], fields]))
+        fpc = look["fpc"].reindex(pd.MultiIndex.from_arrays([rows["unit_code"], fields]))
+        kept = pd.Series(stratum.to_numpy()[keep])
+        assert kept.groupby(expected.stratum).nunique().eq(1).all()
+        assert pd.Series(expected.stratum).groupby(kept.to_numpy()).nunique().eq(1).all()
+        n_h = kept.map(kept.value_counts()).to_numpy()
+        np.testing.assert_allclose(fpc.to_numpy(float)[keep], got[keep] * n_h, rtol=1e-12)
+        np.testing.assert_allclose(fpc.to_numpy(float)[keep],
+                                   expected.population[expected.stratum], rtol=1e-12)
+        assert stratum.to_numpy()[keep][0].startswith(rows["unit_code"][keep].iloc[0] + "|")
 
 
 def test_fast_csv_lines_equal_the_csv_module(sipas, frame):

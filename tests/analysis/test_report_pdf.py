@@ -157,7 +157,8 @@ def test_small_samples_are_marked(vi_report):
     assert small, "the rare indicators (extra payment) rest on few cases"
     text = _flat(_text(vi_report["pdf"]))
     assert f"△ {small[0]['label']}" in text
-    assert "mẫu nhỏ" in text
+    assert "chưa đủ mẫu" in text
+    assert small[0]["value_text"] == "chưa đủ mẫu" and small[0]["ci_text"] == "–"
 
 
 def test_no_english_template_text_in_the_vietnamese_report(vi_report):

@@ -346,3 +346,27 @@ def test_english_exports_use_the_english_unit_names(app, wave_data, tmp_path):
         vi = b"".join(iter_wave_csv(wave))
         assert read_responses_csv(io.BytesIO(vi), q)["unit_name"].tolist() == (
             ["Xã Ê Đê"] * 8 + ["Phường Hòa Bình"] * 5)
+
+
+def test_cli_writes_the_units_and_populations_files(app, wave_data, tmp_path):
+    cli_exports.init_app(app)
+    runner = app.test_cli_runner()
+    with app.app_context():
+        code = _wave(wave_data).code
+    a, b = wave_data["codes"]
+    result = runner.invoke(args=["export", "--wave", code, "--format", "csv", "-o",
+                                 str(tmp_path / "r.csv"), "--unit", a,
+                                 "--units-file", str(tmp_path / "u.csv"),
+                                 "--populations-file", str(tmp_path / "p.csv")])
+    assert result.exit_code == 0, result.output
+    units = pd.read_csv(tmp_path / "u.csv")
+    assert list(units.columns) == ["code", "name", "name_en", "kind", "parent_code"]
+    assert list(units["code"]) == [a] and units["parent_code"].isna().all()   # the root
+    pops = pd.read_csv(tmp_path / "p.csv")
+    assert list(pops.columns) == ["unit_code", "service_field", "dossiers"]
+    assert sorted(pops["dossiers"]) == [30, 500] and set(pops["unit_code"]) == {a}
+    # the exported rows carry stratum and fpc = N_h beside the weight
+    frame = pd.read_csv(tmp_path / "r.csv", encoding="utf-8-sig")
+    assert {"weight", "stratum", "fpc"} <= set(frame.columns)
+    assert set(frame["fpc"]) == {500.0, 30.0}
+    assert all(s.startswith(a + "|") for s in frame["stratum"])

@@ -6,11 +6,13 @@ import pandas as pd
 
 import pytest
 
-from analysis.report.formatting import fmt_int, fmt_interval, fmt_percent
+from analysis.report.formatting import fmt_int, fmt_interval, fmt_number, fmt_percent
 from analysis.sipas.compute import compute_sipas
 from survey.extensions import db
 from survey.models import Wave
 from survey.services import reports
+
+from .conftest import PER_COMMUNE
 
 
 def text_of(page: str, element_id: str) -> str:
@@ -21,21 +23,30 @@ def text_of(page: str, element_id: str) -> str:
 
 
 def engine(app, wave_code, *, field=None, channels=None, previous_code=None):
-    """Compute the wave with the engine directly, on an independently filtered frame."""
+    """Compute the wave with the engine directly, a filter being a domain of the full design
+    (the mask is built here independently of the service's)."""
     with app.app_context():
         def run(code, prior=None):
             wave = db.session.scalar(db.select(Wave).where(Wave.code == code))
             inputs = reports.wave_inputs(wave)
             frame, pops = inputs.responses, inputs.populations
+            mask = pd.Series(True, index=frame.index)
             if field is not None:
-                frame = frame[frame["service_field"] == field]
-                pops = pops[pops["service_field"] == field]
+                mask &= frame["service_field"] == field
             if channels is not None:
-                frame = frame[frame["channel"].isin(channels)]
+                mask &= frame["channel"].isin(channels)
             return compute_sipas(frame, inputs.questionnaire, inputs.units, pops,
-                                 previous=prior, options=inputs.options, wave=code)
+                                 previous=prior, options=inputs.options, wave=code,
+                                 domain=None if mask.all() else mask.to_numpy())
         prior = run(previous_code) if previous_code else None
         return run(wave_code, prior)
+
+
+def shown(row, lang="vi"):
+    """What the dashboard shows for an estimate row: the value, or "chưa đủ mẫu"."""
+    if row["status"] == "small_sample":
+        return "chưa đủ mẫu" if lang == "vi" else "insufficient sample"
+    return fmt_percent(row["value"], lang)
 
 
 def overall(result, unit_code):
@@ -58,14 +69,17 @@ def test_dashboard_shows_the_engine_numbers(app, official, province):
     page = response.get_data(as_text=True)
     result = engine(app, "2026", previous_code="2025")
     row = overall(result, "XA-A")
-    assert text_of(page, "overall-value") == fmt_percent(row["value"], "vi")
+    assert row["status"] in ("ok", "review")
+    assert text_of(page, "overall-value") == shown(row) == fmt_percent(row["value"], "vi")
     assert text_of(page, "overall-ci") == fmt_interval(row["ci_low"], row["ci_high"], "vi")
-    assert text_of(page, "overall-n") == fmt_int(row["n"], "vi") == "12"
+    assert text_of(page, "overall-n") == fmt_int(row["n"], "vi") == str(PER_COMMUNE)
+    assert text_of(page, "overall-n-eff") == fmt_number(row["n_eff"], "vi", 0)
     ranks = result.rankings
     rank = ranks[(ranks["unit_code"] == "XA-A") & (ranks["kind"] == "overall")].iloc[0]
-    # 12 answers are below the presentation standard (effective n < 30): not ranked, shown as "–".
-    assert pd.isna(rank["rank"]) and row["status"] == "small_sample"
-    assert text_of(page, "overall-rank") == "–"
+    # the rank with its interval of likely ranks
+    assert text_of(page, "overall-rank").startswith(f"{int(rank['rank'])}/2")
+    assert text_of(page, "overall-rank").endswith(
+        f"(có thể từ {int(rank['rank_low'])} đến {int(rank['rank_high'])})")
     # The province has no siblings: no "1/1" rank.
     top = official.get("/quan-ly/don-vi/TINH?wave=2026").get_data(as_text=True)
     assert text_of(top, "overall-rank") == "–"
@@ -73,7 +87,7 @@ def test_dashboard_shows_the_engine_numbers(app, official, province):
     t = result.indices
     for _, e in t[(t["unit_code"] == "XA-A") & (t["kind"] == "element")].iterrows():
         row_html = re.search(rf'data-element="{e["id"]}">(.*?)</tr>', page, re.S).group(1)
-        assert fmt_percent(e["value"], "vi") in row_html
+        assert shown(e) in row_html
 
 
 def test_province_dashboard_ranks_its_communes(app, official, province):
@@ -81,7 +95,7 @@ def test_province_dashboard_ranks_its_communes(app, official, province):
     result = engine(app, "2026", previous_code="2025")
     for code in ("XA-A", "XA-B"):
         row = re.search(rf'data-unit="{code}">(.*?)</tr>', page, re.S).group(1)
-        assert fmt_percent(overall(result, code)["value"], "vi") in row
+        assert shown(overall(result, code)) in row
     # The commune without responses is listed, unranked and marked as without data.
     assert re.search(r'class="[^"]*no-data[^"]*" data-unit="XA-C"', page)
     # Rank changes against 2025 are shown for ranked communes.
@@ -91,20 +105,20 @@ def test_province_dashboard_ranks_its_communes(app, official, province):
 def test_wave_filter_changes_the_numbers(app, official, province):
     pages = {code: official.get(f"/quan-ly/don-vi/XA-A?wave={code}").get_data(as_text=True)
              for code in ("2025", "2026")}
-    shown = {code: text_of(page, "overall-value") for code, page in pages.items()}
-    assert shown["2025"] != shown["2026"]
-    assert shown["2025"] == fmt_percent(overall(engine(app, "2025"), "XA-A")["value"], "vi")
+    shown_ = {code: text_of(page, "overall-value") for code, page in pages.items()}
+    assert shown_["2025"] != shown_["2026"]
+    assert shown_["2025"] == shown(overall(engine(app, "2025"), "XA-A"))
     # Without a wave the latest one is shown.
     latest = official.get("/quan-ly/don-vi/XA-A").get_data(as_text=True)
-    assert text_of(latest, "overall-value") == shown["2026"]
+    assert text_of(latest, "overall-value") == shown_["2026"]
 
 
 def test_field_filter_changes_the_numbers(app, official, province):
     whole = official.get("/quan-ly/don-vi/XA-A?wave=2026").get_data(as_text=True)
     page = official.get("/quan-ly/don-vi/XA-A?wave=2026&field=DD").get_data(as_text=True)
     expected = overall(engine(app, "2026", field="DD"), "XA-A")
-    assert text_of(page, "overall-n") == "6"
-    assert text_of(page, "overall-value") == fmt_percent(expected["value"], "vi")
+    assert text_of(page, "overall-n") == str(PER_COMMUNE // 2)
+    assert text_of(page, "overall-value") == shown(expected)
     assert text_of(page, "overall-n") != text_of(whole, "overall-n")
 
 
@@ -115,7 +129,7 @@ def test_channel_filter_keeps_only_that_channel(app, official, province):
     expected = engine(app, "2026", channels=["in_person"])
     row = overall(expected, "XA-A")
     assert text_of(page, "overall-n") == fmt_int(row["n"], "vi")
-    assert text_of(page, "overall-value") == fmt_percent(row["value"], "vi")
+    assert text_of(page, "overall-value") == shown(row)
 
 
 @pytest.mark.parametrize("query, word", [

@@ -12,6 +12,8 @@ from pypdf import PdfReader
 
 from analysis.report.formatting import fmt_int, fmt_percent
 from survey.extensions import db
+
+from .conftest import PER_COMMUNE
 from survey.models import Response, ServiceField, Unit, Wave
 from survey.officials.downloads import ascii_fallback, attachment_headers
 from survey.services import reports
@@ -79,13 +81,13 @@ def test_csv_export_streams_the_subtree(official, province):
     data = response.get_data()
     assert data.startswith(b"\xef\xbb\xbf")                 # BOM: Excel reads UTF-8
     frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
-    assert len(frame) == 12                                  # only XA-A's responses
+    assert len(frame) == PER_COMMUNE                                  # only XA-A's responses
     assert filename_star(response).endswith("XA-A - 2026.csv")
 
 
 def test_province_csv_holds_every_commune(official, province):
     data = official.get("/quan-ly/don-vi/TINH/du-lieu.csv?wave=2025").get_data()
-    assert len(pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")) == 24
+    assert len(pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")) == 2 * PER_COMMUNE
 
 
 def test_xlsx_export(official, province):
@@ -93,7 +95,7 @@ def test_xlsx_export(official, province):
     assert response.status_code == 200
     assert response.data.startswith(b"PK")
     sheet = load_workbook(io.BytesIO(response.data)).worksheets[0]
-    assert sheet.max_row - 1 == 12
+    assert sheet.max_row - 1 == PER_COMMUNE
 
 
 @pytest.mark.parametrize("fmt, reader", [("sav", pyreadstat.read_sav), ("dta", pyreadstat.read_dta)])
@@ -103,7 +105,7 @@ def test_spss_and_stata_exports(official, province, tmp_path, fmt, reader):
     path = tmp_path / f"export.{fmt}"
     path.write_bytes(response.data)
     frame, _meta = reader(str(path))
-    assert len(frame) == 24
+    assert len(frame) == 2 * PER_COMMUNE
 
 
 def test_unknown_export_format_is_404(official, province):
@@ -137,7 +139,9 @@ def test_filtered_pdf_report_shows_the_subset_and_names_it(app, official, provin
     assert f"Số phiếu hợp lệ {fmt_int(row['n'], 'vi')}" in text
     # The comparison wave is filtered the same way.
     before = overall_of(app, "2025", "TINH", field="TP", channel="in_person")
-    assert re.search(rf"Kỳ trước \(Năm 2025\) {re.escape(fmt_percent(before['value'], 'vi'))}", text)
+    shown = ("chưa đủ mẫu" if before["status"] == "small_sample"
+             else fmt_percent(before["value"], "vi"))
+    assert re.search(rf"Kỳ trước \(Năm 2025\) {re.escape(shown)}", text)
     # The subset is named on the cover and in the methods section; the whole wave's is not.
     assert "Phạm vi phiếu Lĩnh vực: Tư pháp (TP); hình thức nộp hồ sơ: trực tiếp" in text
     assert "Báo cáo này chỉ tính các phiếu thuộc phạm vi sau" in text
@@ -170,16 +174,16 @@ def test_filtered_csv_holds_only_the_matching_rows(app, official, province):
     assert response.status_code == 200 and response.is_streamed
     frame = pd.read_csv(io.BytesIO(response.get_data()), encoding="utf-8-sig")
     expected = stored_rows(app, "2026", ["XA-A", "XA-B"], field="DD", channel="in_person")
-    assert 0 < len(frame) == expected < 24
+    assert 0 < len(frame) == expected < 2 * PER_COMMUNE
     assert set(frame["service_field"]) == {"DD"}
     assert filename_star(response).endswith("TINH - 2026 - DD - in_person.csv")
     # The rows and their weights are those of the unfiltered file.
     whole = pd.read_csv(io.BytesIO(official.get("/quan-ly/don-vi/TINH/du-lieu.csv?wave=2026")
                                    .get_data()), encoding="utf-8-sig")
-    assert len(whole) == 24
+    assert len(whole) == 2 * PER_COMMUNE
     by_field = pd.read_csv(io.BytesIO(official.get("/quan-ly/don-vi/TINH/du-lieu.csv?wave=2026&field=DD")
                                       .get_data()), encoding="utf-8-sig")
-    assert len(by_field) == 12 and set(by_field["service_field"]) == {"DD"}
+    assert len(by_field) == PER_COMMUNE and set(by_field["service_field"]) == {"DD"}
     assert sorted(by_field["weight"]) == sorted(whole.loc[whole["service_field"] == "DD", "weight"])
 
 
@@ -190,7 +194,7 @@ def test_filtered_binary_exports(app, official, province, tmp_path, fmt, reader)
     path = tmp_path / f"export.{fmt}"
     path.write_bytes(response.data)
     frame, _meta = reader(str(path))
-    assert len(frame) == 12
+    assert len(frame) == PER_COMMUNE
 
 
 def test_filtered_xlsx_export(app, official, province):
