@@ -71,7 +71,7 @@ def domain_breakdown(responses: pd.DataFrame, questionnaire, units: pd.DataFrame
                         families=[np.repeat(f, C) for f in base.families])
     plan = plan_indices(prep.responses, spec)
     table = estimate_table(plan.num, plan.den, plan.coefficients, plan.ids, prep.design, crossed,
-                           logit=plan.logit, standard=opts.standard(), alpha=opts.alpha,
+                           logit=plan.logit, components=len(plan.num), standard=opts.standard(), alpha=opts.alpha,
                            level=opts.confidence, method=opts.interval,
                            min_events=opts.min_events, multiple=opts.multiple)
     table = table[table["kind"].isin(kinds)].copy()
