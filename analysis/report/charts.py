@@ -35,6 +35,8 @@ _RC = {
     "svg.hashsalt": "sipas-report",   # stable ids: the same data gives the same bytes
     "font.family": _MPL_FAMILY,
     "font.size": 8.5,
+    # The embedded font subset has no U+2212; negative ticks use the hyphen-minus.
+    "axes.unicode_minus": False,
     "axes.edgecolor": "#333333",
     "axes.linewidth": 0.6,
     "hatch.linewidth": 0.6,
