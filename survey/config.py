@@ -61,4 +61,16 @@ def defaults(instance_path: str) -> dict:
         # The single password of the officials' pages until accounts exist; unset means
         # those pages are closed (503), never open.
         "OFFICIALS_PASSWORD": os.environ.get("OFFICIALS_PASSWORD"),
+        # Rate limits of submissions (survey/ratelimits.py). memory:// counts per process;
+        # production shares the counters through Redis: redis://127.0.0.1:6379/0.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": "sipas",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # A Redis outage falls back to per-process counters instead of refusing citizens.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SUBMIT_PER_ADDRESS": os.environ.get(
+            "RATELIMIT_SUBMIT_PER_ADDRESS", "30 per minute; 300 per hour"),
+        # A busy desk takes a few answers an hour; a script takes thousands.
+        "RATELIMIT_SUBMIT_PER_POINT": os.environ.get(
+            "RATELIMIT_SUBMIT_PER_POINT", "60 per 10 minutes; 200 per hour; 1000 per day"),
     }

@@ -22,6 +22,7 @@ from ..errors import answer_error_message, api_locale
 from ..extensions import db
 from ..models import Response, ServiceField, utcnow
 from ..public.flow import channel_of
+from ..ratelimits import address_limit, limit_point
 from ..services.links import SurveyLinkError, find_survey
 from ..services.questionnaire_versions import load_version
 from ..services.responses import store_response
@@ -41,6 +42,7 @@ MAX_AGE = dt.timedelta(days=366)
 
 
 @bp.post("/responses")
+@address_limit()
 def create_response():
     """Store a submission: 201 created, 200 duplicate, 4xx with a localized message."""
     lang = api_locale()
@@ -59,6 +61,7 @@ def _create_response(lang: str):
         wave, point = find_survey(body["wave"], body["point"])
     except SurveyLinkError as error:
         _refuse_link(error)
+    limit_point(point.code)
     questionnaire = load_version(wave.questionnaire_version)
 
     errors = []
