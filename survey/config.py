@@ -73,4 +73,10 @@ def defaults(instance_path: str) -> dict:
         # A busy desk takes a few answers an hour; a script takes thousands.
         "RATELIMIT_SUBMIT_PER_POINT": os.environ.get(
             "RATELIMIT_SUBMIT_PER_POINT", "60 per 10 minutes; 200 per hour; 1000 per day"),
+        # A point's responses of one hour are flagged "burst" when there are more than
+        # BURST_MIN_PER_HOUR of them and more than BURST_FACTOR x its median hourly count
+        # of the previous BURST_HISTORY_DAYS days (survey/services/bursts.py).
+        "BURST_MIN_PER_HOUR": int(os.environ.get("BURST_MIN_PER_HOUR", 30)),
+        "BURST_FACTOR": float(os.environ.get("BURST_FACTOR", 5)),
+        "BURST_HISTORY_DAYS": int(os.environ.get("BURST_HISTORY_DAYS", 7)),
     }

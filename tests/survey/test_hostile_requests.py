@@ -181,16 +181,21 @@ def test_lone_surrogate_in_a_text_answer_is_replaced(app, client, site):
 
 
 def test_same_submission_id_with_another_body_is_409(app, client, site):
-    body = api_body(site, started_at="2026-03-01T08:30:00+07:00")
+    started = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=10)
+    vietnam = dt.timezone(dt.timedelta(hours=7))
+    body = api_body(site, started_at=started.astimezone(vietnam).isoformat())
     assert client.post(API, json=body).status_code == 201
     # The same body — keys in another order, the start time in another zone — is a retry.
     same = dict(reversed(list(body.items())))
     same["answers"] = dict(reversed(list(body["answers"].items())))
-    same["started_at"] = "2026-03-01T01:30:00+00:00"
+    same["started_at"] = started.isoformat()
     again = client.post(API, json=same)
     assert again.status_code == 200 and again.get_json() == {"status": "duplicate"}
+    # Only the hour and the duration are stored: a start that cannot give them is another
+    # submission.
+    earlier = (started - dt.timedelta(hours=3)).isoformat()
     for changes in ({"answers": {**GOOD_ANSWERS, "overall": 1}}, {"field": None},
-                    {"started_at": "2026-03-01T08:31:00+07:00"},
+                    {"started_at": earlier}, {"started_at": None},
                     {"answers": {**GOOD_ANSWERS, "comments": "thêm"}}):
         other = client.post(API, json={**body, **changes}, headers={"Accept-Language": "vi"})
         assert other.status_code == 409, changes

@@ -85,7 +85,8 @@ def test_sipas_answered_page_by_page_with_the_apology(app, client, link, sipas):
     assert row.answers["access_info"] == 4 and row.answers["channel"] == "in_person"
     assert row.channel == "in_person" and row.mode == "web"
     assert row.service_field_id is not None
-    assert row.started_at is not None and row.started_at <= row.submitted_at
+    assert row.duration_seconds is not None and 0 <= row.duration_seconds < 600
+    assert row.submitted_at.minute == row.submitted_at.second == 0
     assert re.fullmatch(r"[0-9a-f-]{36}", row.submission_id)
 
 
