@@ -36,10 +36,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(officials.bp)
 
-    from . import cli, errors, headers, security
+    from . import assets, cli, errors, headers, security
 
     errors.init_app(app)
     security.init_app(app)
     headers.init_app(app)
+    assets.init_app(app)
     cli.init_app(app)
     return app

@@ -216,6 +216,8 @@ def home():
 
 @bp.get("/static-q/expressions.js")
 def expressions_js():
-    """Serve the browser evaluator of the questionnaire expression language."""
+    """Serve the browser evaluator of the questionnaire expression language.
+
+    Cached for a year only under its versioned URL (``survey.assets``)."""
     return send_from_directory(QUESTIONNAIRES_STATIC, "expressions.js",
-                               mimetype="text/javascript", max_age=365 * 24 * 3600)
+                               mimetype="text/javascript")

@@ -11,7 +11,7 @@ from ..database import begin_write
 from ..extensions import db
 from ..models import (CHANNELS, MAX_DURATION, MODES, Response, ServiceField, ServicePoint,
                       Wave, answering_duration, coarse_time, utcnow)
-from .bursts import BURST_FLAG, flag_hour, is_burst
+from .flags import BURST_FLAG, flag_hour, is_burst
 from .links import check_open
 
 # Clocks of tablets drift; times that far off still count as consistent.

@@ -1,4 +1,4 @@
-"""Flagging unusual bursts of responses at one service point ("burst" in ``Response.flags``).
+"""Data-quality flags of responses (``Response.flags``): the burst rule, and counting flags.
 
 Rule (settings in ``survey/config.py``): a response is part of a burst when its service
 point has received, in the current hour, more than ``BURST_MIN_PER_HOUR`` responses and
@@ -14,12 +14,15 @@ history and the flagging run only once that count exceeds ``BURST_MIN_PER_HOUR``
 
 import datetime as dt
 import statistics
+from collections import Counter
+from collections.abc import Collection
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ..extensions import db
-from ..models import Response
+from ..models import Response, Wave
+from .exports import scope_query
 
 BURST_FLAG = "burst"
 
@@ -59,3 +62,30 @@ def flag_hour(point_id: int, hour: dt.datetime) -> int:
             row.flags = [*(row.flags or []), BURST_FLAG]
             changed += 1
     return changed
+
+
+def _flag_count_expression(dialect: str):
+    # Rows written by hand may hold anything in ``flags``: only a JSON array counts.
+    if dialect == "postgresql":
+        return case((func.jsonb_typeof(Response.flags) == "array",
+                     func.jsonb_array_length(Response.flags)), else_=0)
+    return case((func.json_valid(Response.flags) == 1,
+                 func.json_array_length(Response.flags)), else_=0)
+
+
+def flag_counts(wave: Wave, unit_ids: Collection[int] | None = None, *,
+                service_field: str | None = None, channel: str | None = None
+                ) -> tuple[int, dict[str, int]]:
+    """Return how many responses in scope carry flags, and how many carry each flag.
+
+    One query grouped by the stored flag lists (few distinct ones), tallied here.
+    """
+    length = _flag_count_expression(db.session.get_bind().dialect.name)
+    query = scope_query(select(Response.flags, func.count(Response.id)), wave, unit_ids,
+                        service_field, channel).where(length > 0).group_by(Response.flags)
+    total, per_flag = 0, Counter()
+    for flags, n in db.session.execute(query):
+        total += n
+        for flag in set(flags):
+            per_flag[str(flag)] += n
+    return total, dict(sorted(per_flag.items()))
