@@ -64,7 +64,8 @@ def defaults(instance_path: str) -> dict:
         # Rate limits of submissions (survey/ratelimits.py). memory:// counts per process;
         # production shares the counters through Redis: redis://127.0.0.1:6379/0.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "RATELIMIT_KEY_PREFIX": "sipas",
+        # Prefix of the submission counters' keys (a shared Redis may serve other apps).
+        "RATELIMIT_SUBMIT_KEY_PREFIX": os.environ.get("RATELIMIT_SUBMIT_KEY_PREFIX", "sipas"),
         "RATELIMIT_HEADERS_ENABLED": True,
         # A Redis outage falls back to per-process counters instead of refusing citizens.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

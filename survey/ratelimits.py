@@ -6,6 +6,10 @@ come from settings (``RATELIMIT_SUBMIT_PER_ADDRESS``, ``RATELIMIT_SUBMIT_PER_POI
 the ``limits`` notation "30 per minute; 300 per hour") and are read per request.  A
 refused request is a 429 with ``Retry-After`` and a localized message
 (``survey.errors``), raised before anything is stored.
+
+The key prefix is ours (``RATELIMIT_SUBMIT_KEY_PREFIX``), put into the keys here, because
+Flask-Limiter keeps the ``RATELIMIT_KEY_PREFIX`` of the first app its one ``Limiter``
+object was bound to.
 """
 
 import hashlib
@@ -19,11 +23,15 @@ ADDRESS_SCOPE = "submit-address"
 POINT_SCOPE = "submit-point"
 
 
+def _prefixed(digest: str) -> str:
+    return f"{current_app.config['RATELIMIT_SUBMIT_KEY_PREFIX']}:{digest}"
+
+
 def address_key() -> str:
     """Return the limiter key of the client: an HMAC of its address, never the address."""
     secret = str(current_app.config["SECRET_KEY"]).encode()
     address = (request.remote_addr or "-").encode()
-    return hmac.new(secret, b"address:" + address, hashlib.sha256).hexdigest()[:32]
+    return _prefixed(hmac.new(secret, b"address:" + address, hashlib.sha256).hexdigest()[:32])
 
 
 def _address_limits() -> str:
@@ -44,7 +52,7 @@ def address_limit():
 
 def limit_point(point_code: str) -> None:
     """Count one submission at ``point_code``; raise 429 when the point's limit is reached."""
-    key = hashlib.sha256(b"point:" + point_code.encode()).hexdigest()[:32]
+    key = _prefixed(hashlib.sha256(b"point:" + point_code.encode()).hexdigest()[:32])
     with limiter.shared_limit(_point_limits, scope=POINT_SCOPE, key_func=lambda: key):
         pass
 

@@ -50,7 +50,7 @@ def storage(request):
 @pytest.fixture
 def app_config(storage):
     uri, prefix = storage
-    return {"RATELIMIT_STORAGE_URI": uri, "RATELIMIT_KEY_PREFIX": prefix,
+    return {"RATELIMIT_STORAGE_URI": uri, "RATELIMIT_SUBMIT_KEY_PREFIX": prefix,
             # The fallback would hide a broken Redis from these tests.
             "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": False,
             "RATELIMIT_SUBMIT_PER_ADDRESS": f"{PER_ADDRESS} per minute",
