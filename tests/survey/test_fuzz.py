@@ -28,7 +28,7 @@ from tests.survey.public.helpers import hidden_value, mini_questionnaire
 API = "/api/v1/responses"
 QUESTION_IDS = list(mini_questionnaire().questions)
 # Bounded so that the module stays within about a minute per database backend.
-FUZZ = settings(max_examples=300, deadline=None, database=None,
+FUZZ = settings(max_examples=250, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.data_too_large])
 TRIED = {"requests": 0, "5xx": 0}
@@ -75,6 +75,8 @@ def count(app) -> int:
 
 def check(app, client, method, url, **kwargs):
     """Send one request; assert no 5xx and nothing stored unless it was accepted."""
+    # The test client would read "//x" as a host name (the server sees a path either way).
+    url = "/" + url.lstrip("/")
     before = count(app)
     response = client.open(url, method=method, **kwargs)
     TRIED["requests"] += 1
