@@ -212,3 +212,35 @@ def test_sign_in_with_hostile_next_goes_to_the_index(client, site, next_url):
     response = client.post("/quan-ly/dang-nhap", data={"password": PASSWORD, "next": next_url})
     assert response.status_code == 302
     assert response.headers["Location"] == "/quan-ly/"
+
+
+@pytest.mark.parametrize("lang, text", [("vi", "Có quá nhiều phiếu được gửi từ đây"),
+                                        ("en", "Too many answers were sent from here")])
+def test_api_flood_is_429_and_stores_nothing_beyond_the_limit(app, client, site, lang, text):
+    app.config["RATELIMIT_SUBMIT_PER_ADDRESS"] = "3 per minute"
+    statuses = [client.post(API, json=api_body(site), headers={"Accept-Language": lang}).status_code
+                for _ in range(6)]
+    assert statuses == [201] * 3 + [429] * 3
+    refused = client.post(API, json=api_body(site), headers={"Accept-Language": lang})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert refused.get_json()["error"] == "too_many_requests"
+    assert text in refused.get_json()["message"]
+    assert stored(app) == 3
+
+
+def test_point_flood_from_many_addresses_is_429(app, client, site):
+    app.config["RATELIMIT_SUBMIT_PER_POINT"] = "4 per hour"
+    statuses = [client.post(API, json=api_body(site),
+                            environ_base={"REMOTE_ADDR": f"10.0.{i}.1"}).status_code
+                for i in range(7)]
+    assert statuses == [201] * 4 + [429] * 3
+    assert stored(app) == 4
+
+
+def test_start_time_slightly_ahead_is_stored_as_no_time_spent(app, client, site):
+    ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).isoformat()
+    assert client.post(API, json=api_body(site, started_at=ahead)).status_code == 201
+    with app.app_context():
+        row = db.session.scalar(select(Response))
+        assert row.duration_seconds == 0
+        assert row.submitted_at.minute == row.submitted_at.second == 0
