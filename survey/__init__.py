@@ -36,9 +36,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(officials.bp)
 
-    from . import assets, cli, errors, headers, security
+    from . import assets, cli, errors, headers, ratelimits, security
 
     errors.init_app(app)
+    ratelimits.init_app(app)
     security.init_app(app)
     headers.init_app(app)
     assets.init_app(app)

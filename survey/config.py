@@ -66,7 +66,8 @@ def defaults(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # Prefix of the submission counters' keys (a shared Redis may serve other apps).
         "RATELIMIT_SUBMIT_KEY_PREFIX": os.environ.get("RATELIMIT_SUBMIT_KEY_PREFIX", "sipas"),
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # Off: survey/ratelimits.py sets Retry-After on the 429 alone.
+        "RATELIMIT_HEADERS_ENABLED": False,
         # A Redis outage falls back to per-process counters instead of refusing citizens.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SUBMIT_PER_ADDRESS": os.environ.get(

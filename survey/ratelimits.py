@@ -5,7 +5,9 @@ key, so the counters (in memory, or in Redis in production) hold no IP address. 
 come from settings (``RATELIMIT_SUBMIT_PER_ADDRESS``, ``RATELIMIT_SUBMIT_PER_POINT``, in
 the ``limits`` notation "30 per minute; 300 per hour") and are read per request.  A
 refused request is a 429 with ``Retry-After`` and a localized message
-(``survey.errors``), raised before anything is stored.
+(``survey.errors``), raised before anything is stored.  ``Retry-After`` is set here, on
+the 429 only: Flask-Limiter's own headers (off) would put one on every answer, a 201 or
+a 503 included.
 
 The key prefix is ours (``RATELIMIT_SUBMIT_KEY_PREFIX``), put into the keys here, because
 Flask-Limiter keeps the ``RATELIMIT_KEY_PREFIX`` of the first app its one ``Limiter``
@@ -14,9 +16,12 @@ object was bound to.
 
 import hashlib
 import hmac
+import time
 
 from flask import current_app, request
+from flask_limiter import RateLimitExceeded
 
+from .errors import error_response
 from .extensions import limiter
 
 ADDRESS_SCOPE = "submit-address"
@@ -62,3 +67,17 @@ def limit_web_submission(point_code: str) -> None:
     with address_limit():
         pass
     limit_point(point_code)
+
+
+def handle_rate_limited(error: RateLimitExceeded):
+    """Answer 429 with ``Retry-After``: the seconds until the breached limit's window resets."""
+    breached = limiter.current_limit
+    # reset_at is already rounded up to the next whole second.
+    wait = int(breached.reset_at - time.time()) if breached is not None else 60
+    error.retry_after = max(1, wait)
+    return error_response(error)
+
+
+def init_app(app) -> None:
+    """Register the 429 handler on ``app``."""
+    app.register_error_handler(RateLimitExceeded, handle_rate_limited)

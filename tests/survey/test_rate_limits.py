@@ -94,8 +94,10 @@ def submit_web(client, site, point):
 
 def test_api_address_limit(app, client, site, storage):
     point = site[1][0]
-    statuses = [post(client, site, point, "203.0.113.7").status_code for _ in range(PER_ADDRESS + 3)]
-    assert statuses == [201] * PER_ADDRESS + [429] * 3
+    responses = [post(client, site, point, "203.0.113.7") for _ in range(PER_ADDRESS + 3)]
+    assert [r.status_code for r in responses] == [201] * PER_ADDRESS + [429] * 3
+    # Only a refusal says when to come back.
+    assert all("Retry-After" not in r.headers for r in responses[:PER_ADDRESS])
     assert stored(app) == PER_ADDRESS
     refused = post(client, site, point, "203.0.113.7", lang="en")
     assert refused.status_code == 429
@@ -114,6 +116,8 @@ def test_api_point_limit_holds_across_addresses(app, client, site, storage):
     statuses = [post(client, site, first, f"192.0.2.{i}").status_code for i in range(PER_POINT + 4)]
     assert statuses == [201] * PER_POINT + [429] * 4
     assert stored(app, first) == PER_POINT
+    refused = post(client, site, first, "192.0.2.250")
+    assert 60 < int(refused.headers["Retry-After"]) <= 3600        # the hour's window
     # The other point of the same wave still takes answers.
     assert post(client, site, second, "192.0.2.200").status_code == 201
     assert stored(app) == PER_POINT + 1
