@@ -18,7 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.check_secret_key(app)
 
     from . import database
-    from .extensions import babel, csrf, db
+    from .extensions import babel, csrf, db, limiter
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     from .i18n import select_locale
@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    limiter.init_app(app)
 
     # Models must be imported so that their tables join the metadata.
     from . import models  # noqa: F401
@@ -35,10 +36,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(officials.bp)
 
-    from . import cli, errors, headers, security
+    from . import assets, cli, errors, headers, ratelimits, security
 
     errors.init_app(app)
+    ratelimits.init_app(app)
     security.init_app(app)
     headers.init_app(app)
+    assets.init_app(app)
     cli.init_app(app)
     return app

@@ -61,4 +61,24 @@ def defaults(instance_path: str) -> dict:
         # The single password of the officials' pages until accounts exist; unset means
         # those pages are closed (503), never open.
         "OFFICIALS_PASSWORD": os.environ.get("OFFICIALS_PASSWORD"),
+        # Rate limits of submissions (survey/ratelimits.py). memory:// counts per process;
+        # production shares the counters through Redis: redis://127.0.0.1:6379/0.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Prefix of the submission counters' keys (a shared Redis may serve other apps).
+        "RATELIMIT_SUBMIT_KEY_PREFIX": os.environ.get("RATELIMIT_SUBMIT_KEY_PREFIX", "sipas"),
+        # Off: survey/ratelimits.py sets Retry-After on the 429 alone.
+        "RATELIMIT_HEADERS_ENABLED": False,
+        # A Redis outage falls back to per-process counters instead of refusing citizens.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SUBMIT_PER_ADDRESS": os.environ.get(
+            "RATELIMIT_SUBMIT_PER_ADDRESS", "30 per minute; 300 per hour"),
+        # A busy desk takes a few answers an hour; a script takes thousands.
+        "RATELIMIT_SUBMIT_PER_POINT": os.environ.get(
+            "RATELIMIT_SUBMIT_PER_POINT", "60 per 10 minutes; 200 per hour; 1000 per day"),
+        # A point's responses of one hour are flagged "burst" when there are more than
+        # BURST_MIN_PER_HOUR of them and more than BURST_FACTOR x its median hourly count
+        # of the previous BURST_HISTORY_DAYS days (survey/services/bursts.py).
+        "BURST_MIN_PER_HOUR": int(os.environ.get("BURST_MIN_PER_HOUR", 30)),
+        "BURST_FACTOR": float(os.environ.get("BURST_FACTOR", 5)),
+        "BURST_HISTORY_DAYS": int(os.environ.get("BURST_HISTORY_DAYS", 7)),
     }

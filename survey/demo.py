@@ -151,10 +151,10 @@ def _response_rows(frame: pd.DataFrame, questions, wave: Wave, points, fields, r
     n = len(frame)
     start = dt.datetime.combine(wave.starts_on, dt.time(1, 0))
     span = max((dt.datetime.now(dt.UTC).replace(tzinfo=None) - start).total_seconds(), 3600.0)
-    # Microsecond resolution, the most both databases store.
-    submitted = np.datetime64(start, "us") + (np.sort(rng.uniform(0, span, n)) * 1e6).astype("timedelta64[us]")
-    started = submitted - (rng.uniform(150, 600, n) * 1e6).astype("timedelta64[us]")
-    submitted, started = submitted.astype(object), started.astype(object)
+    # Stored as the app stores them: the hour of submission and the answering time.
+    submitted = np.datetime64(start, "h") + np.sort(rng.uniform(0, span / 3600, n)).astype("timedelta64[h]")
+    submitted = submitted.astype("datetime64[us]").astype(object)
+    durations = rng.integers(150, 600, n)
     answer_cols = [q for q in questions if q in frame]
     records = frame[answer_cols].to_dict("records")
     channel = frame["channel"].astype(str)
@@ -172,7 +172,7 @@ def _response_rows(frame: pd.DataFrame, questions, wave: Wave, points, fields, r
             "channel": response_channel[i], "mode": mode[i],
             "questionnaire_version_id": wave.questionnaire_version_id,
             "answers": {k: v for k, v in answers.items() if v is not None and v == v},
-            "started_at": started[i], "submitted_at": submitted[i],
+            "duration_seconds": int(durations[i]), "submitted_at": submitted[i],
             "submission_id": str(uuid.UUID(int=int(rng.integers(0, 2**63)) << 64 | i, version=4)),
             "flags": [], "is_demo": True,
         })

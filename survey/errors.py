@@ -7,6 +7,7 @@ Werkzeug's English defaults.
 
 from flask import jsonify, render_template, request
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
@@ -40,6 +41,9 @@ PAGE_TEXTS = {
           _l("The data was sent in a format this address does not accept.")),
     422: (_l("Some answers need attention"),
           _l("Please correct the answers marked below.")),
+    429: (_l("Too many answers sent"),
+          _l("Too many answers were sent from here in a short time. This one was not "
+             "saved: please try again later.")),
     500: (_l("Something went wrong"),
           _l("An unexpected error occurred on our side. Please try again in a few "
              "minutes.")),
@@ -62,7 +66,7 @@ ANSWER_MESSAGES = {
 # Machine-readable codes in API error bodies, stable whatever the language.
 API_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
              405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "too_large",
-             415: "unsupported_media_type", 422: "invalid",
+             415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests",
              500: "server_error", 503: "busy"}
 
 
@@ -78,6 +82,9 @@ def api_locale() -> str:
 
 def custom_description(error: HTTPException) -> str | None:
     """Return the description our code gave the error, or None for Werkzeug's default."""
+    if isinstance(error, RateLimitExceeded):
+        # Its description is the limit ("30 per 1 minute"), in English: say it our way.
+        return None
     default = type(error).description
     if error.description and error.description != default:
         return str(error.description)

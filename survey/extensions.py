@@ -1,6 +1,7 @@
 """The Flask extensions, created unbound here and bound in ``create_app`` via ``init_app``."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -42,3 +43,6 @@ class _SQLAlchemy(SQLAlchemy):
 db = _SQLAlchemy(model_class=Base)
 babel = Babel()
 csrf = CSRFProtect()
+# Storage, key prefix and switches come from the RATELIMIT_* settings (survey/config.py);
+# which requests are limited, and by what key, is decided in survey/ratelimits.py.
+limiter = Limiter(key_func=lambda: "-")

@@ -42,11 +42,35 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WAVE_STATUSES = ("draft", "open", "closed")
 CHANNELS = ("in_person", "online", "post")
 MODES = ("web", "kiosk", "api")
+# Answering times are kept up to a day; anything longer says no more than "a day or more".
+MAX_DURATION = 24 * 3600
 
 
 def utcnow() -> dt.datetime:
     """Return the current time as naive UTC, the form every timestamp is stored in."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def coarse_time(moment: dt.datetime) -> dt.datetime:
+    """Return ``moment`` truncated to the hour, the precision ``submitted_at`` is kept at."""
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def submitted_hour() -> dt.datetime:
+    """Return the current hour (naive UTC): the ``submitted_at`` of a response sent now."""
+    return coarse_time(utcnow())
+
+
+def answering_duration(started_at: dt.datetime | None, submitted_at: dt.datetime) -> int | None:
+    """Return the seconds from ``started_at`` to ``submitted_at``, bounded to 0..MAX_DURATION.
+
+    None when the start is unknown.  A start a little after the submission (a tablet's
+    clock) counts as 0; a form left open for days counts as ``MAX_DURATION``.
+    """
+    if started_at is None:
+        return None
+    seconds = int((submitted_at - started_at).total_seconds())
+    return min(max(seconds, 0), MAX_DURATION)
 
 
 def local_today() -> dt.date:
@@ -245,8 +269,11 @@ class Response(db.Model):
     mode: Mapped[str] = mapped_column(String(16), default="web")
     questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"))
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Anonymity: exact times joined with a small desk identify people, so the submission is
+    # kept to the hour and the start only as the seconds the answering took (0..MAX_DURATION,
+    # null when unknown).
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=submitted_hour)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
     # Client-generated UUID: a resubmission after a network drop is accepted once.
     submission_id: Mapped[str] = mapped_column(String(36), unique=True)
     flags: Mapped[list[str]] = mapped_column(JSONType, default=list)
@@ -261,8 +288,12 @@ class Response(db.Model):
     __table_args__ = (
         CheckConstraint(_in("channel", CHANNELS), name="channel"),
         CheckConstraint(_in("mode", MODES), name="mode"),
+        CheckConstraint(f"duration_seconds >= 0 AND duration_seconds <= {MAX_DURATION}",
+                        name="duration_seconds"),
         # Analysis reads a wave's responses unit by unit.
         Index("ix_responses_wave_id_unit_id", "wave_id", "unit_id"),
+        # The burst check counts a point's responses of the current hour.
+        Index("ix_responses_service_point_id_submitted_at", "service_point_id", "submitted_at"),
     )
 
     def __repr__(self) -> str:

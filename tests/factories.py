@@ -20,7 +20,7 @@ from sqlalchemy import delete
 from analysis.synthetic import synthetic_responses
 from questionnaires import Questionnaire, load_bundled
 from survey.extensions import db
-from survey.models import Response, ServiceField, ServicePoint, Unit, Wave, utcnow
+from survey.models import Response, ServiceField, ServicePoint, Unit, Wave, coarse_time, utcnow
 from survey.services.questionnaire_versions import load_version, register_version
 
 _counter = itertools.count(1)
@@ -163,8 +163,8 @@ class ResponseFactory:
                 "questionnaire_version_id": wave.questionnaire_version_id,
                 "answers": answers,
                 "submission_id": str(uuid.uuid4()),
-                "started_at": utcnow() - dt.timedelta(minutes=4),
-                "submitted_at": utcnow(),
+                "duration_seconds": 240,
+                "submitted_at": coarse_time(utcnow()),
                 "channel": "in_person",
                 "mode": "web",
                 "flags": [],

@@ -22,9 +22,10 @@ from ..errors import answer_error_message, api_locale
 from ..extensions import db
 from ..models import Response, ServiceField, utcnow
 from ..public.flow import channel_of
+from ..ratelimits import address_limit, limit_point
 from ..services.links import SurveyLinkError, find_survey
 from ..services.questionnaire_versions import load_version
-from ..services.responses import store_response
+from ..services.responses import CLOCK_SKEW, same_timing, store_response
 from ..security import is_clean_text
 from . import bp
 
@@ -34,13 +35,12 @@ OPTIONAL_KEYS = ("field", "started_at")
 MAX_DEPTH = 8
 # Problems listed in a 422; the total is given beside them.
 MAX_ERRORS = 50
-# Clocks of tablets drift; a start a little in the future is not a lie.
-CLOCK_SKEW = dt.timedelta(minutes=15)
 # A wave without a start date accepts starts up to this long ago.
 MAX_AGE = dt.timedelta(days=366)
 
 
 @bp.post("/responses")
+@address_limit()
 def create_response():
     """Store a submission: 201 created, 200 duplicate, 4xx with a localized message."""
     lang = api_locale()
@@ -59,6 +59,7 @@ def _create_response(lang: str):
         wave, point = find_survey(body["wave"], body["point"])
     except SurveyLinkError as error:
         _refuse_link(error)
+    limit_point(point.code)
     questionnaire = load_version(wave.questionnaire_version)
 
     errors = []
@@ -120,13 +121,14 @@ def _duplicate(row: Response, body: dict, started_at: dt.datetime | None):
 def _same_submission(row: Response, body: dict, started_at: dt.datetime | None) -> bool:
     """Return whether ``body`` would store exactly what ``row`` holds.
 
-    The same body means: the same wave, service point and service field codes, the same
-    start time (as stored: naive UTC), and the same answers once checked and coerced by
-    the row's questionnaire version, compared as canonical JSON (sorted keys).
+    The same body means: the same wave, service point and service field codes, a start
+    time consistent with what was stored (the hour of submission and the duration, see
+    ``same_timing``: the exact start is not kept), and the same answers once checked and
+    coerced by the row's questionnaire version, compared as canonical JSON (sorted keys).
     """
     field = row.service_field.code if row.service_field is not None else None
     if (body["wave"], body["point"], body.get("field")) != (
-            row.wave.code, row.service_point.code, field) or started_at != row.started_at:
+            row.wave.code, row.service_point.code, field) or not same_timing(started_at, row):
         return False
     answers = body["answers"]
     questionnaire = load_version(row.questionnaire_version)

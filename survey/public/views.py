@@ -15,6 +15,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..extensions import csrf
 from ..i18n import LANGUAGES, current_lang
+from ..ratelimits import limit_web_submission
 from ..redirects import safe_next
 from ..services.links import SurveyLinkError
 from ..services.responses import store_response
@@ -157,6 +158,7 @@ def _submit(ctx: SurveyContext, state: SurveyState, pages):
                            errors=[e for e in result.errors if e.question_id in own],
                            status=422)
     field = None if state.field in (None, UNKNOWN_FIELD) else service_field_by_code(state.field)
+    limit_web_submission(ctx.point.code)
     try:
         store_response(wave=ctx.wave, service_point=ctx.point, answers=dict(result.values),
                        submission_id=state.submission_id,
@@ -214,6 +216,8 @@ def home():
 
 @bp.get("/static-q/expressions.js")
 def expressions_js():
-    """Serve the browser evaluator of the questionnaire expression language."""
+    """Serve the browser evaluator of the questionnaire expression language.
+
+    Cached for a year only under its versioned URL (``survey.assets``)."""
     return send_from_directory(QUESTIONNAIRES_STATIC, "expressions.js",
-                               mimetype="text/javascript", max_age=365 * 24 * 3600)
+                               mimetype="text/javascript")

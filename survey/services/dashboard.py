@@ -25,6 +25,7 @@ from analysis.sipas.breakdown import unit_counts
 
 from ..models import Unit, Wave
 from . import reports
+from .flags import flag_counts
 
 _CACHE_ATTR = "_dashboard_results"
 
@@ -185,7 +186,8 @@ def unit_dashboard(unit: Unit, waves: list[Wave], wave: Wave, *, field: str | No
     spec = q.analysis
     code = unit.code
     out = {"wave": wave, "previous_wave": previous, "problem": current.problem,
-           "n_wave": current.n_responses, "has_data": False}
+           "n_wave": current.n_responses, "has_data": False,
+           "flags": flagged(unit, wave, field=field, channel=channel)}
     res = current.result
     overall = estimate(res.indices, code, "overall") if res is not None else None
     if res is None or overall["n"] == 0:
@@ -229,6 +231,17 @@ def family(result: SipasResult, unit: Unit) -> dict:
     options = result.meta.get("options") or {}
     return {"size": int(len(kids)), "kinds": kinds,
             "method": options.get("multiple", "holm"), "alpha": _alpha(result)}
+
+
+def flagged(unit: Unit, wave: Wave, *, field=None, channel=None) -> dict:
+    """Return ``{"total": n, "by_flag": {flag: n}}`` for the unit's subtree under the filters.
+
+    Flagged responses (e.g. a burst at one service point) are still counted in the
+    indices; the dashboard says how many there are so that they are never counted silently.
+    """
+    total, by_flag = flag_counts(wave, unit.descendant_ids(), service_field=field,
+                                 channel=channel)
+    return {"total": total, "by_flag": by_flag}
 
 
 def children(result: SipasResult, unit: Unit, lang: str = "vi") -> list[dict]:

@@ -80,8 +80,9 @@ def wave_questionnaire(wave: Wave) -> Questionnaire:
     return load_version(wave.questionnaire_version)
 
 
-def _scoped(query, wave: Wave, unit_ids: Collection[int] | None, service_field: str | None = None,
-            channel: str | None = None):
+def scope_query(query, wave: Wave, unit_ids: Collection[int] | None, service_field: str | None = None,
+                channel: str | None = None):
+    """Restrict a query on ``Response`` to a wave, units, a service field and a channel."""
     query = query.where(Response.wave_id == wave.id)
     if unit_ids is not None:
         query = query.where(Response.unit_id.in_(list(unit_ids)))
@@ -102,7 +103,7 @@ def count_responses(wave: Wave, unit_ids: Collection[int] | None = None, *,
                     service_field: str | None = None, channel: str | None = None) -> int:
     """Number of responses of ``wave`` (restricted to ``unit_ids``, ``service_field`` and
     ``channel`` when given)."""
-    query = _scoped(select(func.count(Response.id)), wave, unit_ids, service_field, channel)
+    query = scope_query(select(func.count(Response.id)), wave, unit_ids, service_field, channel)
     return db.session.scalar(query)
 
 
@@ -227,7 +228,7 @@ def iter_wave_frames(wave: Wave, chunk_size: int = CHUNK_SIZE,
         .outerjoin(ServiceField, ServiceField.id == Response.service_field_id)
         .order_by(Response.unit_id, Response.id)
     )
-    query = _scoped(query, wave, unit_ids, service_field, channel)
+    query = scope_query(query, wave, unit_ids, service_field, channel)
     # yield_per turns on stream_results: a server-side cursor on PostgreSQL.  Core rows
     # (the session's connection, not the ORM) save a third of the time on big waves.
     result = db.session.connection().execute(query.execution_options(yield_per=chunk_size))
@@ -275,7 +276,7 @@ def populations_or_counts(populations: pd.DataFrame,
 def wave_weights(wave: Wave, unit_ids: Collection[int] | None = None) -> pd.DataFrame:
     """Design weight of every unit × service-field cell of ``wave`` that has responses."""
     counts = db.session.execute(
-        _scoped(select(Unit.code, ServiceField.code, func.count(Response.id)), wave, unit_ids)
+        scope_query(select(Unit.code, ServiceField.code, func.count(Response.id)), wave, unit_ids)
         .join(Unit, Unit.id == Response.unit_id)
         .outerjoin(ServiceField, ServiceField.id == Response.service_field_id)
         .group_by(Unit.code, ServiceField.code)

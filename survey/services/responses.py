@@ -9,9 +9,13 @@ from sqlalchemy.exc import IntegrityError
 
 from ..database import begin_write
 from ..extensions import db
-from ..models import CHANNELS, MODES, Response, ServiceField, ServicePoint, Wave, utcnow
+from ..models import (CHANNELS, MAX_DURATION, MODES, Response, ServiceField, ServicePoint,
+                      Wave, answering_duration, coarse_time, utcnow)
+from .flags import BURST_FLAG, flag_hour, is_burst
 from .links import check_open
 
+# Clocks of tablets drift; times that far off still count as consistent.
+CLOCK_SKEW = dt.timedelta(minutes=15)
 
 
 def response_channel(answer) -> str:
@@ -52,6 +56,10 @@ def store_response(
 ) -> tuple[Response, bool]:
     """Store checked answers once per ``submission_id`` and commit.
 
+    Times are kept coarse for anonymity: ``submitted_at`` is the current hour and
+    ``started_at`` (naive UTC or aware) only yields ``duration_seconds``.  An unusual burst
+    at the service point flags the response (``survey.services.bursts``).
+
     ``answers`` must already be clean (``questionnaires.check_answers(...).values``).  A
     second call with the same ``submission_id`` — a retry after a network drop, or the same
     form sent twice at once — stores nothing and returns the first row.
@@ -81,6 +89,8 @@ def store_response(
 
     if started_at is not None and started_at.tzinfo is not None:
         started_at = started_at.astimezone(dt.UTC).replace(tzinfo=None)
+    now = utcnow()
+    hour = coarse_time(now)
     row = Response(
         wave_id=wave.id,
         unit_id=service_point.unit_id,
@@ -90,14 +100,18 @@ def store_response(
         mode=mode,
         questionnaire_version_id=wave.questionnaire_version_id,
         answers=dict(answers),
-        started_at=started_at,
-        submitted_at=utcnow(),
+        duration_seconds=answering_duration(started_at, now),
+        submitted_at=hour,
         submission_id=submission_id,
         flags=list(flags),
         is_demo=is_demo,
     )
     # On SQLite: take the write lock now (waiting for it if need be), before the insert.
     begin_write(db.session)
+    if is_burst(service_point.id, hour):
+        flag_hour(service_point.id, hour)
+        if BURST_FLAG not in row.flags:
+            row.flags = [*row.flags, BURST_FLAG]
     # The unique submission_id decides between concurrent twins: the loser's INSERT fails
     # (on PostgreSQL only after the winner commits), and the SAVEPOINT keeps the caller's
     # session usable so we can return the winner's row.
@@ -112,3 +126,21 @@ def store_response(
         return existing, False
     db.session.commit()
     return row, True
+
+
+def same_timing(started_at: dt.datetime | None, row: Response) -> bool:
+    """Return whether a submission started at ``started_at`` may be the one ``row`` stored.
+
+    Only the hour of submission and the bounded duration are stored, so the test is whether
+    some moment in that hour (give or take ``CLOCK_SKEW``) turns ``started_at`` into the
+    stored duration; a missing start must match a missing duration.
+    """
+    if started_at is None or row.duration_seconds is None:
+        return started_at is None and row.duration_seconds is None
+    earliest, latest = row.submitted_at - CLOCK_SKEW, row.submitted_at + dt.timedelta(hours=1) + CLOCK_SKEW
+    duration = dt.timedelta(seconds=row.duration_seconds)
+    if row.duration_seconds == 0:          # submitted at or before the (skewed) start
+        return started_at >= earliest
+    if row.duration_seconds == MAX_DURATION:   # submitted a day or more after the start
+        return started_at + duration <= latest
+    return earliest <= started_at + duration <= latest

@@ -76,7 +76,7 @@ def test_demo_is_reproducible(demo_app):
 
     build_demo(demo_app, responses=100, seed=11)
     with demo_app.app_context():
-        first = db.session.scalars(select(Response.answers).order_by(Response.submitted_at)).all()
+        first = db.session.scalars(select(Response.answers).order_by(Response.submitted_at, Response.submission_id)).all()
     build_demo(demo_app, responses=100, seed=11)
     with demo_app.app_context():
-        assert db.session.scalars(select(Response.answers).order_by(Response.submitted_at)).all() == first
+        assert db.session.scalars(select(Response.answers).order_by(Response.submitted_at, Response.submission_id)).all() == first

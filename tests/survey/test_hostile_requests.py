@@ -181,16 +181,21 @@ def test_lone_surrogate_in_a_text_answer_is_replaced(app, client, site):
 
 
 def test_same_submission_id_with_another_body_is_409(app, client, site):
-    body = api_body(site, started_at="2026-03-01T08:30:00+07:00")
+    started = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=10)
+    vietnam = dt.timezone(dt.timedelta(hours=7))
+    body = api_body(site, started_at=started.astimezone(vietnam).isoformat())
     assert client.post(API, json=body).status_code == 201
     # The same body — keys in another order, the start time in another zone — is a retry.
     same = dict(reversed(list(body.items())))
     same["answers"] = dict(reversed(list(body["answers"].items())))
-    same["started_at"] = "2026-03-01T01:30:00+00:00"
+    same["started_at"] = started.isoformat()
     again = client.post(API, json=same)
     assert again.status_code == 200 and again.get_json() == {"status": "duplicate"}
+    # Only the hour and the duration are stored: a start that cannot give them is another
+    # submission.
+    earlier = (started - dt.timedelta(hours=3)).isoformat()
     for changes in ({"answers": {**GOOD_ANSWERS, "overall": 1}}, {"field": None},
-                    {"started_at": "2026-03-01T08:31:00+07:00"},
+                    {"started_at": earlier}, {"started_at": None},
                     {"answers": {**GOOD_ANSWERS, "comments": "thêm"}}):
         other = client.post(API, json={**body, **changes}, headers={"Accept-Language": "vi"})
         assert other.status_code == 409, changes
@@ -207,3 +212,35 @@ def test_sign_in_with_hostile_next_goes_to_the_index(client, site, next_url):
     response = client.post("/quan-ly/dang-nhap", data={"password": PASSWORD, "next": next_url})
     assert response.status_code == 302
     assert response.headers["Location"] == "/quan-ly/"
+
+
+@pytest.mark.parametrize("lang, text", [("vi", "Có quá nhiều phiếu được gửi từ đây"),
+                                        ("en", "Too many answers were sent from here")])
+def test_api_flood_is_429_and_stores_nothing_beyond_the_limit(app, client, site, lang, text):
+    app.config["RATELIMIT_SUBMIT_PER_ADDRESS"] = "3 per minute"
+    statuses = [client.post(API, json=api_body(site), headers={"Accept-Language": lang}).status_code
+                for _ in range(6)]
+    assert statuses == [201] * 3 + [429] * 3
+    refused = client.post(API, json=api_body(site), headers={"Accept-Language": lang})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert refused.get_json()["error"] == "too_many_requests"
+    assert text in refused.get_json()["message"]
+    assert stored(app) == 3
+
+
+def test_point_flood_from_many_addresses_is_429(app, client, site):
+    app.config["RATELIMIT_SUBMIT_PER_POINT"] = "4 per hour"
+    statuses = [client.post(API, json=api_body(site),
+                            environ_base={"REMOTE_ADDR": f"10.0.{i}.1"}).status_code
+                for i in range(7)]
+    assert statuses == [201] * 4 + [429] * 3
+    assert stored(app) == 4
+
+
+def test_start_time_slightly_ahead_is_stored_as_no_time_spent(app, client, site):
+    ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).isoformat()
+    assert client.post(API, json=api_body(site, started_at=ahead)).status_code == 201
+    with app.app_context():
+        row = db.session.scalar(select(Response))
+        assert row.duration_seconds == 0
+        assert row.submitted_at.minute == row.submitted_at.second == 0

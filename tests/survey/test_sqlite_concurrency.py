@@ -19,6 +19,17 @@ from survey.models import Response
 from tests.survey.api.test_api_responses import GOOD_ANSWERS, URL
 
 
+# Fifty citizens behind one address at one point in a second: far beyond the real limits,
+# which have their own tests (tests/survey/test_rate_limits.py).
+HIGH_LIMITS = {"RATELIMIT_SUBMIT_PER_ADDRESS": "1000 per minute",
+               "RATELIMIT_SUBMIT_PER_POINT": "1000 per minute"}
+
+
+@pytest.fixture
+def app_config():
+    return dict(HIGH_LIMITS)
+
+
 @pytest.fixture
 def server(app):
     """The app served by a threaded werkzeug server on a free port of 127.0.0.1."""
@@ -75,7 +86,7 @@ def test_thirty_concurrent_twins_are_stored_once(app, server, mini_link):
 
 
 @pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
-@pytest.mark.parametrize("app_config", [{"SQLITE_BUSY_TIMEOUT": 0.2}])
+@pytest.mark.parametrize("app_config", [{"SQLITE_BUSY_TIMEOUT": 0.2, **HIGH_LIMITS}])
 def test_write_lock_held_too_long_is_503_and_stores_nothing(app, client, mini_link,
                                                             database_url):
     import sqlite3

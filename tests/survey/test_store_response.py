@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from survey.extensions import db
-from survey.models import Response, ServicePoint, Wave
+from survey.models import (MAX_DURATION, Response, ServicePoint, Wave, answering_duration,
+                           coarse_time, utcnow)
 from survey.services.links import SurveyLinkError
 from survey.services.responses import store_response
 
@@ -54,8 +55,11 @@ def test_stores_a_response_with_its_context(app, survey):
         assert row.unit_id == db.session.get(ServicePoint, survey[1]).unit_id
         assert row.questionnaire_version_id == wave.questionnaire_version_id
         assert (row.channel, row.mode, row.flags, row.is_demo) == ("online", "kiosk", ["fast"], False)
-        assert row.started_at == dt.datetime(2026, 5, 1, 8, 0)
-        assert row.submitted_at > row.started_at
+        # Times kept coarse: the hour of submission, the duration bounded to a day.
+        assert row.duration_seconds == 24 * 3600
+        assert (row.submitted_at.minute, row.submitted_at.second,
+                row.submitted_at.microsecond) == (0, 0, 0)
+        assert utcnow() - dt.timedelta(hours=1) < row.submitted_at <= utcnow()
 
 
 def test_second_submission_returns_the_first_row(app, survey):
@@ -101,13 +105,41 @@ def test_refuses_bad_arguments(app, survey, kwargs):
         assert _count() == 0
 
 
-def test_aware_start_time_is_stored_as_naive_utc(app, survey):
+@pytest.mark.parametrize("offset", [dt.timedelta(hours=7), dt.timedelta(0), None])
+def test_start_time_becomes_a_duration(app, survey, offset):
+    """An aware start (any zone) or a naive UTC one gives the seconds spent answering."""
     with app.app_context():
         wave_id, point_id, _ = survey
-        started = dt.datetime(2026, 5, 1, 15, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+        started = utcnow() - dt.timedelta(minutes=5)
+        if offset is not None:
+            started = (started + offset).replace(tzinfo=dt.timezone(offset))
+        before = utcnow()
         row, _ = store_response(wave=db.session.get(Wave, wave_id), service_point=db.session.get(ServicePoint, point_id),
                                 answers=ANSWERS, submission_id=uuid.uuid4(), started_at=started)
-        assert row.started_at == dt.datetime(2026, 5, 1, 8, 0)
+        elapsed = (utcnow() - before).total_seconds()
+        assert 300 <= row.duration_seconds <= 300 + elapsed + 1
+        assert row.submitted_at == coarse_time(row.submitted_at)
+
+
+def test_duration_bounds_and_unknown_start(app, survey):
+    """A start after the submission (a fast clock) counts 0; no start gives null."""
+    with app.app_context():
+        wave_id, point_id, _ = survey
+        ahead, _ = store_response(wave=db.session.get(Wave, wave_id), service_point=db.session.get(ServicePoint, point_id),
+                                  answers=ANSWERS, submission_id=uuid.uuid4(),
+                                  started_at=utcnow() + dt.timedelta(minutes=3))
+        unknown, _ = store_response(wave=db.session.get(Wave, wave_id), service_point=db.session.get(ServicePoint, point_id),
+                                    answers=ANSWERS, submission_id=uuid.uuid4(), started_at=None)
+        assert ahead.duration_seconds == 0 and unknown.duration_seconds is None
+
+
+def test_answering_duration_and_coarse_time():
+    start = dt.datetime(2026, 5, 1, 8, 10, 5)
+    assert answering_duration(start, dt.datetime(2026, 5, 1, 8, 14, 35, 900000)) == 270
+    assert answering_duration(start, start - dt.timedelta(seconds=30)) == 0
+    assert answering_duration(start, start + dt.timedelta(days=3)) == MAX_DURATION == 86400
+    assert answering_duration(None, start) is None
+    assert coarse_time(dt.datetime(2026, 5, 1, 8, 59, 59, 999999)) == dt.datetime(2026, 5, 1, 8)
 
 
 def test_duplicate_caught_by_the_database_keeps_the_session_usable(app, survey, monkeypatch):

@@ -1,0 +1,91 @@
+"""Data-quality flags of responses (``Response.flags``): the burst rule, and counting flags.
+
+Rule (settings in ``survey/config.py``): a response is part of a burst when its service
+point has received, in the current hour, more than ``BURST_MIN_PER_HOUR`` responses and
+more than ``BURST_FACTOR`` times its usual hourly count: the median count of the hours in
+which it received answers during the previous ``BURST_HISTORY_DAYS`` days (0 without
+history).  The window is the clock hour because ``submitted_at`` is stored to the hour.
+Every response of that point and hour is then flagged, so that stuffing shows on the
+officials' dashboard instead of being counted silently.
+
+Cost on the submission path: one count on the index (service_point_id, submitted_at); the
+history and the flagging run only once that count exceeds ``BURST_MIN_PER_HOUR``.
+"""
+
+import datetime as dt
+import statistics
+from collections import Counter
+from collections.abc import Collection
+
+from flask import current_app
+from sqlalchemy import case, func, select
+
+from ..extensions import db
+from ..models import Response, Wave
+from .exports import scope_query
+
+BURST_FLAG = "burst"
+
+
+def usual_hourly_count(point_id: int, hour: dt.datetime, days: int) -> float:
+    """Return the median responses per active hour at the point in the ``days`` before ``hour``."""
+    counts = db.session.scalars(
+        select(func.count(Response.id))
+        .where(Response.service_point_id == point_id,
+               Response.submitted_at >= hour - dt.timedelta(days=days),
+               Response.submitted_at < hour)
+        .group_by(Response.submitted_at)).all()
+    return float(statistics.median(counts)) if counts else 0.0
+
+
+def is_burst(point_id: int, hour: dt.datetime) -> bool:
+    """Return whether one more response at ``point_id`` in ``hour`` makes a burst."""
+    config = current_app.config
+    minimum = int(config["BURST_MIN_PER_HOUR"])
+    count = 1 + db.session.scalar(
+        select(func.count(Response.id))
+        .where(Response.service_point_id == point_id, Response.submitted_at == hour))
+    if count <= minimum:
+        return False
+    usual = usual_hourly_count(point_id, hour, int(config["BURST_HISTORY_DAYS"]))
+    return count > float(config["BURST_FACTOR"]) * usual
+
+
+def flag_hour(point_id: int, hour: dt.datetime) -> int:
+    """Add the burst flag to the point's responses of ``hour``; return how many changed."""
+    rows = db.session.scalars(
+        select(Response)
+        .where(Response.service_point_id == point_id, Response.submitted_at == hour)).all()
+    changed = 0
+    for row in rows:
+        if BURST_FLAG not in (row.flags or []):
+            row.flags = [*(row.flags or []), BURST_FLAG]
+            changed += 1
+    return changed
+
+
+def _flag_count_expression(dialect: str):
+    # Rows written by hand may hold anything in ``flags``: only a JSON array counts.
+    if dialect == "postgresql":
+        return case((func.jsonb_typeof(Response.flags) == "array",
+                     func.jsonb_array_length(Response.flags)), else_=0)
+    return case((func.json_valid(Response.flags) == 1,
+                 func.json_array_length(Response.flags)), else_=0)
+
+
+def flag_counts(wave: Wave, unit_ids: Collection[int] | None = None, *,
+                service_field: str | None = None, channel: str | None = None
+                ) -> tuple[int, dict[str, int]]:
+    """Return how many responses in scope carry flags, and how many carry each flag.
+
+    One query grouped by the stored flag lists (few distinct ones), tallied here.
+    """
+    length = _flag_count_expression(db.session.get_bind().dialect.name)
+    query = scope_query(select(Response.flags, func.count(Response.id)), wave, unit_ids,
+                        service_field, channel).where(length > 0).group_by(Response.flags)
+    total, per_flag = 0, Counter()
+    for flags, n in db.session.execute(query):
+        total += n
+        for flag in set(flags):
+            per_flag[str(flag)] += n
+    return total, dict(sorted(per_flag.items()))
