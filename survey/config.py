@@ -58,7 +58,8 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": _flag(os.environ.get("SESSION_COOKIE_SECURE"),
                                        os.environ.get("PREFERRED_URL_SCHEME") == "https"),
         "SESSION_COOKIE_HTTPONLY": True,
-        # The single password of the officials' pages until accounts exist; unset means
-        # those pages are closed (503), never open.
-        "OFFICIALS_PASSWORD": os.environ.get("OFFICIALS_PASSWORD"),
+        # How many reverse proxies add X-Forwarded-For in front of the app (0: none).
+        "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR") or 0),
+        # The address printed in links made outside a request (password-reset links).
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
     }

@@ -1,6 +1,7 @@
 """The Flask extensions, created unbound here and bound in ``create_app`` via ``init_app``."""
 
 from flask_babel import Babel
+from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -42,3 +43,4 @@ class _SQLAlchemy(SQLAlchemy):
 db = _SQLAlchemy(model_class=Base)
 babel = Babel()
 csrf = CSRFProtect()
+login_manager = LoginManager()

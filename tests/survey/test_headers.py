@@ -3,7 +3,7 @@ referrer policy, no-store on the officials' pages and on downloads."""
 
 import re
 
-from tests.survey.officials.conftest import app_config, official, province  # noqa: F401
+from tests.survey.officials.conftest import official, province  # noqa: F401
 
 SURVEY_TEMPLATES = "survey/templates"
 
