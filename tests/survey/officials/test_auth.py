@@ -202,7 +202,7 @@ class TestAddressThrottle:
         refused = sign_in(client, user.email)          # the right password, too late
         assert refused.status_code == 429
         assert 590 <= int(refused.headers["Retry-After"]) <= 600
-        assert "Có quá nhiều lần đăng nhập không thành công từ mạng của bạn" in refused.get_data(as_text=True)
+        assert "Có quá nhiều lần đăng nhập không thành công từ mạng của Ông/Bà" in refused.get_data(as_text=True)
         # Another address is not affected.
         other = app.test_client()
         response = other.post("/quan-ly/dang-nhap", data={"email": user.email, "password": PASSWORD},
