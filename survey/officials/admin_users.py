@@ -53,7 +53,7 @@ def _user_or_404(user_id: int) -> User:
 def _refuse_self(user: User, what: str) -> None:
     # An administrator who disables or demotes themselves may leave nobody to undo it.
     if user.id == current_user.id:
-        abort(409, what)
+        abort(403, what)
 
 
 @bp.route("/quan-tri/nguoi-dung", methods=["GET", "POST"])
@@ -122,7 +122,7 @@ def admin_reset_link(user_id: int):
     """Make a one-time password-reset link for a user and show it once."""
     user = _user_or_404(user_id)
     if not user.active:
-        abort(409, _("The account is disabled: a reset link would not work."))
+        abort(403, _("The account is disabled: a reset link would not work."))
     token = accounts.issue_reset_token(user)
     link = url_for("officials.reset_password", token=token, _external=True)
     return render_template("officials/admin/secret.html", user=user, password=None, link=link)

@@ -86,13 +86,13 @@ def test_disable_and_reset_link(app, admin, sign_in_as, make_unit):
     assert official.get("/quan-ly/").status_code == 302
     assert sign_in(app.test_client(), official.user.email).status_code == 401
     assert app.test_client().get(path).status_code == 404
-    assert admin.post(f"{USERS}/{uid}/dat-lai-mat-khau").status_code == 409
+    assert admin.post(f"{USERS}/{uid}/dat-lai-mat-khau").status_code == 403
 
 
 def test_an_administrator_cannot_lock_themselves_out(admin):
     uid = admin.user.id
-    assert admin.post(f"{USERS}/{uid}/vo-hieu-hoa").status_code == 409
-    assert admin.post(f"{USERS}/{uid}", data={"role": "official", "units": ""}).status_code == 409
+    assert admin.post(f"{USERS}/{uid}/vo-hieu-hoa").status_code == 403
+    assert admin.post(f"{USERS}/{uid}", data={"role": "official", "units": ""}).status_code == 403
     assert admin.get("/quan-ly/").status_code == 200
 
 

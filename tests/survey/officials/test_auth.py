@@ -84,7 +84,9 @@ def _with_cookie(app, value):
 def test_copied_cookie_stops_working_after_sign_out(app, official, province):
     export = "/quan-ly/don-vi/TINH/du-lieu.csv?wave=2026"
     copied = _cookie(official)
-    assert _with_cookie(app, copied).get(export).status_code == 200
+    response = _with_cookie(app, copied).get(export)
+    assert response.status_code == 200 and response.get_data()    # read: the body is streamed
+    response.close()
     assert official.post("/quan-ly/dang-xuat").status_code == 302
     assert official.get("/quan-ly/").status_code == 302
     # The copy still carries a valid signature and user id, but its session is revoked.
