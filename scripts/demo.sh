@@ -8,11 +8,12 @@ export FLASK_APP=wsgi
 # The demo gets a database of its own, so that --reset never touches real data.
 mkdir -p instance
 export DATABASE_URL="sqlite:///$PWD/instance/demo.sqlite3"
-# Officials' pages (/quan-ly/) need a password; the demo makes one up unless given one.
-export OFFICIALS_PASSWORD=${OFFICIALS_PASSWORD:-demo-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')}
+# Links printed outside a request (password-reset links) point at the port served.
+export BASE_URL="http://127.0.0.1:${PORT:-5000}"
 # Sessions and the survey progress are signed with SECRET_KEY: the demo makes one up too
 # (the app refuses to start without one outside debug and testing).
 export SECRET_KEY=${SECRET_KEY:-$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}
+# Prints the demo's accounts (an administrator, one official per level) with passwords.
 .venv/bin/flask demo --reset
-echo "Officials' dashboard: http://127.0.0.1:${PORT:-5000}/quan-ly/  (password: $OFFICIALS_PASSWORD)"
+echo "Management pages: http://127.0.0.1:${PORT:-5000}/quan-ly/  (sign in with an account above)"
 exec .venv/bin/flask run --host 127.0.0.1 --port "${PORT:-5000}"

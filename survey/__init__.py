@@ -16,9 +16,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = config.database_url(app.config["SQLALCHEMY_DATABASE_URI"])
 
     config.check_secret_key(app)
+    if app.config.get("PROXY_FIX_X_FOR"):
+        # Behind a reverse proxy the client address (sign-in throttling and audit) is in
+        # X-Forwarded-For; trust only as many hops as there are proxies.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
 
     from . import database
-    from .extensions import babel, csrf, db, limiter
+    from .extensions import babel, csrf, db, limiter, login_manager
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     from .i18n import select_locale
@@ -27,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
 
     # Models must be imported so that their tables join the metadata.
     from . import models  # noqa: F401

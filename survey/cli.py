@@ -42,13 +42,18 @@ def demo_command(responses: int, seed: int, reset: bool) -> None:
         f"{summary.responses} responses in wave {summary.wave_code}."
     )
     click.echo(f"Survey link: http://127.0.0.1:5000/s/{summary.wave_code}/{summary.point_code}")
+    click.echo("Accounts of the management pages (/quan-ly/), passwords shown once:")
+    for account in summary.accounts:
+        scope = account.unit_code or "all units"
+        click.echo(f"  {account.role:<14} {account.email:<28} {account.password}  ({scope})")
 
 
 def init_app(app: Flask) -> None:
     """Register the commands on ``app``."""
-    from . import cli_exports, cli_reports
+    from . import cli_exports, cli_reports, cli_users
 
     for command in (db_upgrade_command, init_db_command, demo_command):
         app.cli.add_command(command)
     cli_exports.init_app(app)
     cli_reports.init_app(app)
+    cli_users.init_app(app)

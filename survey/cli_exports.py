@@ -15,7 +15,7 @@ from analysis.exports import ExportError
 
 from .extensions import db
 from .models import Unit, Wave
-from .services import reports
+from .services import audit, reports
 from .services.exports import FORMATS, export_wave
 
 
@@ -66,6 +66,10 @@ def export_command(wave_code, fmt, lang, output, unit_codes, max_rows, units_fil
         partial.unlink(missing_ok=True)
         raise
     os.replace(partial, output)
+    # From the command line the actor is the server's operator (no user).
+    audit.record(audit.EXPORT_DOWNLOADED, wave=wave, details={
+        "format": fmt, "lang": lang, "units": sorted(unit_codes), "rows": rows, "via": "cli"})
+    db.session.commit()
     click.echo(f"Exported {rows} responses of wave {wave.code} to {output}"
                + (f" (codebook: {codebook})" if codebook else ""))
     if units_file or populations_file:

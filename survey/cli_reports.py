@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Unit, Wave
-from .services import reports
+from .services import audit, reports
 
 LANGS = click.Choice(["vi", "en"])
 
@@ -55,6 +55,9 @@ def report_command(unit_code, wave_code, compare_code, lang, output) -> None:
     except reports.ReportError as error:
         raise click.ClickException(str(error)) from error
     Path(output).write_bytes(pdf)
+    audit.record(audit.REPORT_DOWNLOADED, unit=unit, wave=wave,
+                 details={"format": "pdf", "lang": lang, "via": "cli"})
+    db.session.commit()
     click.echo(f"Report of {unit.code} for wave {wave.code} written to {output} ({len(pdf):,} bytes).")
 
 
@@ -95,6 +98,9 @@ def report_bulk_command(wave_code, kind, parent_code, compare_code, lang, output
                                            progress=lambda _unit: bar.update(), workers=workers)
         except reports.ReportError as error:
             raise click.ClickException(str(error)) from error
+    audit.record(audit.REPORT_DOWNLOADED, wave=wave, details={
+        "format": "pdf", "lang": lang, "via": "cli", "units": [u.code for u in units]})
+    db.session.commit()
     click.echo(f"{len(written)} reports for wave {wave.code} written to {output}.")
 
 

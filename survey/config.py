@@ -58,9 +58,6 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": _flag(os.environ.get("SESSION_COOKIE_SECURE"),
                                        os.environ.get("PREFERRED_URL_SCHEME") == "https"),
         "SESSION_COOKIE_HTTPONLY": True,
-        # The single password of the officials' pages until accounts exist; unset means
-        # those pages are closed (503), never open.
-        "OFFICIALS_PASSWORD": os.environ.get("OFFICIALS_PASSWORD"),
         # Rate limits of submissions (survey/ratelimits.py). memory:// counts per process;
         # production shares the counters through Redis: redis://127.0.0.1:6379/0.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
@@ -81,4 +78,8 @@ def defaults(instance_path: str) -> dict:
         "BURST_MIN_PER_HOUR": int(os.environ.get("BURST_MIN_PER_HOUR", 30)),
         "BURST_FACTOR": float(os.environ.get("BURST_FACTOR", 5)),
         "BURST_HISTORY_DAYS": int(os.environ.get("BURST_HISTORY_DAYS", 7)),
+        # How many reverse proxies add X-Forwarded-For in front of the app (0: none).
+        "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR") or 0),
+        # The address printed in links made outside a request (password-reset links).
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
     }

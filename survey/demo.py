@@ -21,6 +21,7 @@ from questionnaires import load_bundled
 from . import migrate
 from .extensions import db
 from .models import Population, Response, ServiceField, ServicePoint, Unit, Wave, wave_units
+from .services.accounts import create_demo_accounts
 from .services.questionnaire_versions import register_version
 
 ROOT_CODE = "MH"
@@ -64,6 +65,7 @@ class DemoSummary:
     responses: int
     wave_code: str
     point_code: str
+    accounts: tuple = ()
 
 
 def ensure_schema(app: Flask) -> None:
@@ -217,6 +219,7 @@ def build_demo(app: Flask, *, responses: int = 3000, seed: int = 7, reset: bool 
             for (unit, field), count in cells.items()
         )
         db.session.commit()
+        demo_accounts = tuple(create_demo_accounts(root))
         first_commune = point_code(COMMUNES[0][0], 1)
         return DemoSummary(units=1 + len(answering), points=len(points), responses=len(rows),
-                           wave_code=WAVE_CODE, point_code=first_commune)
+                           wave_code=WAVE_CODE, point_code=first_commune, accounts=demo_accounts)

@@ -2,6 +2,7 @@
 
 from flask_babel import Babel
 from flask_limiter import Limiter
+from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -46,3 +47,4 @@ csrf = CSRFProtect()
 # Storage, key prefix and switches come from the RATELIMIT_* settings (survey/config.py);
 # which requests are limited, and by what key, is decided in survey/ratelimits.py.
 limiter = Limiter(key_func=lambda: "-")
+login_manager = LoginManager()

@@ -298,3 +298,9 @@ class Response(db.Model):
 
     def __repr__(self) -> str:
         return f"<Response {self.submission_id}>"
+
+
+# Accounts and the audit log live in their own module; importing them here puts their
+# tables in the metadata wherever the models are imported.
+from .models_accounts import (AuditEvent, PasswordResetToken, User, UserSession,  # noqa: E402,F401
+                              user_units)

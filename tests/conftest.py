@@ -144,6 +144,30 @@ def make_point(app, make_unit):
 
 
 @pytest.fixture
+def make_user(app):
+    """``make_user(email=None, *, role="official", units=(), password=USER_PASSWORD,
+    active=True, name="") -> User`` (``units``: the scope, as Unit objects)."""
+    return factories.UserFactory(app)
+
+
+@pytest.fixture
+def sign_in_as(app, make_user):
+    """``sign_in_as(role="official", units=(), client=None) -> client``: a new user of
+    ``role`` signed in on ``client`` (default: a new test client of ``app``)."""
+
+    def sign_in(role="official", units=(), client=None, **kwargs):
+        user = make_user(role=role, units=units, **kwargs)
+        client = client if client is not None else app.test_client()
+        response = client.post("/quan-ly/dang-nhap", data={
+            "email": user.email, "password": kwargs.get("password", factories.USER_PASSWORD)})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        client.user = user
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
 def make_field(app):
     """``make_field(code=None, *, name=None) -> ServiceField``."""
     return factories.FieldFactory(app)

@@ -15,12 +15,14 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 from flask import has_app_context
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 
 from analysis.synthetic import synthetic_responses
 from questionnaires import Questionnaire, load_bundled
 from survey.extensions import db
-from survey.models import Response, ServiceField, ServicePoint, Unit, Wave, coarse_time, utcnow
+from survey.models import Response, ServiceField, ServicePoint, Unit, User, Wave, coarse_time, utcnow
+from survey.models_accounts import SQLITE_APPEND_ONLY
+from survey.services.accounts import hash_password
 from survey.services.questionnaire_versions import load_version, register_version
 
 _counter = itertools.count(1)
@@ -35,8 +37,50 @@ def empty_tables() -> None:
     """Delete every row of every table (children first); needs an app context."""
     # DELETE beats TRUNCATE on tables this small, and works the same on both backends.
     for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(delete(table))
+        if table.name == "audit_events":
+            _empty_audit_log()
+        else:
+            db.session.execute(delete(table))
     db.session.commit()
+
+
+def _empty_audit_log() -> None:
+    # The log refuses DELETE (triggers): only the test harness lifts that, to start empty.
+    # TRUNCATE fires no row trigger on PostgreSQL; SQLite has none, so drop and recreate.
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("TRUNCATE audit_events"))
+        return
+    for name in ("audit_events_no_update", "audit_events_no_delete"):
+        db.session.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+    db.session.execute(text("DELETE FROM audit_events"))
+    for statement in SQLITE_APPEND_ONLY:
+        db.session.execute(text(statement))
+
+
+USER_PASSWORD = "mật khẩu thử nghiệm 2026"
+_hashes: dict[str, str] = {}
+
+
+class UserFactory:
+    """``make_user(email=None, *, role="official", units=(), password=USER_PASSWORD,
+    active=True, name="")``: a user whose scope is ``units`` (Unit objects)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, email=None, *, role="official", units=(), password=USER_PASSWORD,
+                 active=True, name="") -> User:
+        email = email or f"{unique('user')}@test.example".lower()
+        if password not in _hashes:
+            # argon2 is slow on purpose: hash each test password once per session.
+            _hashes[password] = hash_password(password)
+        with _context(self.app):
+            user = User(email=email, role=role, name=name, active=active,
+                        password_hash=_hashes[password],
+                        units=[db.session.get(Unit, u.id) for u in units])
+            _saved(user)
+            user.units  # noqa: B018
+            return user
 
 
 @contextmanager

@@ -1,12 +1,13 @@
-"""The officials' blueprint: sign-in, the index of units and the dashboard of each unit.
+"""The management blueprint (``/quan-ly/``): sign-in, the index of units, each unit's
+dashboard, report and exports, the desk operators' service points and the
+administrators' pages of users and of the audit log.
 
-Until accounts and roles exist, every page sits behind one password from the
-configuration (``OFFICIALS_PASSWORD``); see ``auth``.  What an official may see is decided
-by ``scope.units_in_scope``, the seam where roles will plug in.
+Every page needs an account (``auth``); ``access.roles_required`` says which roles may
+open it and ``scope.unit_or_404`` which units a user may see.
 """
 
 from flask import Blueprint
 
 bp = Blueprint("officials", __name__, url_prefix="/quan-ly")
 
-from . import auth, formatting, views  # noqa: E402,F401  (routes and helpers attach to bp)
+from . import admin_audit, admin_users, auth, desk, formatting, views  # noqa: E402,F401  (routes and helpers attach to bp)

@@ -8,20 +8,21 @@ Thin views: filters are parsed in ``filters``, results come from
 import os
 import tempfile
 
-from flask import (Response, abort, current_app, render_template, request,
-                   stream_with_context)
+from flask import (Response, abort, current_app, redirect, render_template, request,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..extensions import db
 from ..models import Wave
-from ..services import dashboard, exports, reports
+from ..services import audit, dashboard, exports, reports
 from . import bp
-from .auth import login_required
+from .access import login_required, roles_required
 from .charts import bars, line
 from .downloads import attachment_headers, export_name, report_name
 from .filters import CHANNEL_LABELS, parse_filters, service_fields, waves_of
 from ..i18n import current_lang
-from .scope import unit_or_404, unit_tree, units_in_scope
+from .scope import scope_ids, unit_or_404, unit_tree, units_in_scope
 
 EXPORT_FORMATS = ("csv", "xlsx", "sav", "dta")
 MIMETYPES = {
@@ -30,20 +31,16 @@ MIMETYPES = {
     "sav": "application/x-spss-sav",
     "dta": "application/x-stata-dta",
 }
-
-
-@bp.errorhandler(503)
-def _closed(error):
-    # The generic error pages know no 503; this one names what the administrator must do.
-    return render_template("errors/error.html", code=503,
-                           title=_("The officials' pages are closed"),
-                           message=error.description), 503
+# Who reads results: desk operators see their service points (see ``points``) only.
+RESULT_ROLES = ("administrator", "methodologist", "official")
 
 
 @bp.get("/")
 @login_required
 def index():
-    """The start page: the tree of units in the official's scope."""
+    """The start page: the tree of units in the user's scope (desk operators: their points)."""
+    if current_user.role not in RESULT_ROLES:
+        return redirect(url_for("officials.points"))
     units = units_in_scope()
     return render_template("officials/index.html", tree=unit_tree(units), count=len(units))
 
@@ -56,7 +53,7 @@ def _dashboard_filters(code: str):
 
 
 @bp.get("/don-vi/<code>")
-@login_required
+@roles_required(*RESULT_ROLES)
 def unit_dashboard(code: str):
     """One unit's dashboard for a wave, optionally narrowed to a service field or channel."""
     unit, waves, filters = _dashboard_filters(code)
@@ -64,6 +61,12 @@ def unit_dashboard(code: str):
     if filters is not None:
         data = dashboard.unit_dashboard(unit, waves, filters.wave, field=filters.field_code,
                                         channel=filters.channel, lang=current_lang())
+    visible = scope_ids()
+    if data and data.get("children") and visible is not None:
+        # Only the units the user may see; their ranks stay those among all siblings.
+        codes = {u.code for u in units_in_scope()}
+        data["children"] = [row for row in data["children"] if row["code"] in codes]
+    ancestors = list(reversed(unit.ancestors()))
     charts = {}
     if data and data["has_data"]:
         charts["elements"] = bars(data["elements"])
@@ -72,13 +75,14 @@ def unit_dashboard(code: str):
     return render_template("officials/dashboard.html", unit=unit, waves=waves,
                            filters=filters, data=data, charts=charts,
                            fields=service_fields(), channels=CHANNEL_LABELS,
-                           ancestors=list(reversed(unit.ancestors())),
+                           ancestors=ancestors,
+                           linked={a.id for a in ancestors if visible is None or a.id in visible},
                            export_formats=EXPORT_FORMATS,
                            demo=bool(filters and filters.wave.is_demo))
 
 
 @bp.get("/don-vi/<code>/bao-cao.pdf")
-@login_required
+@roles_required(*RESULT_ROLES)
 def unit_report(code: str):
     """The unit's satisfaction report for the chosen wave, as a PDF attachment."""
     unit, waves, filters = _dashboard_filters(code)
@@ -97,6 +101,7 @@ def unit_report(code: str):
                     "server log; please tell the administrator.")
         # The engine speaks English: its words are added on English pages only.
         abort(422, message + (f" ({error})" if current_lang() == "en" else ""))
+    _audit_download(audit.REPORT_DOWNLOADED, unit, filters, "pdf")
     headers = attachment_headers(report_name(unit, filters.wave, current_lang(),
                                              field_code=filters.field_code,
                                              channel=filters.channel))
@@ -104,7 +109,7 @@ def unit_report(code: str):
 
 
 @bp.get("/don-vi/<code>/du-lieu.<fmt>")
-@login_required
+@roles_required(*RESULT_ROLES)
 def unit_export(code: str, fmt: str):
     """The responses of the unit's subtree in the chosen wave, as CSV, XLSX, SAV or DTA,
     restricted to the dashboard's service field and channel filters when they are set."""
@@ -113,6 +118,7 @@ def unit_export(code: str, fmt: str):
     unit, _waves, filters = _dashboard_filters(code)
     if filters is None:
         abort(404, _("No survey wave covers this unit yet, so there is no data to export."))
+    _audit_download(audit.EXPORT_DOWNLOADED, unit, filters, fmt)
     unit_ids = unit.descendant_ids()
     subset = {"service_field": filters.field_code, "channel": filters.channel}
     headers = attachment_headers(export_name(unit, filters.wave, fmt, field_code=filters.field_code,
@@ -158,3 +164,11 @@ def _csv_pieces(wave_id: int, language: str, unit_ids, subset: dict):
     # is current then, not the view's (which may be gone).
     wave = db.session.get(Wave, wave_id)
     yield from exports.iter_wave_csv(wave, lang=language, unit_ids=unit_ids, **subset)
+
+
+def _audit_download(action: str, unit, filters, fmt: str) -> None:
+    # Committed before the body is sent: a download that starts is on record.
+    audit.record(action, unit=unit, wave=filters.wave,
+                 details={"format": fmt, "field": filters.field_code, "channel": filters.channel,
+                          "lang": current_lang()})
+    db.session.commit()

@@ -5,7 +5,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from tests.survey.officials.conftest import PASSWORD, app_config, province  # noqa: F401  (fixtures)
+from tests.survey.officials.conftest import PASSWORD, province  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -21,16 +21,19 @@ def desk(browser):
     context.close()
 
 
-def test_official_changes_the_wave_and_downloads_the_pdf(desk, live_server, province):
+def test_official_changes_the_wave_and_downloads_the_pdf(desk, live_server, province, make_user):
+    user = make_user(role="official", units=[province.communes[0]])
     errors = []
     desk.on("pageerror", lambda error: errors.append(str(error)))
 
     desk.goto(live_server + "/quan-ly/don-vi/XA-A")
     assert "/quan-ly/dang-nhap" in desk.url                  # not signed in yet
-    desk.fill("#password", "wrong")
+    desk.fill("#email", user.email)
+    desk.fill("#password", "wrong password")
     desk.click("button[type=submit]")
     # The refusal is a new page: wait for it rather than race the navigation.
     desk.wait_for_selector("[role=alert]")
+    desk.fill("#email", user.email)
     desk.fill("#password", PASSWORD)
     desk.click("button[type=submit]")
     desk.wait_for_url("**/quan-ly/don-vi/XA-A")               # back where the official wanted
@@ -55,11 +58,18 @@ def test_official_changes_the_wave_and_downloads_the_pdf(desk, live_server, prov
     text = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
     assert "Xã Đông Hưng" in text
     assert "2025" in text
+    # A sibling commune is outside the official's scope: as if it did not exist.
+    response = desk.goto(live_server + "/quan-ly/don-vi/XA-B")
+    assert response.status == 404
+    desk.goto(live_server + "/quan-ly/")
+    assert desk.locator(".unit-tree a").all_text_contents() == ["Xã Đông Hưng"]
     assert errors == []
 
 
-def test_ranking_table_sorts_by_a_click(desk, live_server, province):
+def test_ranking_table_sorts_by_a_click(desk, live_server, province, make_user):
+    user = make_user(role="official", units=[province.root])
     desk.goto(live_server + "/quan-ly/dang-nhap")
+    desk.fill("#email", user.email)
     desk.fill("#password", PASSWORD)
     desk.click("button[type=submit]")
     desk.goto(live_server + "/quan-ly/don-vi/TINH?wave=2026")

@@ -1,5 +1,7 @@
 """The demo command builds a marked, believable province with a wave and responses."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -28,7 +30,7 @@ def test_demo_command_builds_the_province(demo_app):
     result = demo_app.test_cli_runner().invoke(args=["demo", "--responses", "400", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:5000/s/2026/" in result.output
-    link_point = result.output.strip().rsplit("/", 1)[1]
+    link_point = re.search(r"/s/2026/(\S+)", result.output).group(1)
     with demo_app.app_context():
         counts = _counts()
         assert counts["Response"] == 400 and counts["Wave"] == 1

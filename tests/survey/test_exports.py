@@ -270,6 +270,17 @@ def test_cli_exports_a_wave(app, wave_data, tmp_path):
                                  "-o", str(tmp_path / "big.sav")])
     assert result.exit_code != 0 and "13" in result.output
     assert not (tmp_path / "big.sav").exists() and not (tmp_path / "big.sav.part").exists()
+    # The two exports written (not the refused ones) are in the audit log.
+    from sqlalchemy import select
+
+    from survey.extensions import db
+    from survey.models import AuditEvent
+
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        assert [(e.action, e.wave_code, e.details["format"], e.details["rows"]) for e in events] == [
+            ("export.downloaded", code, "csv", 13), ("export.downloaded", code, "sav", 8)]
+        assert events[1].details["units"] == [wave_data["codes"][0]] and events[1].actor_id is None
 
 
 def _set_channels(wave, channels):

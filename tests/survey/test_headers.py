@@ -3,7 +3,7 @@ referrer policy, no-store on the officials' pages and on downloads."""
 
 import re
 
-from tests.survey.officials.conftest import app_config, official, province  # noqa: F401
+from tests.survey.officials.conftest import official, province  # noqa: F401
 
 SURVEY_TEMPLATES = "survey/templates"
 
@@ -38,6 +38,9 @@ def test_officials_pages_and_downloads_are_not_stored(official, province):
         assert response.status_code == 200, url
         assert_common(response)
         assert response.headers["Cache-Control"] == "no-store", url
+        # A streamed download keeps its request context until the body is read and closed.
+        response.get_data()
+        response.close()
 
 
 def test_templates_hold_no_inline_script_or_handler():

@@ -10,18 +10,13 @@ from sqlalchemy import func, select
 
 from survey.extensions import db
 from survey.models import Response
+from tests.factories import USER_PASSWORD
 from tests.survey.public.helpers import hidden_value, mini_questionnaire
 
-PASSWORD = "mật khẩu thử"
 API = "/api/v1/responses"
 INVALID_VI = "ký tự không được phép"
 INVALID_EN = "characters that are not allowed"
 GOOD_ANSWERS = {"channel": "in_person", "visits": 2, "late": False, "seats": 4, "overall": 5}
-
-
-@pytest.fixture
-def app_config():
-    return {"OFFICIALS_PASSWORD": PASSWORD}
 
 
 @pytest.fixture
@@ -114,8 +109,8 @@ def _page_request(client, site, case, lang):
 
 @pytest.mark.parametrize("case", PAGE_CASES, ids=[c[0] for c in PAGE_CASES])
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_hostile_page_requests(app, client, site, case, lang):
-    client.post("/quan-ly/dang-nhap", data={"password": PASSWORD})
+def test_hostile_page_requests(app, client, site, case, lang, sign_in_as):
+    sign_in_as("methodologist", client=client)
     response = _page_request(client, site, case, lang)
     assert response.status_code == case[2]
     text = response.get_data(as_text=True)
@@ -208,8 +203,10 @@ def test_same_submission_id_with_another_body_is_409(app, client, site):
 
 @pytest.mark.parametrize("next_url", ["/quan-ly/\r\nSet-Cookie: x=1", "/quan-ly/%0d%0aX: y",
                                       "/%09/evil.example", "//evil.example"])
-def test_sign_in_with_hostile_next_goes_to_the_index(client, site, next_url):
-    response = client.post("/quan-ly/dang-nhap", data={"password": PASSWORD, "next": next_url})
+def test_sign_in_with_hostile_next_goes_to_the_index(client, site, next_url, make_user):
+    user = make_user(role="methodologist")
+    response = client.post("/quan-ly/dang-nhap", data={"email": user.email, "password": USER_PASSWORD,
+                                                      "next": next_url})
     assert response.status_code == 302
     assert response.headers["Location"] == "/quan-ly/"
 

@@ -15,8 +15,7 @@ from sqlalchemy import select, text
 from survey.extensions import db
 from survey.models import Response, Unit, Wave
 from survey.services import dashboard, exports, reports
-from tests.survey.officials.conftest import (PER_COMMUNE, app_config, official,  # noqa: F401
-                                             province)
+from tests.survey.officials.conftest import PER_COMMUNE, official, province  # noqa: F401
 
 # SQLite keeps JSON as text, so anything can be there; PostgreSQL's JSONB holds only JSON,
 # but not necessarily an object.

@@ -51,6 +51,12 @@ def test_report_defaults_to_the_top_unit_and_the_latest_wave(demo, tmp_path):
         idx = reports.wave_result(db.session.scalar(select(Wave))).indices
         overall = idx[(idx.unit_code == "MH") & (idx.kind == "overall")].iloc[0].value
     assert f"{overall:.2f}".replace(".", ",") + "%" in text
+    with demo.app_context():
+        from survey.models import AuditEvent
+
+        event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert (event.action, event.unit_code, event.wave_code) == ("report.downloaded", "MH", "2026")
+        assert event.details == {"format": "pdf", "lang": "vi", "via": "cli"}
 
 
 def test_report_of_one_unit_in_english_with_a_comparison(demo, tmp_path):

@@ -1,4 +1,4 @@
-"""Fixtures of the officials' pages: a password, a signed-in client and a small province.
+"""Fixtures of the officials' pages: a signed-in client and a small province.
 
 The province has two communes, two service fields and two waves (2025 and 2026) with
 responses in both, so that filters, previous-wave arrows and rank changes have data.
@@ -18,30 +18,24 @@ from survey.extensions import db
 from survey.models import Population
 from survey.public.flow import channel_of
 
-PASSWORD = "Mật-khẩu thử 2026"
+from tests.factories import USER_PASSWORD as PASSWORD
+
 PER_COMMUNE = 40        # enough for a commune's figures to pass the presentation standard
 
 
-@pytest.fixture
-def app_config():
-    """Every app of these tests has the officials' password set."""
-    return {"OFFICIALS_PASSWORD": PASSWORD}
-
-
-def sign_in(client, password=PASSWORD, next_url=None):
+def sign_in(client, email, password=PASSWORD, next_url=None):
     """Post the sign-in form; return the response (not followed)."""
-    data = {"password": password}
+    data = {"email": email, "password": password}
     if next_url:
         data["next"] = next_url
     return client.post("/quan-ly/dang-nhap", data=data)
 
 
 @pytest.fixture
-def official(client):
-    """A test client signed in to the officials' pages."""
-    response = sign_in(client)
-    assert response.status_code == 302
-    return client
+def official(client, sign_in_as):
+    """``client`` signed in as a methodologist (who reads the results of every unit);
+    scoped officials are tested in ``test_authorisation`` and ``test_scope``."""
+    return sign_in_as("methodologist", client=client)
 
 
 @dataclass
