@@ -82,9 +82,10 @@ def file_format(filename: str, data: bytes) -> str | None:
     return None
 
 
-def read_table(data: bytes, filename: str, required: tuple[str, ...],
+def read_table(data: bytes, filename: str, columns: tuple[str, ...],
                optional: tuple[str, ...] = ()) -> Sheet:
-    """Read ``data`` (the bytes of ``filename``) into a :class:`Sheet` with the given columns."""
+    """Read ``data`` (the bytes of ``filename``) into a :class:`Sheet` with ``columns``, of
+    which those in ``optional`` may be left out of the file."""
     max_bytes, max_rows = limits()
     sheet = Sheet()
     if len(data) > max_bytes:
@@ -103,7 +104,7 @@ def read_table(data: bytes, filename: str, required: tuple[str, ...],
         if header is None:
             if all(c == "" for c in cells):
                 continue
-            header = _header(number, cells, required, optional, sheet)
+            header = _header(number, cells, columns, optional, sheet)
             if header is None:
                 return sheet
             continue
@@ -132,12 +133,12 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:g} MB"
 
 
-def _header(number, cells, required, optional, sheet: Sheet) -> list[str] | None:
-    names = [str(c).strip().lstrip("\ufeff").lower() for c in cells]
+def _header(number, cells, columns, optional, sheet: Sheet) -> list[str] | None:
+    names = [c.strip().lstrip("\ufeff").lower() if isinstance(c, str) else "?" for c in cells]
     while names and names[-1] == "":
         names.pop()
-    known = set(required) | set(optional)
-    expected = ", ".join(required + optional)
+    known = set(columns)
+    expected = ", ".join(columns)
     seen = set()
     for name in names:
         if name in seen:
@@ -145,8 +146,8 @@ def _header(number, cells, required, optional, sheet: Sheet) -> list[str] | None
         elif name not in known:
             sheet.problems.append(Problem(number, name or "?", "unknown_column", {"expected": expected}))
         seen.add(name)
-    for name in required:
-        if name not in seen:
+    for name in columns:
+        if name not in seen and name not in optional:
             sheet.problems.append(Problem(number, name, "missing_column", {"expected": expected}))
     return None if sheet.problems else names
 

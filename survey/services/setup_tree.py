@@ -59,7 +59,7 @@ def _subtree(root_ids: set[int], parent_of: dict[int, int | None]) -> set[int]:
 
 def import_units(data: bytes, filename: str, *, apply: bool = False) -> Plan:
     """Plan (and with ``apply`` write) the unit tree of a CSV/XLSX file."""
-    sheet = read_table(data, filename, ("code", "name", "kind", "parent_code"), ("name_en",))
+    sheet = read_table(data, filename, UNIT_COLUMNS, ("name_en",))
     return import_unit_rows(sheet.rows, apply=apply, problems=sheet.problems)
 
 
@@ -179,7 +179,7 @@ def active_roots() -> list[str]:
 
 def import_fields(data: bytes, filename: str, *, apply: bool = False) -> Plan:
     """Plan (and with ``apply`` write) the service fields of a CSV/XLSX file."""
-    sheet = read_table(data, filename, ("code", "name"), ("name_en",))
+    sheet = read_table(data, filename, FIELD_COLUMNS, ("name_en",))
     return import_field_rows(sheet.rows, apply=apply, problems=sheet.problems)
 
 

@@ -47,8 +47,7 @@ class SetupError(ValueError):
 
 def import_waves(data: bytes, filename: str, *, apply: bool = False) -> Plan:
     """Plan (and with ``apply`` write) the survey waves of a CSV/XLSX file."""
-    sheet = read_table(data, filename, ("code", "name", "questionnaire", "start", "end", "units"),
-                       ("name_en",))
+    sheet = read_table(data, filename, WAVE_COLUMNS, ("name_en",))
     return import_wave_rows(sheet.rows, apply=apply, problems=sheet.problems)
 
 
