@@ -20,7 +20,7 @@ from .services.setup_files import limits
 from .services.setup_messages import table_label
 from .services.setup_tables import TABLES, describe, export_table
 from .services.setup_tree import active_roots
-from .services.setup_waves import SetupError, import_wave_rows, set_wave_status
+from .services.setup_waves import SetupError, first_point, import_wave_rows, set_wave_status
 
 
 def _options(command):
@@ -169,12 +169,10 @@ def _status_command(status: str):
                 raise click.ClickException(error.message) from error
         click.echo(f"Wave {code}: {old} → {status}")
         if status == "open":
-            from .services.setup_tree import point_rows
-
-            port = os.environ.get("PORT", "5000")
-            points = point_rows()
-            if points:
-                click.echo(f"Survey link: http://127.0.0.1:{port}/s/{code}/{points[0]['code']} "
+            point = first_point(code)
+            if point is not None:
+                port = os.environ.get("PORT", "5000")
+                click.echo(f"Survey link: http://127.0.0.1:{port}/s/{code}/{point} "
                            f"(one per service point: /s/{code}/<point code>)")
     return command
 

@@ -66,8 +66,16 @@ class Plan:
 
 
 def sorted_problems(problems: list[Problem]) -> list[Problem]:
-    """Problems of the whole file first, then by row and column."""
-    return sorted(problems, key=lambda p: (p.row is not None, p.row or 0, p.column or ""))
+    """Problems of the whole file first, then by row and column; one problem per cell (the
+    first found: an unreadable cell is not also reported as empty)."""
+    seen, out = set(), []
+    for p in sorted(problems, key=lambda p: (p.row is not None, p.row or 0, p.column or "")):
+        if p.row is not None and p.column is not None:
+            if (p.row, p.column) in seen:
+                continue
+            seen.add((p.row, p.column))
+        out.append(p)
+    return out
 
 
 def start(apply: bool) -> None:

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from questionnaires import bundled_names, load_bundled
 
 from ..extensions import db
-from ..models import (Population, QuestionnaireVersion, Response, ServiceField, Unit, Wave,
-                      local_today)
+from ..models import (Population, QuestionnaireVersion, Response, ServiceField, ServicePoint,
+                      Unit, Wave, local_today)
 from .questionnaire_versions import register_version
 from .setup_files import Problem, check_code, check_text, parse_date, read_table
 from .setup_plan import Change, Plan, _audit, finish, start
@@ -195,6 +195,16 @@ def set_wave_status(code: str, status: str, *, today=None) -> str:
     db.session.commit()
     _audit(f"wave.{'open' if status == 'open' else 'close'}", {"wave": code, "from": old, "to": status})
     return old
+
+
+def first_point(code: str) -> str | None:
+    """Return the code of the first active service point in the scope of wave ``code``."""
+    wave = db.session.scalar(select(Wave).where(Wave.code == code))
+    if wave is None:
+        return None
+    return db.session.scalar(select(ServicePoint.code).where(
+        ServicePoint.active, ServicePoint.unit_id.in_(wave.scope_unit_ids()))
+        .order_by(ServicePoint.code).limit(1))
 
 
 # ---- populations ------------------------------------------------------------------------
