@@ -169,7 +169,7 @@ def _qualities(codes: list[str], rng: np.random.Generator) -> dict[str, np.ndarr
     level[rng.choice(m, size=max(1, m // 6), replace=False)] -= 0.45
     trend = rng.normal(0.0, 0.08, m)
     movers = rng.choice(m, size=max(2, m // 5), replace=False)
-    trend[movers] = rng.choice([-1.0, 1.0], size=len(movers), p=[0.35, 0.65]) * rng.uniform(0.2, 0.35, len(movers))
+    trend[movers] = rng.choice([-1.0, 1.0], size=len(movers), p=[0.35, 0.65]) * rng.uniform(0.12, 0.25, len(movers))
     steps = np.arange(len(WAVES)) - (len(WAVES) - 1)
     quality = level[:, None] + trend[:, None] * steps[None, :] + rng.normal(0.0, 0.04, (m, len(WAVES)))
     return {code: quality[i] for i, code in enumerate(codes)}

@@ -10,7 +10,6 @@ Files older than ``MAX_AGE`` seconds are removed.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import tempfile
