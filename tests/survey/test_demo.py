@@ -1,7 +1,6 @@
 """The demo command builds a marked, believable province with three waves of history,
 through the set-up services."""
 
-
 import numpy as np
 import pytest
 from sqlalchemy import func, select

@@ -77,9 +77,13 @@ def test_an_invalid_file_shows_its_problems_and_writes_nothing(app, admin):
     assert re.search(r"<td class=\"num\">6</td><td>parent_code</td>", html)
     with app.app_context():
         assert counts()["Unit"] == 0
-    response = admin.get(BASE + "/", headers={"Accept-Language": "en"})
-    english = _upload(admin, "units", b"\xff\xfe\x00garbage", "u.csv",)
-    assert english.status_code == 422
+    response = _upload(admin, "units", "code,name\nHà,Bà\n".encode("cp1258"), "u.csv")
+    assert response.status_code == 422
+    assert "Tệp không phải văn bản UTF-8" in response.get_data(as_text=True)
+    response = _upload(admin, "units", b"PK\x03\x04 broken", "u.xlsx")
+    assert response.status_code == 422 and "Excel" in response.get_data(as_text=True)
+    with app.app_context():
+        assert counts()["Unit"] == 0
 
 
 def test_confirm_needs_csrf_and_a_token_of_this_session(app, admin, client, app_config):
