@@ -44,6 +44,15 @@ def _allow_uploads(state):
     state.app.before_request_funcs.setdefault(None, []).insert(0, raise_limit)
 
 
+@bp.errorhandler(413)
+def _too_large(error):
+    # Say what the limit is, in the administrator's language, rather than a bare 413.
+    message = _("The file is larger than %(limit)s. Split it or remove what is not needed.",
+                limit=f"{limits()[0] / 1024 / 1024:g} MB")
+    return render_template("errors/error.html", code=413, title=_("Check the file"),
+                           message=message), 413
+
+
 @bp.context_processor
 def _context():
     return {"signed_in": is_signed_in(), "table_label": table_label, "change_label": change_label,

@@ -143,3 +143,15 @@ def test_populations_waves_exports_and_open_close(app, admin):
     assert admin.post(f"{BASE}/dot/W1/xoa", data={"csrf_token": csrf}).status_code == 404
     with app.app_context():
         assert db.session.scalar(select(Unit.code).where(Unit.parent_id.is_(None))) == "VD"
+
+
+def test_a_file_over_the_limit_is_a_clear_413(app, admin):
+    app.config["SETUP_MAX_BYTES"] = 2000
+    response = _upload(admin, "units", units_csv() + b"#" * 200_000, "u.csv")
+    assert response.status_code == 413
+    assert "Tệp lớn hơn" in response.get_data(as_text=True)
+    # Just over the limit but within the request allowance: the importer's own problem.
+    response = _upload(admin, "units", units_csv() + b"#" * 3000, "u.csv")
+    assert response.status_code == 422 and "Tệp lớn hơn" in response.get_data(as_text=True)
+    with app.app_context():
+        assert counts()["Unit"] == 0
