@@ -66,7 +66,7 @@ def import_units(data: bytes, filename: str, *, apply: bool = False) -> Plan:
 def import_unit_rows(rows: Rows, *, apply: bool = False, problems=None) -> Plan:
     """Plan (and with ``apply`` write) the unit tree given as ``(row, values)`` pairs."""
     plan = Plan("units", problems=list(problems or []))
-    if plan.problems:
+    if plan.problems and not rows:
         return finish(plan, apply=False)
     start(apply)
     for number, v in rows:
@@ -186,7 +186,7 @@ def import_fields(data: bytes, filename: str, *, apply: bool = False) -> Plan:
 def import_field_rows(rows: Rows, *, apply: bool = False, problems=None) -> Plan:
     """Plan (and with ``apply`` write) service fields; fields the file omits are kept."""
     plan = Plan("fields", problems=list(problems or []))
-    if plan.problems:
+    if plan.problems and not rows:
         return finish(plan, apply=False)
     start(apply)
     for number, v in rows:
@@ -234,7 +234,7 @@ def import_point_rows(rows: Rows, *, apply: bool = False, problems=None) -> Plan
     """Plan (and with ``apply`` write) service points; active points of the same unit trees
     that the file omits are retired (closed), never deleted."""
     plan = Plan("points", problems=list(problems or []))
-    if plan.problems:
+    if plan.problems and not rows:
         return finish(plan, apply=False)
     start(apply)
     units = {u.code: u for u in db.session.scalars(select(Unit))}

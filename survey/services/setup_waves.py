@@ -77,7 +77,7 @@ def import_wave_rows(rows: Rows, *, apply: bool = False, problems=None, create_o
     new waves as demo data (the demo only).
     """
     plan = Plan("waves", problems=list(problems or []))
-    if plan.problems:
+    if plan.problems and not rows:
         return finish(plan, apply=False)
     start(apply)
     units = {u.code: u for u in db.session.scalars(select(Unit))}
@@ -237,7 +237,7 @@ def import_population_rows(wave_code: str, rows: Rows, *, apply: bool = False, p
     """Plan (and with ``apply`` write) a wave's populations: the file is the whole set, so
     cells it omits are removed, and every cell with responses must be present."""
     plan = Plan("populations", problems=list(problems or []))
-    if plan.problems:
+    if plan.problems and not rows:
         return finish(plan, apply=False)
     start(apply)
     wave = db.session.scalar(select(Wave).where(Wave.code == wave_code))
