@@ -48,6 +48,7 @@ _MESSAGES = {
     "dates_order": lambda p: _("The wave ends before it starts."),
     "unknown_questionnaire": lambda p: _("There is no questionnaire “%(value)s” (write its id, or id@version).", **p),
     "questionnaire_locked": lambda p: _("The wave already has responses, so its questionnaire cannot change."),
+    "conflict": lambda p: _("The data changed while this file was being written (someone else imported at the same time). Nothing was written; please try again."),
     "no_units": lambda p: _("Name at least one unit (the root of the wave's scope)."),
 }
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from ..database import begin_write
 from ..extensions import db
@@ -97,6 +98,14 @@ def finish(plan: Plan, *, apply: bool, details: dict | None = None) -> Plan:
     try:
         plan.writer()
         db.session.commit()
+    except IntegrityError:
+        # Someone else wrote the same rows since the plan was made (PostgreSQL, two
+        # administrators at once): nothing of this import is kept; they may try again.
+        db.session.rollback()
+        current_app.logger.warning("setup: %s import lost a race; nothing written", plan.table)
+        plan.problems.append(Problem(None, None, "conflict"))
+        plan.changes.clear()
+        return plan
     except BaseException:
         db.session.rollback()
         raise

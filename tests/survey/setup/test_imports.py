@@ -283,3 +283,31 @@ def test_xlsx_and_semicolons_are_read(app):
         assert import_units(xlsx_bytes(rows), "u.xlsx", apply=True).counts["created"] == 4
         semicolons = units_csv().replace(b",", b";")
         assert not import_units(semicolons, "u.csv").has_changes
+
+
+# On SQLite the importer holds the write lock from the start (begin_write): no such race.
+@pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)
+def test_a_lost_race_is_a_problem_and_writes_nothing(app, monkeypatch):
+    """Another writer adds the same code between the plan and its writing."""
+    from sqlalchemy import insert
+
+    from survey.services import setup_plan, setup_tree
+
+    def racing_finish(plan, *, apply, details=None):
+        if plan.writer is not None:
+            write = plan.writer
+
+            def raced():
+                with db.engine.begin() as other:
+                    other.execute(insert(ServiceField).values(code="TP", name="Tư pháp (khác)"))
+                write()
+
+            plan.writer = raced
+        return setup_plan.finish(plan, apply=apply, details=details)
+
+    monkeypatch.setattr(setup_tree, "start", lambda apply: None)
+    monkeypatch.setattr(setup_tree, "finish", racing_finish)
+    with app.app_context():
+        plan = import_fields(csv_bytes("code,name", "TP,Tư pháp", "DD,Đất đai"), "f.csv", apply=True)
+        assert problems(plan) == [(None, None, "conflict")] and not plan.applied
+        assert db.session.scalars(select(ServiceField.name)).all() == ["Tư pháp (khác)"]
