@@ -32,16 +32,19 @@ def init_db_command() -> None:
               help="Number of synthetic responses.")
 @click.option("--seed", default=7, show_default=True, type=int, help="Random seed.")
 @click.option("--reset", is_flag=True, help="Drop every table first (all data, not only demo data).")
-def demo_command(responses: int, seed: int, reset: bool) -> None:
-    """(Re)create the demo province with a wave and synthetic responses."""
+@click.option("--port", envvar="PORT", default=5000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port the site is served on, for the printed link (env PORT).")
+def demo_command(responses: int, seed: int, reset: bool, port: int) -> None:
+    """(Re)create the demo province with three waves and synthetic responses."""
     from .demo import build_demo
 
     summary = build_demo(current_app._get_current_object(), responses=responses, seed=seed, reset=reset)
     click.echo(
         f"Demo data ready: {summary.units} units, {summary.points} service points, "
-        f"{summary.responses} responses in wave {summary.wave_code}."
+        f"{summary.responses} responses in waves {', '.join(summary.waves)} "
+        f"(wave {summary.wave_code} is open)."
     )
-    click.echo(f"Survey link: http://127.0.0.1:5000/s/{summary.wave_code}/{summary.point_code}")
+    click.echo(f"Survey link: http://127.0.0.1:{port}/s/{summary.wave_code}/{summary.point_code}")
     click.echo("Accounts of the management pages (/quan-ly/), passwords shown once:")
     for account in summary.accounts:
         scope = account.unit_code or "all units"
@@ -50,10 +53,11 @@ def demo_command(responses: int, seed: int, reset: bool) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on ``app``."""
-    from . import cli_exports, cli_reports, cli_users
+    from . import cli_exports, cli_reports, cli_setup, cli_users
 
     for command in (db_upgrade_command, init_db_command, demo_command):
         app.cli.add_command(command)
     cli_exports.init_app(app)
     cli_reports.init_app(app)
     cli_users.init_app(app)
+    cli_setup.init_app(app)

@@ -1,7 +1,10 @@
-"""Demo data: a fictional province, clearly marked as such, with a wave and synthetic answers.
+"""Demo data: a fictional province, clearly marked as such, with three waves of synthetic answers.
 
-``flask --app wsgi demo`` calls ``build_demo``.  Running it again replaces the earlier demo
-(only the demo's own rows); ``--reset`` wipes the whole database first.
+``flask --app wsgi demo`` calls ``build_demo``.  The province is built through the same
+set-up services as a real one (units, fields, points, waves and populations are generated
+as rows and imported); only the synthetic responses are inserted directly.  Running it
+again replaces the earlier demo (only the demo's own rows); ``--reset`` wipes the whole
+database first.
 """
 
 from __future__ import annotations
@@ -22,10 +25,13 @@ from . import migrate
 from .extensions import db
 from .models import Population, Response, ServiceField, ServicePoint, Unit, Wave, wave_units
 from .services.accounts import create_demo_accounts
-from .services.questionnaire_versions import register_version
+from .services.setup_tree import import_field_rows, import_point_rows, import_unit_rows
+from .services.setup_waves import import_population_rows, import_wave_rows, set_wave_status
 
 ROOT_CODE = "MH"
-WAVE_CODE = "2026"
+# Three years of history: the earlier waves closed, the latest open.
+WAVES = (2024, 2025, 2026)
+WAVE_CODE = str(WAVES[-1])
 POINTS_PER_UNIT = 2
 PROVINCE = ("Tỉnh Minh Hoà (dữ liệu mẫu)", "Minh Hoa Province (demo data)")
 CENTRE = ("MH-TTHCC", "Trung tâm Phục vụ hành chính công tỉnh Minh Hoà", "Provincial Public Administration Service Centre")
@@ -65,6 +71,7 @@ class DemoSummary:
     responses: int
     wave_code: str
     point_code: str
+    waves: tuple[str, ...] = ()
     accounts: tuple = ()
 
 
@@ -111,48 +118,72 @@ def remove_demo() -> None:
     db.session.commit()
 
 
-def _units() -> tuple[Unit, list[tuple[Unit, float]]]:
-    """Add the province tree; return the root and (unit, relative size) per answering unit."""
-    root = Unit(code=ROOT_CODE, name=PROVINCE[0], name_en=PROVINCE[1], kind="province")
-    db.session.add(root)
-    db.session.flush()
-    answering = [(Unit(code=CENTRE[0], name=CENTRE[1], name_en=CENTRE[2], kind="centre", parent_id=root.id), 3.0)]
-    answering += [(Unit(code=c, name=n, name_en=e, kind="department", parent_id=root.id), 1.0)
-                  for c, n, e in DEPARTMENTS]
-    answering += [(Unit(code=c, name=n, kind="ward" if n.startswith("Phường") else "commune",
-                        parent_id=root.id), 1.6) for c, n in COMMUNES]
-    db.session.add_all(u for u, _ in answering)
-    db.session.flush()
-    return root, answering
+def _unit_rows() -> list[dict]:
+    """The province tree as rows of the units file."""
+    rows = [{"code": ROOT_CODE, "name": PROVINCE[0], "name_en": PROVINCE[1], "kind": "province",
+             "parent_code": ""},
+            {"code": CENTRE[0], "name": CENTRE[1], "name_en": CENTRE[2], "kind": "centre",
+             "parent_code": ROOT_CODE}]
+    rows += [{"code": c, "name": n, "name_en": e, "kind": "department", "parent_code": ROOT_CODE}
+             for c, n, e in DEPARTMENTS]
+    rows += [{"code": c, "name": n, "name_en": "", "parent_code": ROOT_CODE,
+              "kind": "ward" if n.startswith("Phường") else "commune"} for c, n in COMMUNES]
+    return rows
 
 
-def _fields() -> dict[str, ServiceField]:
-    """Get or add the service fields (reference data shared with real waves)."""
-    existing = {f.code: f for f in db.session.scalars(select(ServiceField))}
-    for code, name, name_en in FIELDS:
-        if code not in existing:
-            existing[code] = ServiceField(code=code, name=name, name_en=name_en)
-            db.session.add(existing[code])
-    db.session.flush()
-    return existing
+def _sizes() -> dict[str, float]:
+    """Relative number of respondents of each answering unit."""
+    sizes = {CENTRE[0]: 3.0}
+    sizes.update({c: 1.0 for c, _, _ in DEPARTMENTS})
+    sizes.update({c: 1.6 for c, _ in COMMUNES})
+    return sizes
 
 
-def _points(answering: list[tuple[Unit, float]]) -> dict[str, ServicePoint]:
-    points = {}
-    for unit, _ in answering:
+def _point_rows(codes: list[str], names: dict[str, str]) -> list[dict]:
+    rows = []
+    for code in codes:
         for k in range(1, POINTS_PER_UNIT + 1):
-            name = f"Bộ phận Một cửa – {unit.name}" if k == 1 else f"Ki-ốt khảo sát – {unit.name}"
-            points[point_code(unit.code, k)] = ServicePoint(code=point_code(unit.code, k), name=name, unit_id=unit.id)
-    db.session.add_all(points.values())
-    db.session.flush()
-    return points
+            kind = "Bộ phận Một cửa" if k == 1 else "Ki-ốt khảo sát"
+            rows.append({"code": point_code(code, k), "name": f"{kind} – {names[code]}", "unit_code": code})
+    return rows
+
+
+def _numbered(rows: list[dict]) -> list[tuple[int, dict]]:
+    # Row numbers as a spreadsheet would show them (the header is row 1).
+    return [(i, {k: str(v) for k, v in row.items()}) for i, row in enumerate(rows, start=2)]
+
+
+def _applied(plan):
+    """Return ``plan`` once written; the demo's own rows never have problems."""
+    if not plan.ok:
+        raise RuntimeError(f"demo {plan.table}: {[p.to_dict() for p in plan.problems]}")
+    return plan
+
+
+def _qualities(codes: list[str], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Latent quality per unit and wave: a level, a yearly trend, and a little noise.
+
+    Some units improve markedly, a few decline, most drift: enough for trends, rank changes
+    and their significance to show on the dashboards.
+    """
+    m = len(codes)
+    level = rng.normal(0.0, 0.22, m)
+    level[rng.choice(m, size=max(1, m // 6), replace=False)] -= 0.45
+    trend = rng.normal(0.0, 0.08, m)
+    movers = rng.choice(m, size=max(2, m // 5), replace=False)
+    trend[movers] = rng.choice([-1.0, 1.0], size=len(movers), p=[0.35, 0.65]) * rng.uniform(0.12, 0.25, len(movers))
+    steps = np.arange(len(WAVES)) - (len(WAVES) - 1)
+    quality = level[:, None] + trend[:, None] * steps[None, :] + rng.normal(0.0, 0.04, (m, len(WAVES)))
+    return {code: quality[i] for i, code in enumerate(codes)}
 
 
 def _response_rows(frame: pd.DataFrame, questions, wave: Wave, points, fields, rng) -> list[dict]:
-    """Turn the synthetic frame into rows of the responses table."""
+    """Turn the synthetic frame into rows of the responses table, within the wave's period."""
     n = len(frame)
     start = dt.datetime.combine(wave.starts_on, dt.time(1, 0))
-    span = max((dt.datetime.now(dt.UTC).replace(tzinfo=None) - start).total_seconds(), 3600.0)
+    end = min(dt.datetime.now(dt.UTC).replace(tzinfo=None),
+              dt.datetime.combine(wave.ends_on, dt.time(16, 0)))
+    span = max((end - start).total_seconds(), 3600.0)
     # Stored as the app stores them: the hour of submission and the answering time.
     submitted = np.datetime64(start, "h") + np.sort(rng.uniform(0, span / 3600, n)).astype("timedelta64[h]")
     submitted = submitted.astype("datetime64[us]").astype(object)
@@ -181,8 +212,42 @@ def _response_rows(frame: pd.DataFrame, questions, wave: Wave, points, fields, r
     return rows
 
 
+def _wave_row(year: int, latest: bool) -> dict:
+    end_year = max(year, dt.date.today().year) if latest else year
+    return {"code": str(year), "name": f"Khảo sát SIPAS năm {year} (dữ liệu mẫu)",
+            "name_en": f"SIPAS survey {year} (demo data)", "questionnaire": "sipas",
+            "start": f"{year}-01-01", "end": f"{end_year}-12-31", "units": ROOT_CODE}
+
+
+def _build_wave(q, year: int, latest: bool, quality: dict[str, float], n: int, seed: int,
+                rng: np.random.Generator) -> int:
+    """Create one wave through the set-up services, add its answers and its populations."""
+    _applied(import_wave_rows(_numbered([_wave_row(year, latest)]), apply=True, is_demo=True))
+    wave = db.session.scalar(select(Wave).where(Wave.code == str(year)))
+    points = {p.code: p for p in db.session.scalars(select(ServicePoint))}
+    fields = {f.code: f for f in db.session.scalars(select(ServiceField))}
+    sizes = _sizes()
+    unit_frame = pd.DataFrame({"unit_code": list(sizes), "dossiers": list(sizes.values()),
+                               "quality": [quality[c] for c in sizes]})
+    frame = synthetic_responses(q, unit_frame, n, seed=seed, fields=[code for code, _, _ in FIELDS],
+                                points_per_unit=POINTS_PER_UNIT)
+    rows = _response_rows(frame, q.questions, wave, points, fields, rng)
+    if rows:
+        db.session.execute(insert(Response), rows)
+    db.session.commit()
+    # Each response stands for tens of dossiers resolved in its unit and field.
+    cells = frame.groupby(["unit_code", "service_field"]).size()
+    populations = [{"unit_code": unit, "field_code": field,
+                    "dossiers": int(count * rng.lognormal(np.log(40), 0.5))}
+                   for (unit, field), count in cells.items()]
+    _applied(import_population_rows(wave.code, _numbered(populations), apply=True))
+    set_wave_status(wave.code, "open" if latest else "closed")
+    return len(rows)
+
+
 def build_demo(app: Flask, *, responses: int = 3000, seed: int = 7, reset: bool = False) -> DemoSummary:
-    """Create (or replace) the demo province, its wave ``2026`` and ``responses`` answers."""
+    """Create (or replace) the demo province with three waves (``2024``, ``2025`` closed,
+    ``2026`` open) of ``responses`` answers each, through the set-up services."""
     if reset:
         drop_everything(app)
     ensure_schema(app)
@@ -190,36 +255,21 @@ def build_demo(app: Flask, *, responses: int = 3000, seed: int = 7, reset: bool 
     with app.app_context():
         remove_demo()
         q = load_bundled("sipas")
-        version = register_version(q)
-        root, answering = _units()
-        fields = _fields()
-        points = _points(answering)
-        today = dt.date.today()
-        wave = Wave(code=WAVE_CODE, name="Khảo sát SIPAS năm 2026 (dữ liệu mẫu)",
-                    name_en="SIPAS survey 2026 (demo data)", status="open",
-                    starts_on=dt.date(2026, 1, 1), ends_on=dt.date(max(2026, today.year), 12, 31),
-                    questionnaire_version_id=version.id, is_demo=True, units=[root])
-        db.session.add(wave)
-        db.session.flush()
-
-        unit_frame = pd.DataFrame({"unit_code": [u.code for u, _ in answering],
-                                   "dossiers": [size for _, size in answering]})
-        frame = synthetic_responses(q, unit_frame, responses, seed=seed,
-                                    fields=[code for code, _, _ in FIELDS], points_per_unit=POINTS_PER_UNIT)
-        rows = _response_rows(frame, q.questions, wave, points, fields, rng)
-        if rows:
-            db.session.execute(insert(Response), rows)
-
-        # Each response stands for tens of dossiers resolved in its unit and field.
-        cells = frame.groupby(["unit_code", "service_field"]).size()
-        by_code = {u.code: u for u, _ in answering}
-        db.session.add_all(
-            Population(wave_id=wave.id, unit_id=by_code[unit].id, service_field_id=fields[field].id,
-                       dossiers=int(count * rng.lognormal(np.log(40), 0.5)))
-            for (unit, field), count in cells.items()
-        )
-        db.session.commit()
+        units = _unit_rows()
+        _applied(import_unit_rows(_numbered(units), apply=True))
+        _applied(import_field_rows(_numbered([{"code": c, "name": n, "name_en": e} for c, n, e in FIELDS]),
+                                   apply=True))
+        names = {u["code"]: u["name"] for u in units}
+        _applied(import_point_rows(_numbered(_point_rows(list(_sizes()), names)), apply=True))
+        qualities = _qualities(list(_sizes()), rng)
+        total = 0
+        for k, year in enumerate(WAVES):
+            latest = k == len(WAVES) - 1
+            quality = {code: float(values[k]) for code, values in qualities.items()}
+            total += _build_wave(q, year, latest, quality, responses, seed + k, rng)
+        root = db.session.scalar(select(Unit).where(Unit.code == ROOT_CODE))
         demo_accounts = tuple(create_demo_accounts(root))
         first_commune = point_code(COMMUNES[0][0], 1)
-        return DemoSummary(units=1 + len(answering), points=len(points), responses=len(rows),
-                           wave_code=WAVE_CODE, point_code=first_commune, accounts=demo_accounts)
+        return DemoSummary(units=len(units), points=POINTS_PER_UNIT * len(_sizes()), responses=total,
+                           wave_code=WAVE_CODE, point_code=first_commune,
+                           waves=tuple(str(y) for y in WAVES), accounts=demo_accounts)

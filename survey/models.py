@@ -101,6 +101,9 @@ class Unit(db.Model):
     name_en: Mapped[str | None] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(32))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # Set when an import no longer lists the unit: its history (responses, populations)
+    # stays, its service points are closed; a later import that lists it again restores it.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent")

@@ -130,7 +130,8 @@ def reset_password(token: str):
 
 
 @bp.context_processor
-def _auth_context():
+def auth_context():
+    """What the management layout needs: who is signed in, with which role."""
     from .access import has_role
 
     return {"signed_in": current_user.is_authenticated, "has_role": has_role,

@@ -29,8 +29,8 @@ def _check_same(row: QuestionnaireVersion, q: Questionnaire) -> QuestionnaireVer
     return row
 
 
-def register_version(q: Questionnaire, *, publish: bool = True) -> QuestionnaireVersion:
-    """Store ``q`` as a version (once) and commit; return its row.
+def register_version(q: Questionnaire, *, publish: bool = True, commit: bool = True) -> QuestionnaireVersion:
+    """Store ``q`` as a version (once) and commit (unless ``commit=False``); return its row.
 
     Registering the same definition again returns the existing row.  Raises
     ``VersionConflict`` when (id, version) exists with a different content hash.
@@ -60,7 +60,8 @@ def register_version(q: Questionnaire, *, publish: bool = True) -> Questionnaire
         if existing is None:
             raise
         return _check_same(existing, q)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return row
 
 
