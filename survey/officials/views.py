@@ -144,7 +144,7 @@ DESIGN_FILES = {"don-vi": 0, "ho-so": 1}
 
 
 @bp.get("/don-vi/<code>/thiet-ke/<name>.csv")
-@login_required
+@roles_required(*RESULT_ROLES)
 def unit_design_file(code: str, name: str):
     """The units (``don-vi``) or dossiers (``ho-so``) file of the unit's subtree for the
     wave: with the responses export, what ``python -m analysis indices`` needs."""
@@ -156,6 +156,7 @@ def unit_design_file(code: str, name: str):
     table = reports.design_tables(filters.wave, unit.code)[DESIGN_FILES[name]]
     label = {"don-vi": "Đơn vị", "ho-so": "Hồ sơ"}[name]
     headers = attachment_headers(f"{label} - {unit.code} - {filters.wave.code}.csv")
+    _audit_download("export.design_file", unit, filters, f"{name}.csv")
     return Response(table.to_csv(index=False), mimetype=MIMETYPES["csv"], headers=headers)
 
 

@@ -17,6 +17,7 @@ ROLES = ("administrator", "methodologist", "official", "desk_operator")
 WHO = (None,) + ROLES        # None: not signed in
 INSIDE, OUTSIDE = "XA-A", "XA-B"
 SIGN_IN = "sign-in"          # a redirect to the sign-in page
+SETUP = "/quan-ly/quan-tri/thiet-lap"
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,16 @@ RULES = {
                                            only(("administrator",))),
     ("officials.admin_audit_csv", "GET"): Rule("GET", lambda c, u: "/quan-ly/quan-tri/nhat-ky.csv",
                                                only(("administrator",))),
+    ("officials.unit_design_file", "GET"): Rule("GET", lambda c, u: f"/quan-ly/don-vi/{u}/thiet-ke/ho-so.csv",
+                                                results(), scoped=True),
+    ("admin.index", "GET"): Rule("GET", lambda c, u: SETUP + "/", only(("administrator",))),
+    ("admin.preview", "POST"): Rule("POST", lambda c, u: SETUP + "/units/xem-truoc",
+                                    only(("administrator",), 400), data={}),
+    ("admin.confirm", "POST"): Rule("POST", lambda c, u: SETUP + "/units/ghi",
+                                    only(("administrator",), 302), data={}),
+    ("admin.export", "GET"): Rule("GET", lambda c, u: SETUP + "/fields.csv", only(("administrator",))),
+    ("admin.wave_status", "POST"): Rule("POST", lambda c, u: SETUP + "/dot/NO-SUCH-WAVE/mo",
+                                        only(("administrator",), 302)),
 }
 # Signing out ends the client's session: it goes last.
 LAST = {("officials.sign_out", "POST")}
