@@ -27,6 +27,10 @@ def _import(args) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_REFUSED
+    except Exception as exc:  # noqa: BLE001 - a workbook must never end in a traceback
+        print(f"{Path(args.file).name}: cannot import this workbook "
+              f"({type(exc).__name__}: {exc})", file=sys.stderr)
+        return EXIT_REFUSED
     Path(args.output).write_text(definition_yaml(definition), encoding="utf-8")
     return 0
 

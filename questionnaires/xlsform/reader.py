@@ -426,6 +426,15 @@ def read_xlsform(path) -> dict:
     if not data.survey:
         raise XLSFormError([f"{file}: the workbook has no survey sheet"])
     extra = _extra_sheet(os.fspath(path), imp)
+    for key, kind in (("title", dict), ("description", dict), ("analysis", dict),
+                      ("languages", list)):
+        if key in extra and not isinstance(extra[key], kind):
+            imp.report(_Place(EXTRA_SHEET, None, key), f"{key} must be a "
+                       f"{'mapping' if kind is dict else 'list'}")
+            extra.pop(key)
+    if not all(isinstance(lang, str) for lang in extra.get("languages", [])):
+        imp.report(_Place(EXTRA_SHEET, None, "languages"), "languages must be codes such as vi")
+        extra.pop("languages")
     settings, settings_row = _settings(data.settings)
     if settings.get("default_language"):
         code = language_code(settings["default_language"])
@@ -484,8 +493,14 @@ def _check(imp: _Import, definition: dict) -> None:
             elif m:
                 row = imp.rows_of.get(("element", m.group("element")))
             top = (problem.field or "").split(".")[0]
-            place = _Place("survey", row) if row else _Place(
-                "settings", 2) if top in ("id", "version", "title") else _Place("survey")
+            if row:
+                place = _Place("survey", row)
+            elif top in ("id", "version", "title"):
+                place = _Place("settings", 2)
+            elif top in ("analysis", "description", "languages"):
+                place = _Place(EXTRA_SHEET)
+            else:
+                place = _Place("survey")
             lang = re.search(r"\((\w+)\)$", problem.message)
             base = _COLUMN_OF.get((problem.field or "").rsplit(".", 1)[-1])
             if lang and base and (row or top == "title"):

@@ -373,3 +373,20 @@ def test_the_command_runs_as_a_module(tmp_path):
                            "-o", str(tmp_path / "b.yaml")], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.startswith("b.xlsx: survey row 2, column type: repeats are not supported")
+
+
+@pytest.mark.parametrize("extra, message", [
+    ([["key", "value"], ["title", "just text"]], "sipas, column title: title must be a mapping"),
+    ([["key", "value"], ["languages", "vi"]], "sipas, column languages: languages must be a list"),
+    ([["key", "value"], ["analysis", "[1, 2"]], None),
+    ([["key", "value"], ["analysis", "method: median"]],
+     "sipas: analysis.method: method must be 'share' or 'mean100', not 'median'"),
+])
+def test_a_damaged_sipas_sheet_is_refused_with_its_place(extra, message, tmp_path, capsys):
+    path = book(tmp_path / "x.xlsx", [HEAD, ["text", "t", "Ý kiến", "Views"]], extra=extra)
+    assert run("import-xlsform", path, "-o", tmp_path / "x.yaml") == 2
+    err = capsys.readouterr().err.splitlines()
+    if message is None:
+        assert len(err) == 1 and err[0].startswith("x.xlsx: sipas row 2, column value: not YAML")
+    else:
+        assert err == [f"x.xlsx: {message}"]
