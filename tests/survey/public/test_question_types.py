@@ -8,7 +8,6 @@ synthetic generator: adding a type needs its registry entry and its template, no
 import io
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
