@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from .common import language_code, split_column
 
-__all__ = ["XLSFormError"]
+__all__ = ["Import", "Place", "XLSFormError", "clean", "header_base", "texts", "typed_value"]
 
 
 class XLSFormError(ValueError):
