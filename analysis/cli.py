@@ -18,8 +18,6 @@ import pandas as pd
 __all__ = ["main", "read_responses_csv"]
 
 PROGRESS_FROM = 200_000     # responses from which a progress bar is worth showing
-_TRUE = {"true", "1", "yes", "t", "y"}
-_FALSE = {"false", "0", "no", "f", "n"}
 
 
 def _convert(series: pd.Series, convert) -> pd.Series:
@@ -33,31 +31,8 @@ def _convert(series: pd.Series, convert) -> pd.Series:
 
 
 def _typed(question):
-    """A converter from CSV text to the stored type of ``question``'s answers."""
-    def bad(v):
-        raise ValueError(f"column {question.id!r} ({question.type}): cannot read {v!r}")
-
-    def as_int(v):
-        try:
-            return int(str(v).strip())
-        except ValueError:
-            return bad(v)
-
-    if question.type == "scale":
-        return lambda v: "na" if str(v).strip().lower() == "na" else as_int(v)
-    if question.type == "integer":
-        return as_int
-    if question.type == "yesno":
-        def yesno(v):
-            t = str(v).strip().lower()
-            return True if t in _TRUE else False if t in _FALSE else bad(v)
-        return yesno
-    if question.type == "multiple":
-        return lambda v: str(v).split()
-    if question.type == "single":
-        ints = {str(c.value) for c in question.choices if isinstance(c.value, int)}
-        return lambda v: int(str(v).strip()) if str(v).strip() in ints else str(v).strip()
-    return lambda v: v
+    """A converter from CSV text to the stored type of ``question``'s answers (its type's)."""
+    return lambda v: question.kind.parse_text(question, v)
 
 
 def read_responses_csv(path, questionnaire) -> pd.DataFrame:
@@ -70,7 +45,7 @@ def read_responses_csv(path, questionnaire) -> pd.DataFrame:
     """
     df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     for qid, question in questionnaire.questions.items():
-        if qid in df.columns and question.type not in ("text", "note"):
+        if qid in df.columns and question.kind.answerable and not question.kind.export(question).guard:
             df[qid] = _convert(df[qid], _typed(question))
     return df
 

@@ -29,9 +29,6 @@ CUTS = np.array([-2.4, -1.8, -0.8, 0.6])
 # Centre of the latent satisfaction, offsetting the problems and weak units pulling it down.
 MU = 0.2
 NA_SHARE = 0.03
-# Share left unanswered when a question is optional, by type.
-SKIP_SHARE = {"scale": 0.01, "single": 0.04, "multiple": 0.08, "integer": 0.05, "yesno": 0.02,
-              "text": 0.93}
 # Prior shares of well-known single-choice questions (other values get a small share).
 PRIORS = {
     "sex": {"male": 0.51, "female": 0.48, "other": 0.01},
@@ -118,11 +115,6 @@ def _categorical(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarray |
     return (u[:, None] > cum[rows]).sum(axis=1).clip(max=probs.shape[1] - 1)
 
 
-def _integer_top(question) -> int:
-    """The largest integer answer drawn: counts are small even when the bound is not."""
-    return min(question.max, question.min + 999)
-
-
 def _combinations(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Return the distinct rows of the stacked code columns and each row's combination."""
     # One integer key per row (mixed radix) sorts much faster than np.unique(axis=0).
@@ -157,19 +149,11 @@ class _Generator:
     # -- decoding codes into stored answers -------------------------------------------
     def table(self, question, codes: np.ndarray | None = None) -> list:
         """Return the stored value of each code of ``question`` (index = code)."""
-        t = question.type
-        if t == "scale":
-            return [1, 2, 3, 4, 5, "na"]
-        if t == "yesno":
-            return [False, True]
-        if t == "single":
-            return [c.value for c in question.choices]
-        if t == "integer":
-            return list(range(question.min, _integer_top(question) + 1))
-        if t == "text":
+        strategy = question.kind.sample
+        if strategy == "comment":
             limit = question.max_length or 500
             return [c[:limit].strip() for c in COMMENTS]
-        if t == "multiple":
+        if strategy == "subset":
             values = [c.value for c in question.choices]
             masks = np.unique(codes[codes >= 0]) if codes is not None else []
             top = int(masks.max()) + 1 if len(masks) else 1
@@ -177,7 +161,10 @@ class _Generator:
             for mask in masks:
                 table[int(mask)] = [v for i, v in enumerate(values) if mask >> i & 1]
             return table
-        raise ValueError(f"cannot generate answers of type {t!r}")
+        values = question.kind.sample_values(question)
+        if strategy is None or values is None:
+            raise ValueError(f"cannot generate answers of type {question.type!r}")
+        return list(values)
 
     def column(self, question) -> np.ndarray:
         """Return the stored values of ``question`` as an object array (None = unanswered)."""
@@ -208,28 +195,32 @@ class _Generator:
 
     # -- drawing candidate answers ---------------------------------------------------------
     def draw(self, question) -> np.ndarray:
-        """Draw a candidate answer code for every row (relevance is applied later)."""
+        """Draw a candidate answer code for every row (relevance is applied later).
+
+        The strategy is the one the question's type names (``QuestionType.sample``).
+        """
         rng, n, qid = self.rng, self.n, question.id
-        if question.type == "scale":
+        strategy = question.kind.sample
+        if strategy == "latent":
             y = self.latent + rng.normal(0.0, 0.5, n) + rng.normal(0.0, 0.08)
             codes = np.searchsorted(CUTS, y)
             if question.na:
-                codes[rng.random(n) < NA_SHARE] = 5
+                codes[rng.random(n) < NA_SHARE] = len(CUTS) + 1
             return codes
-        if question.type == "yesno":
+        if strategy == "event":
             rate = EVENT_RATES.get(qid)
             p = rng.uniform(0.2, 0.8) if rate is None else rate
             if qid == "late":
                 p = np.clip(rate * self.units.weakness, 0.002, 0.12)
             return (rng.random(n) < p).astype(np.int64)
-        if question.type == "single":
+        if strategy == "categorical":
             return self.draw_single(question)
-        if question.type == "multiple":
+        if strategy == "subset":
             return self.draw_multiple(question)
-        if question.type == "integer":
-            span = _integer_top(question) - question.min
+        if strategy == "count":
+            span = len(self.table(question)) - 1
             return np.floor(rng.triangular(0, 0, 1, n) * (span + 1)).astype(np.int64).clip(0, span)
-        if question.type == "text":
+        if strategy == "comment":
             return rng.integers(0, len(COMMENTS), n)
         raise ValueError(f"cannot generate answers of type {question.type!r}")
 
@@ -275,10 +266,11 @@ class _Generator:
         total = np.zeros(self.n)
         for qid, weight in PENALTIES.items():
             question = self.q.questions.get(qid)
-            if question is None or question.type not in ("yesno", "single") or qid not in self.codes:
+            if question is None or question.kind.sample not in ("event", "categorical") \
+                    or qid not in self.codes:
                 continue
             codes = self.codes[qid]
-            if question.type == "yesno":
+            if question.kind.sample == "event":
                 total += weight * (codes == 1)
             elif len(question.choices) == 3:
                 total += weight[0] * (codes == 1) + weight[1] * (codes == 2)
@@ -293,7 +285,7 @@ class _Generator:
         required = question.required
         if not isinstance(required, bool):
             required = self.evaluate(required, question.id)
-        skip = rng.random(self.n) < SKIP_SHARE.get(question.type, 0.05)
+        skip = rng.random(self.n) < question.kind.skip_share
         codes = np.where(shown & (required | ~skip), codes, MISSING)
         if question.constraint is not None:
             ok = self.evaluate(question.constraint, question.id, own=codes) | (codes < 0)
@@ -311,17 +303,17 @@ class _Generator:
         return codes
 
     def run(self) -> dict[str, np.ndarray]:
-        questions = [q for q in self.q.questions.values() if q.type != "note"]
+        questions = [q for q in self.q.questions.values() if q.kind.answerable]
         candidates: dict[str, np.ndarray] = {}
         # The factual questions are drawn first whatever their place in the form, so that
         # a late or harassed respondent is less satisfied on every criterion.
         for q in questions:
-            if q.type != "scale":
+            if q.kind.sample != "latent":
                 candidates[q.id] = self.draw(q)
         self.codes = dict(candidates)
         self.latent = self.latent - self.penalty()
         for q in questions:
-            if q.type == "scale":
+            if q.kind.sample == "latent":
                 candidates[q.id] = self.draw(q)
         self.codes = {}
         for element in self.q.elements:
@@ -329,7 +321,7 @@ class _Generator:
             if element.relevant is not None:
                 shown = self.evaluate(element.relevant, None)
             for q in element.questions:
-                if q.type != "note":
+                if q.kind.answerable:
                     self.codes[q.id] = self.apply_rules(q, candidates[q.id], shown)
         return self.codes
 

@@ -17,13 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from .expressions import Expression, parse_expression, truthy
-
-QUESTION_TYPES = ("scale", "single", "multiple", "integer", "yesno", "text", "note")
-DEFAULT_REQUIRED = {"scale": True, "single": True, "integer": True, "yesno": True,
-                    "multiple": False, "text": False, "note": False}
-DEFAULT_MAX_LENGTH = 500
-MAX_TEXT_LENGTH = 5000
-SCALE_VALUES = (1, 2, 3, 4, 5)
+from .types import QuestionType, question_type
 
 Text = dict[str, str]
 
@@ -83,6 +77,11 @@ class Question:
     min_choices: int | None = None
     max_choices: int | None = None
 
+    @property
+    def kind(self) -> QuestionType:
+        """The registry entry of this question's type."""
+        return question_type(self.type)
+
     def choice(self, value: object) -> Choice | None:
         """Return the choice whose value equals ``value`` compared as strings."""
         key = str(value)
@@ -108,7 +107,7 @@ class Question:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], element_id: str) -> Question:
         """Build from the canonical JSON form."""
-        required = d.get("required", DEFAULT_REQUIRED[d["type"]])
+        required = d.get("required", question_type(d["type"]).default_required)
         if not isinstance(required, bool):
             required = parse_expression(required)
         return cls(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from .expression_parser import FUNCTIONS, KEYWORDS
 from .expressions import ExpressionError, parse_expression
 from .loader import Document, Problem
+from .types.base import is_int
 
 # Question and element ids are used as names in expressions and as data columns.
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -43,11 +44,6 @@ class At:
         name = value.get("id") if isinstance(value, dict) else None
         label = name if isinstance(name, str) and name else index
         return At(self.path + (index,), f"{self.field}[{label}]")
-
-
-def is_int(value: object) -> bool:
-    """True for an int that is not a bool."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def is_positive_number(value: object) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .model import DEFAULT_MAX_LENGTH, DEFAULT_REQUIRED, MAX_TEXT_LENGTH, QUESTION_TYPES
+from .types import question_type, type_names
 from .validation import At, Checker, is_int
 from .validation_analysis import check_analysis
 
@@ -24,10 +24,11 @@ ELEMENT_KEYS = {"id", "title", "intro", "relevant", "questions"}
 CHOICE_KEYS = {"value", "label", "explain"}
 BASE_KEYS = {"id", "type", "label", "hint", "explain", "relevant"}
 ANSWER_KEYS = {"required", "constraint", "constraint_message"}
-TYPE_KEYS = {"scale": {"na"}, "single": {"choices"},
-             "multiple": {"choices", "min_choices", "max_choices"},
-             "integer": {"min", "max"}, "yesno": set(), "text": {"max_length"}, "note": set()}
-ALL_QUESTION_KEYS = BASE_KEYS | ANSWER_KEYS | set().union(*TYPE_KEYS.values())
+
+
+def _all_question_keys() -> set[str]:
+    # From the registry each time: a type registered later brings its own keys.
+    return BASE_KEYS | ANSWER_KEYS | set().union(*(question_type(t).keys for t in type_names()))
 
 
 def check_definition(c: Checker) -> dict[str, Any] | None:
@@ -158,15 +159,16 @@ def _elements(c: Checker, at: At, value: object, lists: dict) -> list:
 
 def _question(c: Checker, at: At, raw: object, lists: dict, element_id: object) -> dict | None:
     qtype = raw.get("type") if isinstance(raw, dict) else None
-    known_type = isinstance(qtype, str) and qtype in TYPE_KEYS
-    allowed = BASE_KEYS | ((ANSWER_KEYS if qtype != "note" else set()) | TYPE_KEYS[qtype]
-                           if known_type else ALL_QUESTION_KEYS)
+    entry = question_type(qtype) if isinstance(qtype, str) and qtype in type_names() else None
+    every = _all_question_keys()
+    allowed = BASE_KEYS | ((ANSWER_KEYS if entry.answerable else set()) | entry.keys
+                           if entry is not None else every)
     if not c.mapping(at, raw, allowed, {"id", "type", "label"}, "a question",
-                     misplaced=ALL_QUESTION_KEYS - allowed, kind=str(qtype)):
+                     misplaced=every - allowed, kind=str(qtype)):
         return None
-    if "type" in raw and not known_type:
+    if "type" in raw and entry is None:
         c.report(at.key("type"), f"unknown question type {qtype!r} "
-                 f"(expected one of: {', '.join(QUESTION_TYPES)})")
+                 f"(expected one of: {', '.join(type_names())})")
     qid = raw.get("id")
     if "id" in raw and c.ident(at.key("id"), qid, "question"):
         if qid in c.questions:
@@ -188,10 +190,11 @@ def _question(c: Checker, at: At, raw: object, lists: dict, element_id: object) 
                      "telling the respondent what is wrong")
     elif raw.get("constraint_message") is not None:
         c.report(at.key("constraint_message"), "constraint_message without a constraint")
-    if known_type and qtype != "note":
-        q["required"] = _required(c, at.key("required"), raw.get("required", DEFAULT_REQUIRED[qtype]))
-    if known_type:
-        _type_specific(c, at, raw, q, lists)
+    if entry is not None and entry.answerable:
+        q["required"] = _required(c, at.key("required"),
+                                  raw.get("required", entry.default_required))
+    if entry is not None and entry.check is not None:
+        entry.check(c, at, raw, q, lists)
     return q
 
 
@@ -204,35 +207,8 @@ def _required(c: Checker, at: At, value: object) -> bool | str | None:
     return None
 
 
-def _type_specific(c: Checker, at: At, raw: dict, q: dict, lists: dict) -> None:
-    qtype = q["type"]
-    if qtype == "scale":
-        q["na"] = raw.get("na", False)
-        if not isinstance(q["na"], bool):
-            c.report(at.key("na"), "na must be true or false")
-    elif qtype in ("single", "multiple"):
-        q["choices"] = _question_choices(c, at.key("choices"), raw, lists)
-        if qtype == "multiple":
-            _choice_counts(c, at, raw, q)
-    elif qtype == "integer":
-        for key in ("min", "max"):
-            if key not in raw:
-                c.report(at.key(key), f"missing key '{key}' (an integer question needs bounds)")
-            elif not is_int(raw[key]):
-                c.report(at.key(key), f"{key} must be a whole number")
-            else:
-                q[key] = raw[key]
-        if "min" in q and "max" in q and q["min"] > q["max"]:
-            c.report(at.key("min"), "min must not exceed max")
-    elif qtype == "text":
-        q["max_length"] = raw.get("max_length", DEFAULT_MAX_LENGTH)
-        if not is_int(q["max_length"]) or q["max_length"] < 1:
-            c.report(at.key("max_length"), "max_length must be a whole number of at least 1")
-        elif q["max_length"] > MAX_TEXT_LENGTH:
-            c.report(at.key("max_length"), f"max_length must be at most {MAX_TEXT_LENGTH}")
-
-
-def _question_choices(c: Checker, at: At, raw: dict, lists: dict) -> list | None:
+def question_choices(c: Checker, at: At, raw: dict, lists: dict) -> list | None:
+    """The choices of a question: inline, or the named choice list."""
     value = raw.get("choices")
     if "choices" not in raw:
         c.report(at, "missing key 'choices'")
@@ -242,18 +218,3 @@ def _question_choices(c: Checker, at: At, raw: dict, lists: dict) -> list | None
             c.report(at, f"choice list '{value}' is not defined")
         return lists.get(value)
     return _choices(c, at, value)
-
-
-def _choice_counts(c: Checker, at: At, raw: dict, q: dict) -> None:
-    n = len(q["choices"]) if q["choices"] else None
-    for key in ("min_choices", "max_choices"):
-        if key not in raw:
-            continue
-        if not is_int(raw[key]) or raw[key] < 0:
-            c.report(at.key(key), f"{key} must be a whole number of at least 0")
-        elif n is not None and raw[key] > n:
-            c.report(at.key(key), f"{key} is more than the number of choices ({n})")
-        else:
-            q[key] = raw[key]
-    if "min_choices" in q and "max_choices" in q and q["min_choices"] > q["max_choices"]:
-        c.report(at.key("min_choices"), "min_choices must not exceed max_choices")

@@ -94,15 +94,15 @@ def _values(frame: pd.DataFrame, name: str) -> list:
 
 def _csv_list(values: list, var: Variable) -> list:
     """Stored values as CSV cells; list comprehensions, because this runs on every cell."""
-    if var.kind == "multiple":
+    if var.dummies:
         return [v if v is None or isinstance(v, str) else " ".join(str(x) for x in v) for v in values]
-    if var.kind == "yesno":
+    if var.boolean:
         return [None if v is None else _YESNO_TEXT.get(v, "true" if v else "false") for v in values]
     if var.storage == "date":
         return [v.date() if isinstance(v, dt.datetime) else v for v in values]
     if var.name in ("weight", "fpc"):
         return [None if v is None or v != v else float(v) for v in values]
-    if var.storage == "number" or var.kind in ("scale", "single"):
+    if var.storage == "number":
         # A column that went through a float (NaN for missing) would print 4 as "4.0".
         if "float" in pd.api.types.infer_dtype(values, skipna=True) or any(
                 isinstance(v, np.generic) for v in values[:1]):
@@ -166,7 +166,7 @@ def _csv_value(s: pd.Series, var: Variable) -> pd.Series:
 def _sheet_value(s: pd.Series, var: Variable) -> pd.Series:
     if var.kind == "choice":
         return _chosen(s, var.choice)
-    if var.kind == "yesno":
+    if var.boolean:
         return _map(s, lambda v: v in (True, "true", "True", 1))
     if var.storage == "string":
         # Spreadsheet cells are written as text explicitly, so no guard character here.
@@ -177,7 +177,7 @@ def _sheet_value(s: pd.Series, var: Variable) -> pd.Series:
 def _coded_value(s: pd.Series, var: Variable) -> pd.Series:
     if var.kind == "choice":
         return _chosen(s, var.choice).astype(float)
-    if var.kind in ("scale", "single", "yesno"):
+    if var.values and var.storage == "number":
         return _codes(s, var)
     if var.storage == "date":
         return _dates(s)

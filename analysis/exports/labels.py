@@ -1,23 +1,16 @@
 """Fixed texts of the exports (Vietnamese by default, English on request).
 
 Questionnaire texts come from the definition itself; these are the texts the platform
-adds around them: the 1–5 scale, yes/no, meta columns, types and the codebook headers.
+adds around them: meta columns, 0/1 choice columns and the codebook headers.  The names
+of the question types (codebook "type") come from the registry, questionnaires.types.
 """
 
 from __future__ import annotations
 
 LANGS = ("vi", "en")
 
-SCALE = {
-    "vi": {1: "Rất không hài lòng", 2: "Không hài lòng", 3: "Bình thường", 4: "Hài lòng",
-           5: "Rất hài lòng"},
-    "en": {1: "Very dissatisfied", 2: "Dissatisfied", 3: "Neutral", 4: "Satisfied",
-           5: "Very satisfied"},
-}
-# "na" ("not applicable / no opinion") is coded 9 in SPSS and Stata files.
-NA_CODE = 9
-NA_LABEL = {"vi": "Không có ý kiến", "en": "No opinion"}
-YESNO = {"vi": {1: "Có", 0: "Không"}, "en": {1: "Yes", 0: "No"}}
+# The words of the 1–5 scale, of "na" (coded 9) and of yes/no belong to their question
+# types (questionnaires.types): each type declares its export values and labels once.
 CHOSEN = {"vi": {1: "Có chọn", 0: "Không chọn"}, "en": {1: "Selected", 0: "Not selected"}}
 
 META_LABELS = {
@@ -63,12 +56,10 @@ META_VALUES = {
 }
 
 KINDS = {
-    "vi": {"meta": "Thông tin phiếu", "scale": "Thang đo 1–5", "single": "Một lựa chọn",
-           "multiple": "Nhiều lựa chọn", "choice": "Lựa chọn (0/1)", "integer": "Số nguyên",
-           "yesno": "Có/Không", "text": "Văn bản tự do", "date": "Ngày", "number": "Số thực"},
-    "en": {"meta": "Response information", "scale": "Scale 1–5", "single": "Single choice",
-           "multiple": "Multiple choice", "choice": "Choice (0/1)", "integer": "Integer",
-           "yesno": "Yes/No", "text": "Free text", "date": "Date", "number": "Number"},
+    "vi": {"meta": "Thông tin phiếu", "choice": "Lựa chọn (0/1)", "date": "Ngày",
+           "number": "Số thực"},
+    "en": {"meta": "Response information", "choice": "Choice (0/1)", "date": "Date",
+           "number": "Number"},
 }
 
 # Codebook headers: officials read them, so they are localised; the keys are stable.

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 import pandas as pd
+from questionnaires.types import question_type
 
 from . import labels as L
 
@@ -66,7 +67,7 @@ class Variable:
 
     name: str
     label: str
-    kind: str                       # meta | scale | single | multiple | choice | integer | yesno | text
+    kind: str                       # meta | choice (a 0/1 column) | the question type
     question: str | None = None     # the question id (for a 0/1 choice column too)
     choice: object = None           # the choice value of a 0/1 choice column
     element: str = ""
@@ -74,6 +75,9 @@ class Variable:
     storage: str = "string"         # string | number | date (in SPSS and Stata)
     note: str = ""
     guard: bool = False             # free text: neutralise formulas in spreadsheets
+    dummies: bool = False           # one 0/1 column per value in XLSX, SPSS and Stata
+    boolean: bool = False           # true/false in CSV
+    missing: tuple = ()             # codes declared user-missing in SPSS
 
     @property
     def codes(self) -> dict:
@@ -84,14 +88,6 @@ class Variable:
     def value_labels(self) -> dict:
         """Numeric code -> label (what SPSS and Stata show)."""
         return {c: lab for _, c, lab in self.values}
-
-
-def _choice_values(question, lang, q) -> tuple:
-    # Integer choice values (trips: 1, 2, 3) are their own codes; text values are numbered
-    # in the order of the list, which is the order the form shows.
-    numeric = all(isinstance(c.value, int) and not isinstance(c.value, bool) for c in question.choices)
-    return tuple((c.value, c.value if numeric else k, q.text(c.label, lang))
-                 for k, c in enumerate(question.choices, start=1))
 
 
 @dataclass
@@ -113,7 +109,7 @@ class ExportPlan:
         L.check_lang(self.lang)
         q, lang = self.questionnaire, self.lang
         meta_labels, notes = L.META_LABELS[lang], L.NOTES[lang]
-        own_channel = "channel" in q.questions and q.questions["channel"].type != "note"
+        own_channel = "channel" in q.questions and q.questions["channel"].kind.answerable
         out: list[Variable] = []
         for name in META:
             if name == "channel" and own_channel:
@@ -127,7 +123,7 @@ class ExportPlan:
                                 storage=storage, note=notes.get(name, ""),
                                 guard=name in ("unit_code", "unit_name", "service_point", "service_field")))
         for question in q.questions.values():
-            if question.type == "note" or (question.id == "channel" and own_channel):
+            if not question.kind.answerable or (question.id == "channel" and own_channel):
                 continue
             out.append(self._question(question))
         clashes = set()
@@ -143,33 +139,16 @@ class ExportPlan:
         q, lang, notes = self.questionnaire, self.lang, L.NOTES[self.lang]
         label = q.text(question.label, lang)
         element = q.text(q.element(question.element_id).title, lang) if question.element_id else ""
-        common = dict(name=question.id, label=label, kind=question.type, question=question.id,
-                      element=element)
-        if question.type == "scale":
-            values = tuple((k, k, text) for k, text in L.SCALE[lang].items())
-            if question.na:
-                values += (("na", L.NA_CODE, L.NA_LABEL[lang]),)
-            return Variable(**common, values=values, storage="number",
-                            note=notes["na_code"] if question.na else "")
-        if question.type == "single":
-            values = _choice_values(question, lang, q)
-            numbered = any(str(v) != str(c) for v, c, _ in values)
-            return Variable(**common, values=values, storage="number",
-                            note=notes["single_codes"] if numbered else "")
-        if question.type == "multiple":
-            return Variable(**common, values=_choice_values(question, lang, q), note=notes["multiple_csv"])
-        if question.type == "yesno":
-            values = ((True, 1, L.YESNO[lang][1]), (False, 0, L.YESNO[lang][0]))
-            return Variable(**common, values=values, storage="number", note=notes["yesno_csv"])
-        if question.type == "integer":
-            return Variable(**common, storage="number")
-        if question.type == "text":
-            return Variable(**common, note=notes["text"], guard=True)
-        raise ExportError(f"question {question.id!r} has a type exports do not know: {question.type!r}")
+        spec = question.kind.export(question)
+        values = tuple((v, c, q.text(lab, lang)) for v, c, lab in spec.values)
+        return Variable(name=question.id, label=label, kind=question.type, question=question.id,
+                        element=element, values=values, storage=spec.storage,
+                        note=notes[spec.note] if spec.note else "", guard=spec.guard,
+                        dummies=spec.dummies, boolean=spec.boolean, missing=spec.missing)
 
     def expand(self, var: Variable) -> list[Variable]:
         """The 0/1 columns of a multiple-choice variable (``[var]`` for any other)."""
-        if var.kind != "multiple":
+        if not var.dummies:
             return [var]
         chosen = L.CHOSEN[self.lang]
         return [Variable(f"{var.name}__{value}", f"{var.label}: {label}", "choice", question=var.question,
@@ -196,7 +175,8 @@ class ExportPlan:
         kinds = L.KINDS[self.lang]
         rows = []
         for var in self.variables:
-            kind = kinds["date" if var.storage == "date" else "number" if var.name in NUMBER_META else var.kind]
+            key = "date" if var.storage == "date" else "number" if var.name in NUMBER_META else var.kind
+            kind = kinds[key] if key in kinds else question_type(key).title[self.lang]
             rows.append({"variable": var.name, "label": var.label, "kind": kind, "element": var.element,
                          "question": var.question or "", "value": "", "code": "", "value_label": "",
                          "note": var.note})
@@ -205,7 +185,7 @@ class ExportPlan:
                 rows.append({"variable": var.name, "label": "", "kind": "", "element": "",
                              "question": "", "value": shown, "code": "" if var.storage == "string" else code,
                              "value_label": label, "note": ""})
-            if var.kind == "multiple":
+            if var.dummies:
                 for dummy in self.expand(var):
                     rows.append({"variable": dummy.name, "label": dummy.label, "kind": kinds["choice"],
                                  "element": var.element, "question": var.question, "value": "0 / 1",

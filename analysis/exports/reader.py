@@ -18,11 +18,6 @@ def _map(s: pd.Series, fn) -> pd.Series:
                      index=s.index, dtype=object)
 
 
-def _typed_choice(question):
-    by_text = {str(c.value): c.value for c in question.choices}
-    return lambda v: by_text.get(v, v)
-
-
 def read_responses_csv(source, questionnaire) -> pd.DataFrame:
     """Return the responses frame stored in an export CSV, answers in their stored types.
 
@@ -43,18 +38,10 @@ def read_responses_csv(source, questionnaire) -> pd.DataFrame:
             else:
                 out[name] = _map(s, unguard_formula) if name in _TEXT_META else s
             continue
-        kind = question.type
-        if kind == "scale":
-            out[name] = _map(s, lambda v: v if v == "na" else int(v))
-        elif kind == "single":
-            out[name] = _map(s, _typed_choice(question))
-        elif kind == "multiple":
-            typed = _typed_choice(question)
-            out[name] = _map(s, lambda v: [typed(x) for x in v.split()])
-        elif kind == "yesno":
-            out[name] = _map(s, lambda v: v == "true")
-        elif kind == "integer":
-            out[name] = _map(s, int)
-        else:
-            out[name] = _map(s, unguard_formula)
+        # Each type reads its own cells back (questionnaires.types); free text first loses
+        # the apostrophe that guarded it against spreadsheet formulas.
+        kind = question.kind
+        guarded = kind.export(question).guard
+        out[name] = _map(s, lambda v, q=question, kind=kind, guarded=guarded: kind.parse_text(
+            q, unguard_formula(v) if guarded else v))
     return out

@@ -198,8 +198,7 @@ def write_sav(frame: pd.DataFrame, plan: ExportPlan, out) -> int:
     value_labels = {v.name: {float(c): _fit(lab, max_bytes=SAV_VALUE_LABEL_BYTES)
                              for c, lab in v.value_labels.items()}
                     for v in variables if v.values and v.storage == "number"}
-    missing = {v.name: [float(L.NA_CODE)] for v in variables
-               if v.kind == "scale" and L.NA_CODE in v.value_labels}
+    missing = {v.name: [float(c) for c in v.missing] for v in variables if v.missing}
     pyreadstat.write_sav(df, os.fspath(out), column_labels=labels,
                          variable_value_labels=value_labels, missing_ranges=missing or None)
     return len(df)

@@ -88,43 +88,13 @@ def elements_up_to(pages, current: Page) -> set[str]:
     return {p.element.id for p in pages[:current.number] if p.element is not None}
 
 
-def _choice_value(question, text: str):
-    """Return the typed choice value whose string form is ``text``, else ``text``."""
-    for choice in question.choices:
-        if str(choice.value) == text:
-            return choice.value
-    return text
-
-
 def coerce_form_value(question, values: list[str]):
-    """Return the JSON-like value for a question from its posted strings, or None."""
-    values = [v for v in values if v.strip() != ""] if question.type != "text" else values
-    if question.type == "multiple":
-        return [_choice_value(question, v) for v in values] if values else None
-    if not values:
-        return None
-    text = values[0]
-    if question.type == "text":
-        text = text.strip()
-        return text or None
-    text = text.strip()
-    if question.type == "scale":
-        return "na" if text == "na" else _int_or_text(text)
-    if question.type == "integer":
-        return _int_or_text(text)
-    if question.type == "yesno":
-        return {"true": True, "false": False}.get(text, text)
-    if question.type == "single":
-        return _choice_value(question, text)
-    # A note takes no answer; pass it on so check_answers reports `not_answerable`.
-    return text
+    """Return the JSON-like value for a question from its posted strings, or None.
 
-
-def _int_or_text(text: str):
-    try:
-        return int(text)
-    except ValueError:
-        return text
+    How is declared by the question's type (``questionnaires.types``); a note's text is
+    passed on so that ``check_answers`` reports ``not_answerable``.
+    """
+    return question.kind.from_form(question, values)
 
 
 def form_answers(element, formdata) -> dict:
@@ -143,17 +113,6 @@ def unknown_fields(formdata, allowed) -> list[str]:
     """Return the posted names that are neither control fields nor in ``allowed``."""
     return sorted(name for name in formdata.keys()
                   if name not in CONTROL_FIELDS and name not in allowed)
-
-
-def form_value(question, value):
-    """Return an answer as the string(s) a form field shows (inverse of coercion)."""
-    if value is None:
-        return None
-    if question.type == "multiple":
-        return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-    if question.type == "yesno" and isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def channel_of(answers) -> str:

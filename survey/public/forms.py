@@ -11,18 +11,7 @@ from wtforms import (HiddenField, RadioField, SelectField, SelectMultipleField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
-from .flow import STATE_FIELD, UNKNOWN_FIELD, form_value
-
-SCALE_LABELS = (
-    ("1", _l("Very dissatisfied")),
-    ("2", _l("Dissatisfied")),
-    ("3", _l("Neutral")),
-    ("4", _l("Satisfied")),
-    ("5", _l("Very satisfied")),
-)
-NA_LABEL = _l("No opinion")
-YESNO_LABELS = (("true", _l("Yes")), ("false", _l("No")))
-
+from .flow import STATE_FIELD, UNKNOWN_FIELD
 
 # Form attributes are prefixed: a question called "data", "errors" or "meta" must not
 # shadow the form's own attributes. The HTML name stays the question id.
@@ -40,33 +29,29 @@ class SurveyPageForm(FlaskForm):
     survey_state = HiddenField(name=STATE_FIELD)
 
 
+def _options(question, text) -> list[SelectChoice]:
+    return [SelectChoice(o.value, text(o.label)) for o in question.kind.options(question)]
+
+
+# The web layer's side of the registry: a type's ``field`` names the WTForms field.
+FIELD_BUILDERS = {
+    "radio": lambda q, label, text: RadioField(
+        label, name=q.id, choices=_options(q, text), validate_choice=False),
+    "checkboxes": lambda q, label, text: SelectMultipleField(
+        label, name=q.id, choices=_options(q, text), validate_choice=False,
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()),
+    "number": lambda q, label, text: StringField(
+        label, name=q.id, widget=NumberInput(min=q.min, max=q.max),
+        render_kw={"inputmode": "numeric"}),
+    "textarea": lambda q, label, text: TextAreaField(
+        label, name=q.id, render_kw={"maxlength": q.max_length, "rows": 4}),
+}
+
+
 def _field_for(question, text):
     """Return an unbound WTForms field rendering ``question``, or None for a note."""
-    label, name = text(question.label), question.id
-    if question.type == "scale":
-        choices = [SelectChoice(value, str(word)) for value, word in SCALE_LABELS]
-        if question.na:
-            choices.append(SelectChoice("na", str(NA_LABEL)))
-        return RadioField(label, name=name, choices=choices, validate_choice=False)
-    if question.type == "single":
-        choices = [SelectChoice(str(c.value), text(c.label)) for c in question.choices]
-        return RadioField(label, name=name, choices=choices, validate_choice=False)
-    if question.type == "multiple":
-        choices = [SelectChoice(str(c.value), text(c.label)) for c in question.choices]
-        return SelectMultipleField(label, name=name, choices=choices, validate_choice=False,
-                                   widget=ListWidget(prefix_label=False),
-                                   option_widget=CheckboxInput())
-    if question.type == "integer":
-        return StringField(label, name=name,
-                           widget=NumberInput(min=question.min, max=question.max),
-                           render_kw={"inputmode": "numeric"})
-    if question.type == "yesno":
-        choices = [SelectChoice(value, str(word)) for value, word in YESNO_LABELS]
-        return RadioField(label, name=name, choices=choices, validate_choice=False)
-    if question.type == "text":
-        return TextAreaField(label, name=name,
-                             render_kw={"maxlength": question.max_length, "rows": 4})
-    return None
+    kind = question.kind.field
+    return None if kind is None else FIELD_BUILDERS[kind](question, text(question.label), text)
 
 
 def element_form(element, text, values: dict, state_token: str) -> SurveyPageForm:
@@ -79,7 +64,7 @@ def element_form(element, text, values: dict, state_token: str) -> SurveyPageFor
         field = _field_for(question, text)
         if field is not None:
             setattr(form_class, field_key(question.id), field)
-    data = {field_key(q.id): form_value(q, values.get(q.id)) for q in element.questions}
+    data = {field_key(q.id): q.kind.to_form(values.get(q.id)) for q in element.questions}
     data["survey_state"] = state_token
     # formdata=None: what is shown comes from the answers we pass, never re-read raw.
     return form_class(formdata=None, data=data)

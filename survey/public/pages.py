@@ -68,8 +68,13 @@ def _question_views(q, element, form, lang, relevant_ids, errors_by_question):
     for question in element.questions:
         choice_explains = {str(c.value): q.text(c.explain, lang)
                            for c in question.choices if c.explain}
+        kind = question.kind
         views.append({
             "question": question,
+            "kind": kind,
+            # The web layer maps the registry's template name to its partial.
+            "template": f"public/types/{kind.template}.html",
+            "numbered": {o.value for o in kind.options(question) if o.numbered},
             "field": form[field_key(question.id)] if field_key(question.id) in form else None,
             "label": q.text(question.label, lang),
             "hint": q.text(question.hint, lang),
@@ -90,7 +95,6 @@ def _client_data(q, element, answers):
         "answers": {k: v for k, v in answers.items() if k not in own},
         "questions": [{
             "id": question.id,
-            "type": question.type,
             "relevant": question.relevant.tree if question.relevant is not None else None,
             "values": [c.value for c in question.choices],
         } for question in element.questions],

@@ -107,7 +107,7 @@ def _take_element_page(ctx: SurveyContext, state: SurveyState, pages, current, n
     q = ctx.questionnaire
     element = current.element
     own_ids = {question.id for question in element.questions}
-    answerable = {question.id for question in element.questions if question.type != "note"}
+    answerable = {question.id for question in element.questions if question.kind.answerable}
     unknown = unknown_fields(request.form, answerable)
     if unknown:
         _refuse_unknown(unknown)

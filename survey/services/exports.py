@@ -109,9 +109,9 @@ def count_responses(wave: Wave, unit_ids: Collection[int] | None = None, *,
 
 def _question_columns(q: Questionnaire) -> tuple[list[str], bool]:
     """The question columns of the frame, and whether ``channel`` is a question's answer."""
-    own_channel = "channel" in q.questions and q.questions["channel"].type != "note"
+    own_channel = "channel" in q.questions and q.questions["channel"].kind.answerable
     questions = [qid for qid, question in q.questions.items()
-                 if question.type != "note" and not (qid == "channel" and own_channel)]
+                 if question.kind.answerable and not (qid == "channel" and own_channel)]
     return questions, own_channel
 
 

@@ -27,9 +27,20 @@
     return text;
   }
 
+  // How to read a question is declared by its type in the registry and arrives as data
+  // attributes of its box (questionnaires.types.FormReading), exactly as the server reads it:
+  // data-read "one" | "list" | "none", data-words (posted strings with a fixed meaning),
+  // data-numeric (digits become an integer); otherwise a choice value keeps its type.
+  function reading(id) {
+    var box = form.querySelector('[data-question="' + id + '"]');
+    var ds = box ? box.dataset : {};
+    return {read: ds.read || "none", words: ds.words ? JSON.parse(ds.words) : {},
+            numeric: ds.numeric !== undefined};
+  }
+
   function readValue(q) {
-    var els = inputs(q.id), i, text = null, picked = [];
-    if (q.type === "note") return null;
+    var how = reading(q.id), els = inputs(q.id), i, text = null, picked = [];
+    if (how.read === "none") return null;
     for (i = 0; i < els.length; i++) {
       var el = els[i];
       if (el.type === "radio" || el.type === "checkbox") {
@@ -38,7 +49,7 @@
         text = el.value;
       }
     }
-    if (q.type === "multiple") {
+    if (how.read === "list") {
       if (!picked.length) return null;
       // Stored in the order of the choice list, whatever order they were ticked in.
       return q.values.filter(function (v) { return picked.indexOf(String(v)) >= 0; });
@@ -47,11 +58,9 @@
     if (text === null) return null;
     text = text.trim();
     if (text === "") return null;
-    if (q.type === "scale") return text === "na" ? "na" : (/^-?\d+$/.test(text) ? parseInt(text, 10) : text);
-    if (q.type === "integer") return /^-?\d+$/.test(text) ? parseInt(text, 10) : text;
-    if (q.type === "yesno") return text === "true" ? true : (text === "false" ? false : text);
-    if (q.type === "single") return choiceValue(q, text);
-    return text;
+    if (Object.prototype.hasOwnProperty.call(how.words, text)) return how.words[text];
+    if (how.numeric) return /^-?\d+$/.test(text) ? parseInt(text, 10) : text;
+    return choiceValue(q, text);
   }
 
   function setShown(id, shown) {
