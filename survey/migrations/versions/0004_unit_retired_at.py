@@ -19,5 +19,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("units") as batch:
-        batch.drop_column("retired_at")
+    # A plain DROP COLUMN (SQLite >= 3.35): a batch copy would drop and rebuild "units",
+    # which the foreign keys of service points and responses refuse once rows exist.
+    op.drop_column("units", "retired_at")
