@@ -49,8 +49,8 @@ def test_official_changes_the_wave_and_downloads_the_pdf(desk, live_server, prov
     earlier = desk.text_content("#overall-value")
     assert earlier != latest
 
-    with desk.expect_download() as info:
-        desk.click("#pdf-download")
+    with desk.expect_download(timeout=60_000) as info:
+        desk.click("#pdf-download", timeout=60_000)   # a PDF with trend and breakdowns, on a busy machine
     download = info.value
     assert download.suggested_filename == "Báo cáo SIPAS - Xã Đông Hưng - 2025.pdf"
     data = open(download.path(), "rb").read()
