@@ -8,44 +8,9 @@ from sqlalchemy import select
 
 from survey.extensions import db
 from survey.models import Response
+from tests.browser.questionnaire_filling import answer_every_element, pick
 
 pytestmark = pytest.mark.browser
-
-# What this citizen answers where the choice matters for the path through the form.
-CHOSEN = {"channel": "in_person", "trips": "3", "late": "true", "apology": "false",
-          "harassment": "none", "extra_payment": "none", "feedback_sent": "false"}
-
-
-def pick(page, question, value):
-    """Tap the label of one option, as a thumb would."""
-    option = page.locator(f"input[name='{question}'][value='{value}']")
-    page.locator(f"label[for='{option.get_attribute('id')}']").click()
-
-
-def answer_visible_questions(page, element):
-    """Answer every question of ``element`` that is shown; return what was answered."""
-    answered = {}
-    for q in element.questions:
-        box = page.locator(f"[data-question='{q.id}']")
-        if q.type == "note" or not box.is_visible():
-            continue
-        if q.type == "scale":
-            value = "4"
-        elif q.type in ("single", "yesno"):
-            value = CHOSEN.get(q.id, str(q.choices[0].value) if q.choices else "true")
-        elif q.type == "multiple":
-            value = str(q.choices[0].value)
-        elif q.type == "integer":
-            page.locator(f"input[name='{q.id}']").fill(str(q.min))
-            answered[q.id] = q.min
-            continue
-        else:
-            page.locator(f"textarea[name='{q.id}']").fill("Cán bộ hướng dẫn tận tình.")
-            answered[q.id] = "Cán bộ hướng dẫn tận tình."
-            continue
-        pick(page, q.id, value)
-        answered[q.id] = value
-    return answered
 
 
 def test_citizen_answers_every_page_on_a_phone(app, live_server, phone, make_wave, make_point,
@@ -67,24 +32,19 @@ def test_citizen_answers_every_page_on_a_phone(app, live_server, phone, make_wav
     page.select_option("#field", field.code)
     page.get_by_role("button", name=re.compile("Tiếp")).click()
 
-    expected = {}
-    for number, element in enumerate(q.elements):
-        heading = page.locator("h1.element-title")
-        if heading.inner_text().strip() != q.text(element.title, "vi"):
-            continue  # the server skipped this element (not relevant)
-        if element.id == "service":
-            # Submitting the page unanswered shows errors next to fields and in a summary.
-            page.get_by_role("button", name=re.compile("Tiếp")).click()
-            assert page.locator("#error-summary").is_visible()
-            assert page.locator("[data-question='channel'] .error-message").is_visible()
-            # The apology question appears instantly (JavaScript) only when the result was late.
-            assert not page.locator("[data-question='apology']").is_visible()
-            pick(page, "late", "true")
-            assert page.locator("[data-question='apology']").is_visible()
-        expected.update(answer_visible_questions(page, element))
-        is_last = number == len(q.elements) - 1
-        name = "Gửi" if is_last else "Tiếp"
-        page.get_by_role("button", name=re.compile(name)).click()
+    def check_service_page(element):
+        if element.id != "service":
+            return
+        # Submitting the page unanswered shows errors next to fields and in a summary.
+        page.get_by_role("button", name=re.compile("Tiếp")).click()
+        assert page.locator("#error-summary").is_visible()
+        assert page.locator("[data-question='channel'] .error-message").is_visible()
+        # The apology question appears instantly (JavaScript) only when the result was late.
+        assert not page.locator("[data-question='apology']").is_visible()
+        pick(page, "late", "true")
+        assert page.locator("[data-question='apology']").is_visible()
+
+    expected = answer_every_element(page, q, before=check_service_page)
 
     page.wait_for_url(re.compile(r"/cam-on"))
     assert "Cảm ơn" in page.content()
