@@ -21,7 +21,7 @@ from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from markupsafe import Markup
 
-from .formatting import fmt_number
+from .formatting import MINUS, fmt_number
 
 __all__ = ["element_chart", "drivers_chart", "CSS_FONT_FAMILY"]
 
@@ -53,6 +53,11 @@ def _register_fonts() -> None:
     for name in _FONT_FILES:
         with resources.as_file(resources.files(__package__).joinpath("fonts", name)) as path:
             font_manager.fontManager.addfont(str(path))
+
+
+def _chart_number(value, lang: str, digits: int = 2) -> str:
+    """A number as the tables write it, with the hyphen-minus the chart font has."""
+    return fmt_number(value, lang, digits).replace(MINUS, "-")
 
 
 def _svg(fig: Figure, title: str) -> Markup:
@@ -101,7 +106,7 @@ def element_chart(data: dict, lang: str) -> Markup:
                 ax.plot([lo, lo], [y - 0.12, y + 0.12], color="black", linewidth=1.0)
                 ax.plot([hi, hi], [y - 0.12, y + 0.12], color="black", linewidth=1.0)
             # Direct labels in a column right of the 100 line, clear of whiskers and markers.
-            ax.text(103, y, fmt_number(v, lang), va="center", fontsize=8.5, fontweight="bold")
+            ax.text(103, y, _chart_number(v, lang), va="center", fontsize=8.5, fontweight="bold")
         prev = data.get("previous") or [None] * n
         if any(p is not None for p in prev):
             py = [y for y, p in zip(ys, prev) if p is not None]
@@ -161,9 +166,9 @@ def drivers_chart(data: dict, lang: str) -> Markup:
         ax.set_xlabel(data["x_label"])
         ax.set_ylabel(data["y_label"])
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(
-            lambda v, _: fmt_number(v, lang, 2)))
+            lambda v, _: _chart_number(v, lang, 2)))
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(
-            lambda v, _: fmt_number(v, lang, 0)))
+            lambda v, _: _chart_number(v, lang, 0)))
         ax.spines[["top", "right"]].set_visible(False)
         return _svg(fig, data["title"])
 
