@@ -130,7 +130,10 @@ class Sections:
         if cells is not None and len(cells):       # records, or a DataFrame
             weights.append(self.tx("method_weights_cells", cells=fmt_int(len(cells), self.lang)))
         if choices.get("raking"):
-            weights.append(self.t["method_raked"])
+            # Name the margins actually used (a margin nobody answered is skipped).
+            used = [m for m in (choices["raking"].get("margins") or []) if m in self.q.questions]
+            names = "; ".join(self.label(self.q.questions[m].label) for m in used)
+            weights.append(self.tx("method_raked", margins=names or "–"))
         if choices.get("trimming"):
             limit = (self.r.meta.get("options") or {}).get("trim")
             weights.append(self.tx("method_trimmed", limit=fmt_number(limit, self.lang, 1)))

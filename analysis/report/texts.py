@@ -235,8 +235,10 @@ TEXTS: dict[str, dict[str, str]] = {
               "with the unit's other cells.",
     },
     "method_weights_cells": {"vi": "Số ô quyền số: {cells}.", "en": "Weighting cells: {cells}."},
-    "method_raked": {"vi": "Quyền số được hiệu chỉnh theo cơ cấu dân số (giới tính × nhóm tuổi).",
-                     "en": "Weights were raked to population margins (sex × age band)."},
+    "method_raked": {"vi": "Quyền số được hiệu chỉnh (raking) theo cơ cấu dân số của các biến: "
+                           "{margins}; vẫn giữ tổng số hồ sơ của từng ô đơn vị × lĩnh vực.",
+                     "en": "Weights were raked to the population margins of: {margins}; the "
+                           "dossier totals of every unit × field cell were kept."},
     "method_trimmed": {"vi": "Quyền số quá lớn được cắt ngưỡng ở {limit}.",
                        "en": "Large weights were trimmed at {limit}."},
     "method_unweighted": {"vi": "Không có số hồ sơ của đợt: các phiếu có trọng số bằng nhau.",

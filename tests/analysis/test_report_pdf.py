@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from analysis.report import AssetFetcher, ReportError, build_report, render_html, render_pdf
 from analysis.report.formatting import fmt_number, fmt_percent
 from analysis.report.texts import TEXTS
-from analysis.sipas import compute_sipas
+from analysis.sipas import SipasOptions, compute_sipas
 from analysis.synthetic import synthetic_responses
 from questionnaires import load_bundled
 
@@ -317,3 +317,21 @@ def test_a_filter_of_one_kind_and_the_empty_report(data):
     assert ctx["cover"]["filters"] == "Service field: Đất đai (DD)"
     assert _context(data)["cover"]["filters"] == "" and _context(data)["method"]["filters"] == ""
 
+
+
+@pytest.mark.parametrize("lang, label", [("vi", "Giới tính"), ("en", "Sex")])
+def test_methods_name_the_raking_margins_actually_used(data, lang, label):
+    q = data["q"]
+    answering = pd.DataFrame({"unit_code": [c for c, _, _ in CHILDREN]})
+    pops = pd.DataFrame([(c, f, 400) for c, _, _ in CHILDREN for f in FIELDS],
+                        columns=["unit_code", "service_field", "dossiers"])
+    frame = synthetic_responses(q, answering, 1500, seed=5, fields=FIELDS)
+    shares = frame["sex"].dropna().value_counts(normalize=True).to_dict()
+    result = compute_sipas(frame, q, data["units"], pops, options=SipasOptions(
+        rake_margins={"sex": shares}, drivers=False))
+    assert result.weighting["choices"]["raking"]["margins"][-1] == "sex"
+    html = render_html(build_report(result, "MH", questionnaire=q, units=data["units"],
+                                    lang=lang, wave=WAVE))
+    assert q.text(q.questions["sex"].label, lang) == label
+    assert label in html and ("raking" in html or "raked" in html)
+    assert "nhóm tuổi" not in html and "age band" not in html
