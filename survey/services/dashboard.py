@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import pandas as pd
 from flask import current_app, g
 
-from analysis.report.formatting import is_missing
+from analysis.report.formatting import fmt_int, is_missing
 from analysis.sipas import SipasResult, change_test, compare_waves
 from analysis.sipas.breakdown import unit_counts
+from analysis.sipas.standard import PresentationStandard
 
 from ..models import Unit, Wave
 from . import reports
@@ -218,6 +219,8 @@ def unit_dashboard(unit: Unit, waves: list[Wave], wave: Wave, *, field: str | No
         out["indicators"].append(item)
     out["children"] = children(res, unit, lang)
     out["family"] = family(res, unit)
+    out["min_n_eff"] = fmt_int((res.meta.get("standard") or {}).get(
+        "min_n_eff", PresentationStandard.min_n_eff), lang)
     out["trend"] = trend(unit, waves, wave, field=field, channel=channel)
     out["breakdowns"] = breakdowns(wave, unit, lang)
     return out

@@ -234,3 +234,16 @@ def test_data_the_engine_refuses_is_explained_in_vietnamese(official, province, 
     official.set_cookie("lang", "en")
     english = official.get("/quan-ly/don-vi/TINH?wave=2026").get_data(as_text=True)
     assert "The indices cannot be computed" in english and "no dossiers" in english
+
+
+def test_insufficient_sample_note_names_the_standard_in_use(official, make_unit, make_wave,
+                                                             make_point, create_response):
+    unit = make_unit("NHO", kind="province")
+    wave = make_wave("IT", units=[unit])
+    point = make_point(unit)
+    for _ in range(3):
+        create_response(wave, point)
+    page = official.get("/quan-ly/don-vi/NHO?wave=IT").get_data(as_text=True)
+    note = re.search(r'id="suppressed-note">([^<]*)<', page)
+    assert note is not None, "three answers cannot pass the presentation standard"
+    assert "cỡ mẫu hiệu dụng" in note.group(1) and " 30 " in note.group(1)
