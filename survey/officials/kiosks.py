@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from ..extensions import db
@@ -32,7 +33,7 @@ class EnrolmentForm(FlaskForm):
     name = StringField(_l("Name of the tablet"), default="",
                        validators=[InputRequired(), Length(max=devices.MAX_NAME_LENGTH)])
     questionnaire = RadioField(_l("Questionnaire"), default="desk",
-                               choices=[(k, v) for k, v in QUESTIONNAIRE_LABELS.items()],
+                               choices=[SelectChoice(k, v) for k, v in QUESTIONNAIRE_LABELS.items()],
                                validators=[InputRequired()])
 
 
