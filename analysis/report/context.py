@@ -9,10 +9,12 @@ formatted one (``value``) so tests can compare with the engine.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pandas as pd
 
+from ..sipas.comparability import comparable_keys, restrict_previous
 from ..sipas.compare import change_test
 from . import texts
 from .formatting import (fmt_change, fmt_date, fmt_int, fmt_interval, fmt_number, fmt_percent,
@@ -35,6 +37,14 @@ class _Builder(Sections):
     def __init__(self, result, unit_code, questionnaire, units, lang, compare, wave, compare_wave,
                  filters=None, breakdowns=None, history=None):
         self.r, self.unit, self.q, self.lang, self.prev = result, unit_code, questionnaire, lang, compare
+        if compare is not None and result is not None:
+            # Only measures defined identically in both waves are compared (the desk
+            # form's "overall" of three criteria is not the full survey's "overall").
+            keys = comparable_keys(result.meta, compare.meta)
+            if keys is not None:
+                self.prev = dataclasses.replace(compare, **{
+                    t: restrict_previous(getattr(compare, t), keys)
+                    for t in ("indices", "indicators", "expectations", "rankings")})
         self.spec = questionnaire.analysis
         self.units = _unit_table(units)
         self.wave, self.compare_wave = wave or {}, compare_wave or {}
