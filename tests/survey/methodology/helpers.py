@@ -6,6 +6,8 @@ import questionnaires
 
 DESK = (Path(questionnaires.__file__).parent / "desk.yaml").read_text(encoding="utf-8")
 TRIPS_EN = "How many trips did you have to make to get this application done?"
+TRIPS_VI = "Ông/Bà đã phải đi lại bao nhiêu lần để giải quyết hồ sơ này?"
+TRIPS_VI_NEW = "Ông/Bà đã đến bao nhiêu lần cho hồ sơ này?"
 
 
 def desk(version="2026.1", *, reword=False, codes=False, rename=False, broken=False) -> str:
@@ -14,6 +16,7 @@ def desk(version="2026.1", *, reword=False, codes=False, rename=False, broken=Fa
     text = DESK.replace('version: "2017.1"', f'version: "{version}"')
     if reword:
         text = text.replace(TRIPS_EN, "How many times did you come for this application?")
+        text = text.replace(TRIPS_VI, TRIPS_VI_NEW)
     if codes or rename:
         text = text.replace("      - value: 2\n            label:\n              vi: 2 lần",
                             "      - value: 22\n            label:\n              vi: 2 lần")
