@@ -96,3 +96,15 @@ def test_rank_changes_only_against_the_same_definition():
     again = compute_sipas(frame3, sipas, units, pops3, options=opts, previous=before)
     assert again.rankings.query("kind == 'overall'")["previous_rank"].notna().all()
     assert now.meta["signatures"] == signatures(desk)
+
+    from analysis.report import build_report
+
+    for lang, words in (("vi", "không so sánh được"), ("en", "not comparable")):
+        context = build_report(now, "P1", questionnaire=desk, units=units, lang=lang, compare=before)
+        headline = context["headline"]
+        assert (headline["previous"], headline["previous_text"], headline["change_text"]) == (
+            None, words, words)
+        assert headline["verdict"] == "not_comparable"
+    same = build_report(again, "P1", questionnaire=sipas, units=units, lang="vi", compare=before)
+    assert same["headline"]["previous"] is not None
+    assert same["headline"]["previous_text"] != "không so sánh được"
