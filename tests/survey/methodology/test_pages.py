@@ -132,3 +132,25 @@ def test_wave_version_by_administrators_only(app, sign_in_as, make_wave, create_
     assert "giữ phiên bản" in page.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Wave, answered.id).questionnaire_version_id != v2_id
+
+
+def test_uploads_are_bounded(sign_in_as):
+    client = sign_in_as("methodologist")
+    response = _upload(client, "#" * (qp.MAX_UPLOAD_BYTES + 128 * 1024))
+    assert response.status_code == 413
+    assert "Tệp lớn hơn 2 MB." in response.get_data(as_text=True)
+    garbage = client.post(f"{BASE}/kiem-tra", data={"file": (io.BytesIO(b"PK\x03\x04junk"), "f.xlsx")},
+                          content_type="multipart/form-data")
+    assert garbage.status_code == 422 and "f.xlsx" in garbage.get_data(as_text=True)
+
+
+def test_preview_switches_language_and_ends_without_storing(app, sign_in_as):
+    client = sign_in_as("methodologist")
+    token = _token(_upload(client, desk("1")).get_data(as_text=True))
+    first = client.get(f"{BASE}/xem-truoc/{token}/vi").get_data(as_text=True)
+    state = re.search(r'name="_state"[^>]*value="([^"]+)"', first).group(1)
+    english = client.post(f"{BASE}/xem-truoc/{token}/vi/p/1", data={"_state": state, "_nav": "lang_en"})
+    assert english.status_code == 200 and '<html lang="en">' in english.get_data(as_text=True)
+    assert "Quick satisfaction survey" in english.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Response)) is None
