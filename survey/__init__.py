@@ -37,13 +37,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Models must be imported so that their tables join the metadata.
     from . import models  # noqa: F401
-    from . import admin, api, kiosk, officials, public
+    from . import admin, api, kiosk, methodology, officials, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(kiosk.bp)
     app.register_blueprint(officials.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(methodology.bp)
 
     from . import assets, cli, errors, headers, ratelimits, security
 

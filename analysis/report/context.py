@@ -9,10 +9,12 @@ formatted one (``value``) so tests can compare with the engine.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pandas as pd
 
+from ..sipas.comparability import comparable_keys, restrict_previous
 from ..sipas.compare import change_test
 from . import texts
 from .formatting import (fmt_change, fmt_date, fmt_int, fmt_interval, fmt_number, fmt_percent,
@@ -35,6 +37,18 @@ class _Builder(Sections):
     def __init__(self, result, unit_code, questionnaire, units, lang, compare, wave, compare_wave,
                  filters=None, breakdowns=None, history=None):
         self.r, self.unit, self.q, self.lang, self.prev = result, unit_code, questionnaire, lang, compare
+        self.changed: set[tuple[str, str]] = set()
+        if compare is not None and result is not None:
+            # Only measures defined identically in both waves are compared (the desk
+            # form's "overall" of three criteria is not the full survey's "overall").
+            keys = comparable_keys(result.meta, compare.meta)
+            if keys is not None:
+                tables = [getattr(compare, t) for t in ("indices", "indicators", "expectations")]
+                self.changed = {(k, str(i)) for t in tables if len(t) and "kind" in t
+                                for k, i in zip(t["kind"], t["id"]) if (k, str(i)) not in keys}
+                self.prev = dataclasses.replace(compare, **{
+                    t: restrict_previous(getattr(compare, t), keys)
+                    for t in ("indices", "indicators", "expectations", "rankings")})
         self.spec = questionnaire.analysis
         self.units = _unit_table(units)
         self.wave, self.compare_wave = wave or {}, compare_wave or {}
@@ -80,6 +94,10 @@ class _Builder(Sections):
                "no_data": value is None, "vs_parent": row.get("vs_parent") or "",
                "previous": None, "previous_text": "–", "change": None, "change_text": "–",
                "significant": False, "verdict": None}
+        if prev_row is None and (row.get("kind"), str(row.get("id"))) in self.changed:
+            # Defined otherwise in the compared wave (other criteria, choices or scoring).
+            out.update(previous_text=self.t["not_comparable"], change_text=self.t["not_comparable"],
+                       verdict="not_comparable")
         if prev_row is not None and _num(prev_row.get("value")) is not None and value is not None:
             pv = float(prev_row["value"])
             prev_shown = (prev_row.get("status") or "ok") != "small_sample"

@@ -65,6 +65,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "small_sample_flag": {"vi": "chưa đủ mẫu theo chuẩn công bố số liệu",
                           "en": "insufficient sample under the presentation standard"},
     "suppressed": {"vi": "chưa đủ mẫu", "en": "insufficient sample"},
+    "not_comparable": {"vi": "không so sánh được", "en": "not comparable"},
     "rank_interval": {"vi": "(khoảng hạng {low}–{high})", "en": "(likely {low}–{high})"},
     "family_holm": {
         "vi": "Dấu △/▽ dựa trên {size} kiểm định của các đơn vị trực thuộc {unit} ({leagues} "

@@ -6,6 +6,7 @@ every figure is :func:`analysis.sipas.linearized.ratio_combinations`.
 """
 
 from .breakdown import domain_breakdown, response_counts
+from .comparability import comparable_keys, restrict_previous, signatures
 from .compare import change_test, compare_waves
 from .compute import compute_sipas
 from .diagnostics import cell_counts, compute_diagnostics, cronbach_alpha, kish, weighting_effects
@@ -22,12 +23,15 @@ __all__ = [
     "SipasResult",
     "cell_counts",
     "change_test",
+    "comparable_keys",
     "compute_diagnostics",
     "cronbach_alpha",
     "compare_waves",
     "compute_sipas",
     "domain_breakdown",
     "response_counts",
+    "restrict_previous",
+    "signatures",
     "design_arrays",
     "kish",
     "ratio_combinations",

@@ -11,7 +11,10 @@ and the interval of the change is ``change -/+ t_(1-a/2, df) * se``. A change is
 ``better`` or ``worse`` only when the test rejects at ``alpha``, and which way is better
 follows the measure's direction (indicators such as extra payments: lower is better).
 Estimates that are missing or that fail the presentation standard in either wave are
-``not_comparable``: a figure that is not shown cannot be said to have moved.
+``not_comparable``: a figure that is not shown cannot be said to have moved. So is an
+estimate whose definition differs between the waves (``comparable=``, from
+:func:`analysis.sipas.comparability.comparable_keys`): the same id over other criteria,
+choice codes or scoring is another measure; its row has ``definition_changed`` True.
 
 The dashboard and the PDF report both use :func:`compare_waves` (and the trend uses
 :func:`change_test` between consecutive waves), so a change reads the same everywhere.
@@ -85,7 +88,8 @@ def change_test(value, se, df, prev_value, prev_se, prev_df, *, direction="highe
 
 def compare_waves(current: pd.DataFrame, previous: pd.DataFrame | None, *,
                   directions: dict[str, str] | None = None, alpha: float = 0.05,
-                  level: float = 0.95, rankings: pd.DataFrame | None = None) -> pd.DataFrame:
+                  level: float = 0.95, rankings: pd.DataFrame | None = None,
+                  comparable=None) -> pd.DataFrame:
     """Compare every estimate of ``current`` with the same estimate of ``previous``.
 
     Parameters
@@ -103,15 +107,27 @@ def compare_waves(current: pd.DataFrame, previous: pd.DataFrame | None, *,
         ``rank_change_significant`` are joined, and ``rank_change_shown`` holds the
         rank change only where it exceeds its uncertainty (else 0 for "no significant
         change of rank", missing where there is no rank in one of the waves).
+    comparable : collection of (kind, id), optional
+        The estimates defined identically in both waves; the others are not compared
+        (``previous`` missing, verdict ``not_comparable``, ``definition_changed`` True).
+        None compares every matching id.
 
     Returns
     -------
     DataFrame
         ``unit_code, kind, id, direction, value, previous, change, se, df, ci_low,
-        ci_high, t, p, significant, verdict`` (see :func:`change_test`), one row per row
-        of ``current``.
+        ci_high, t, p, significant, verdict, definition_changed`` (see
+        :func:`change_test`), one row per row of ``current``.
     """
     cur = current[KEYS + ["value", "se", "df", "status"]].copy()
+    keys = None if comparable is None else set(comparable)
+    changed = np.zeros(len(cur), dtype=bool)
+    if previous is not None and len(previous) and keys is not None:
+        # Flag what the previous wave had under the same id but defined otherwise.
+        had = set(zip(previous["kind"], previous["id"].astype(str)))
+        changed = np.array([(k, str(i)) in had and (k, str(i)) not in keys
+                            for k, i in zip(cur["kind"], cur["id"])], dtype=bool)
+        previous = previous[[(k, str(i)) in keys for k, i in zip(previous["kind"], previous["id"])]]
     if previous is not None and len(previous):
         prev = (previous[KEYS + ["value", "se", "df", "status"]]
                 .drop_duplicates(KEYS)
@@ -133,6 +149,7 @@ def compare_waves(current: pd.DataFrame, previous: pd.DataFrame | None, *,
     for key, col in test.items():
         cur[key] = col
     out = cur.drop(columns=["previous_se", "previous_df", "status", "previous_status"])
+    out["definition_changed"] = changed
     if rankings is not None and len(rankings) and "rank_change" in rankings:
         rk = rankings[KEYS + ["rank", "rank_low", "rank_high", "previous_rank", "rank_change",
                               "rank_change_significant"]].drop_duplicates(KEYS)

@@ -17,6 +17,7 @@ from .indices import plan_indices
 from .inputs import SipasInputError, build_tree, check_populations, check_responses
 from .linearized import design_arrays
 from .rankings import rank_units
+from .comparability import comparable_keys, restrict_previous, signatures
 from .result import SipasOptions, SipasResult
 from .weighting import design_weights, rake, trim
 
@@ -116,8 +117,15 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
                         if exp_plan and exp_plan.ids else indices.iloc[:0].copy())
 
     directions = {i.id: i.direction for i in spec.indicators}
+    sigs = signatures(questionnaire)
+    own_meta = {"signatures": sigs,
+                "questionnaire": {"content_hash": getattr(questionnaire, "content_hash", None)}}
+    # A rank changes only against the same measure: one whose definition changed since
+    # the previous wave (e.g. an "overall" of other criteria) has no previous rank.
+    previous_ranks = (None if previous is None else restrict_previous(
+        previous.rankings, comparable_keys(own_meta, previous.meta)))
     rankings = rank_units(pd.concat([indices, indicators], ignore_index=True), tree,
-                          directions, previous=None if previous is None else previous.rankings,
+                          directions, previous=previous_ranks,
                           rank_small_samples=opts.rank_small_samples,
                           draws=opts.rank_draws, seed=opts.rank_seed)
     scope = indices[(indices["depth"] == -1) & (indices["kind"] == "element")]
@@ -140,6 +148,7 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     meta = {
         "questionnaire": {"id": questionnaire.id, "version": questionnaire.version,
                           "content_hash": getattr(questionnaire, "content_hash", None)},
+        "signatures": sigs,
         "wave": wave, "computed_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
         "n_responses": int(len(responses) if domain is None else domain.sum()),
         "options": opts.to_dict(),

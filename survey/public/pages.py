@@ -102,8 +102,11 @@ def _client_data(q, element, answers):
 
 
 def render_page(ctx: SurveyContext, state, pages, page, *, shown_answers=None, errors=(),
-                field_value=None, field_error=None, status=200, first_visit=False):
-    """Render ``page`` of the survey with the signed ``state`` and any errors."""
+                field_value=None, field_error=None, status=200, first_visit=False, action=None):
+    """Render ``page`` of the survey with the signed ``state`` and any errors.
+
+    ``action`` replaces the address the page posts to (the methodologists' preview).
+    """
     q, lang = ctx.questionnaire, ctx.lang
     token = dump_state(state)
     answers = state.answers if shown_answers is None else shown_answers
@@ -147,7 +150,7 @@ def render_page(ctx: SurveyContext, state, pages, page, *, shown_answers=None, e
         title=q.text(q.title, lang), description=q.text(q.description, lang),
         element_title=q.text(page.element.title, lang) if page.element else "",
         element_intro=q.text(page.element.intro, lang) if page.element else "",
-        action=url_for(".page", wave_code=ctx.wave.code, point_code=ctx.point.code,
-                       number=page.number),
+        action=action or url_for(".page", wave_code=ctx.wave.code, point_code=ctx.point.code,
+                                 number=page.number),
     ), status
 

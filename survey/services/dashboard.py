@@ -20,7 +20,7 @@ import pandas as pd
 from flask import current_app, g
 
 from analysis.report.formatting import fmt_int, is_missing
-from analysis.sipas import SipasResult, change_test, compare_waves
+from analysis.sipas import SipasResult, change_test, comparable_keys, compare_waves
 from analysis.sipas.breakdown import unit_counts
 from analysis.sipas.standard import PresentationStandard
 
@@ -150,7 +150,8 @@ def _changes(current: SipasResult, before: SipasResult | None, table: str,
         return {}
     frame = compare_waves(getattr(current, table), getattr(before, table),
                           directions=directions, alpha=_alpha(current),
-                          level=_level(current))
+                          level=_level(current),
+                          comparable=comparable_keys(current.meta, before.meta))
     return {(r["unit_code"], r["kind"], r["id"]): r for r in frame.to_dict("records")}
 
 
@@ -164,6 +165,10 @@ def _level(result) -> float:
 
 def _change(row: dict | None) -> dict | None:
     """The plain-data change of one estimate (None without a previous figure)."""
+    if row is not None and row.get("definition_changed") is True:
+        # The same id, defined otherwise in the previous wave: "not comparable".
+        return {"previous": None, "change": None, "ci_low": None, "ci_high": None, "p": None,
+                "verdict": "not_comparable", "definition_changed": True}
     if row is None or is_missing(row.get("previous")):
         return None
     return {"previous": _num(row.get("previous")), "change": _num(row.get("change")),
@@ -271,8 +276,12 @@ def trend(unit: Unit, waves: list[Wave], current: Wave, *, field=None, channel=N
     """
     points = []
     before = None
+    before_meta = None
     for wave in waves:
         computed = results(wave, field=field, channel=channel)
+        meta = computed.result.meta if computed.result is not None else None
+        keys = comparable_keys(meta, before_meta)
+        same = keys is None or ("overall", "overall") in keys
         est = (estimate(computed.result.indices, unit.code, "overall")
                if computed.result is not None else estimate(None, unit.code, "overall"))
         shown = est["value"] is not None and not est["suppressed"]
@@ -280,7 +289,9 @@ def trend(unit: Unit, waves: list[Wave], current: Wave, *, field=None, channel=N
                  "ci_low": est["ci_low"], "ci_high": est["ci_high"], "n": est["n"],
                  "n_eff": est["n_eff"], "suppressed": est["suppressed"],
                  "current": wave.id == current.id, "change": None}
-        if before is not None and before["value"] is not None and shown:
+        if before is not None and before["value"] is not None and shown and not same:
+            point["change"] = {"verdict": "not_comparable", "definition_changed": True}
+        elif before is not None and before["value"] is not None and shown:
             test = change_test(est["value"], est["se"], est["df"] or 1, before["value"],
                                before["se"], before["df"] or 1)
             point["change"] = {"change": float(test["change"]), "p": float(test["p"]),
@@ -288,6 +299,7 @@ def trend(unit: Unit, waves: list[Wave], current: Wave, *, field=None, channel=N
                                "verdict": str(test["verdict"])}
         points.append(point)
         before = {"value": point["value"], "se": est["se"], "df": est["df"]}
+        before_meta = meta
     return points
 
 

@@ -18,6 +18,8 @@ WHO = (None,) + ROLES        # None: not signed in
 INSIDE, OUTSIDE = "XA-A", "XA-B"
 SIGN_IN = "sign-in"          # a redirect to the sign-in page
 SETUP = "/quan-ly/quan-tri/thiet-lap"
+QUESTIONNAIRES = "/quan-ly/bang-hoi"
+METHODOLOGY = ("administrator", "methodologist")
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,20 @@ RULES = {
     ("admin.export", "GET"): Rule("GET", lambda c, u: SETUP + "/fields.csv", only(("administrator",))),
     ("admin.wave_status", "POST"): Rule("POST", lambda c, u: SETUP + "/dot/NO-SUCH-WAVE/mo",
                                         only(("administrator",), 302)),
+    ("methodology.index", "GET"): Rule("GET", lambda c, u: QUESTIONNAIRES + "/", only(METHODOLOGY)),
+    ("methodology.check", "POST"): Rule("POST", lambda c, u: QUESTIONNAIRES + "/kiem-tra",
+                                        only(METHODOLOGY, 400), data={}),
+    ("methodology.publish", "POST"): Rule("POST", lambda c, u: QUESTIONNAIRES + "/cong-bo",
+                                          only(METHODOLOGY, 302), data={}),
+    ("methodology.export", "GET"): Rule("GET", lambda c, u: QUESTIONNAIRES + "/phien-ban/999999.yaml",
+                                        only(METHODOLOGY, 404)),
+    ("methodology.preview_start", "GET"): Rule("GET", lambda c, u: QUESTIONNAIRES + "/xem-truoc/" + "x" * 32 + "/vi",
+                                               only(METHODOLOGY, 404)),
+    ("methodology.preview_page", "POST"): Rule(
+        "POST", lambda c, u: QUESTIONNAIRES + "/xem-truoc/" + "x" * 32 + "/vi/p/1", only(METHODOLOGY, 404),
+        data={}),
+    ("methodology.wave_version", "POST"): Rule("POST", lambda c, u: QUESTIONNAIRES + "/dot/NO-SUCH-WAVE",
+                                               only(("administrator",), 404), data={"version": "1"}),
 }
 # Signing out ends the client's session: it goes last.
 LAST = {("officials.sign_out", "POST")}
