@@ -204,8 +204,11 @@ class _Generator:
         if strategy == "latent":
             y = self.latent + rng.normal(0.0, 0.5, n) + rng.normal(0.0, 0.08)
             codes = np.searchsorted(CUTS, y)
-            if question.na:
-                codes[rng.random(n) < NA_SHARE] = len(CUTS) + 1
+            # Codes past the five scale points are the non-answers ("not_applicable", "na") offered.
+            extra = len(question.kind.sample_values(question)) - len(CUTS) - 1
+            if extra:
+                hit = rng.random(n) < NA_SHARE
+                codes[hit] = len(CUTS) + 1 + rng.integers(0, extra, int(hit.sum()))
             return codes
         if strategy == "event":
             rate = EVENT_RATES.get(qid)
