@@ -56,7 +56,7 @@ def test_result_questions_only_for_those_who_received_the_result():
         ("late", "not_relevant"), ("result_lawful", "not_relevant")]
     # Nothing of the results element is required of someone still waiting.
     results = {x.id for x in q.questions.values() if x.element_id == "results"}
-    assert not [e for e in waiting.errors if e.question_id in results]
+    assert not [e for e in waiting.errors if e.question_id in results and e.code == "required"]
     got = check_answers(q, _answers(result_received="true", late="true", apology="false",
                                     result_lawful="5", result_complete="4",
                                     result_accurate="3", result_overall="4"))
