@@ -18,6 +18,7 @@ from typing import Any
 
 from .expressions import Expression, parse_expression, truthy
 from .types import QuestionType, question_type
+from .par_points import ParPoints
 
 Text = dict[str, str]
 
@@ -187,6 +188,8 @@ class AnalysisSpec:
     elements: tuple[AnalysisElement, ...] = ()
     indicators: tuple[Indicator, ...] = ()
     expectations: str | None = None
+    overall_question: str | None = None
+    par_points: ParPoints | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the canonical JSON form."""
@@ -200,6 +203,8 @@ class AnalysisSpec:
                 "id": i.id, "label": dict(i.label), "when": i.when.source,
                 "among": _src(i.among), "direction": i.direction}) for i in self.indicators],
             "expectations": self.expectations,
+            "overall_question": self.overall_question,
+            "par_points": self.par_points.to_dict() if self.par_points else None,
         })
 
     @classmethod
@@ -219,6 +224,8 @@ class AnalysisSpec:
                 among=_expr(i.get("among")), direction=i["direction"])
                 for i in d.get("indicators", ())),
             expectations=d.get("expectations"),
+            overall_question=d.get("overall_question"),
+            par_points=ParPoints.from_dict(d["par_points"]) if d.get("par_points") else None,
         )
 
 
