@@ -76,6 +76,7 @@ class Question:
     max_length: int | None = None
     na: bool | None = None
     not_applicable: bool | None = None
+    words: str | None = None
     min_choices: int | None = None
     max_choices: int | None = None
 
@@ -102,7 +103,7 @@ class Question:
             "constraint_message": self.constraint_message,
             "choices": [c.to_dict() for c in self.choices] if self.choices else None,
             "min": self.min, "max": self.max, "max_length": self.max_length, "na": self.na,
-            "not_applicable": self.not_applicable or None,
+            "not_applicable": self.not_applicable or None, "words": self.words,
             "min_choices": self.min_choices, "max_choices": self.max_choices,
         }
         return _drop_none(d)
@@ -120,7 +121,8 @@ class Question:
             constraint_message=d.get("constraint_message"),
             choices=tuple(Choice.from_dict(c) for c in d.get("choices") or ()),
             min=d.get("min"), max=d.get("max"), max_length=d.get("max_length"),
-            na=d.get("na"), not_applicable=d.get("not_applicable"), min_choices=d.get("min_choices"), max_choices=d.get("max_choices"),
+            na=d.get("na"), not_applicable=d.get("not_applicable"),
+            words=d.get("words"), min_choices=d.get("min_choices"), max_choices=d.get("max_choices"),
         )
 
 

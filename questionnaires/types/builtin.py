@@ -31,6 +31,18 @@ SCALE_WORDS = {
 # free procedure) and "na" (it fits, but the respondent has no opinion). The code "na"
 # keeps the meaning respondents saw since the first version ("Không có ý kiến").
 # Neither counts in an index.
+# Other wordings of the same 1–5 codes, chosen per question with ``words:`` (an assessment
+# of quality, as in the PAR Index survey of leaders and managers, is not a satisfaction).
+SCALE_WORDINGS = {
+    "satisfaction": SCALE_WORDS,
+    "quality": {
+        1: {"vi": "Rất kém", "en": "Very poor"},
+        2: {"vi": "Kém", "en": "Poor"},
+        3: {"vi": "Trung bình", "en": "Fair"},
+        4: {"vi": "Tốt", "en": "Good"},
+        5: {"vi": "Rất tốt", "en": "Very good"},
+    },
+}
 NA_WORDS = {"vi": "Không có ý kiến", "en": "No opinion"}
 NOT_APPLICABLE_WORDS = {"vi": "Không áp dụng", "en": "Not applicable"}
 # "na" is coded 9 and "not_applicable" 8 in SPSS and Stata files (both user-missing).
@@ -129,6 +141,17 @@ def _check_na(c: Checker, at: At, raw: dict, q: dict, lists: dict) -> None:
         c.report(at.key("not_applicable"), "not_applicable must be true or false")
     elif inapplicable:
         q["not_applicable"] = True
+    words = raw.get("words", "satisfaction")
+    if words not in SCALE_WORDINGS:
+        c.report(at.key("words"), f"words must be one of {', '.join(SCALE_WORDINGS)}, "
+                 f"not {words!r}")
+    elif words != "satisfaction":
+        q["words"] = words
+
+
+def scale_words(q) -> dict:
+    """The words of the 1–5 codes of a scale question."""
+    return SCALE_WORDINGS[getattr(q, "words", None) or "satisfaction"]
 
 
 def scale_non_answers(q) -> list[str]:
@@ -251,7 +274,7 @@ def _coerce_note(q, raw):
 
 # -- exports and reading back ------------------------------------------------------------------
 def _export_scale(q) -> ExportSpec:
-    values = tuple((k, k, SCALE_WORDS[k]) for k in SCALE_VALUES)
+    values = tuple((k, k, scale_words(q)[k]) for k in SCALE_VALUES)
     codes = {"na": NA_CODE, "not_applicable": NOT_APPLICABLE_CODE}
     extra = scale_non_answers(q)
     values += tuple((w, codes[w], NON_ANSWERS[w]) for w in extra)
@@ -282,7 +305,7 @@ def _parse_scale(q, text):
 
 
 def _scale_options(q) -> list[Option]:
-    options = [Option(str(k), SCALE_WORDS[k], numbered=True) for k in SCALE_VALUES]
+    options = [Option(str(k), scale_words(q)[k], numbered=True) for k in SCALE_VALUES]
     return options + [Option(w, NON_ANSWERS[w]) for w in scale_non_answers(q)]
 
 
@@ -291,7 +314,7 @@ _CHOICE_KEYS = frozenset({"choices"})
 BUILTIN = (
     QuestionType(
         name="scale", title={"vi": "Thang đo 1–5", "en": "Scale 1–5"},
-        keys=frozenset({"na", "not_applicable"}), check=_check_na, coerce=_coerce_scale,
+        keys=frozenset({"na", "not_applicable", "words"}), check=_check_na, coerce=_coerce_scale,
         field="radio", template="choices", options=_scale_options,
         form=FormReading(words={"na": "na", "not_applicable": "not_applicable"}, numeric=True), export=_export_scale,
         parse_text=_parse_scale, sample="latent",

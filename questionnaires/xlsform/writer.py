@@ -13,7 +13,7 @@ import yaml
 from openpyxl import Workbook
 
 from ..model import Questionnaire
-from ..types import NON_ANSWERS, SCALE_WORDS, scale_non_answers
+from ..types import NON_ANSWERS, scale_non_answers, scale_words
 from .common import (CHOICE_EXPLAIN, EXTRA_SHEET, MARK, NAMESPACES, SCALE_LIST, YESNO_LIST, language_column)
 from .xpath import to_xpath
 
@@ -76,8 +76,9 @@ def workbook(q: Questionnaire) -> Workbook:
     def choice_list(question) -> str:
         if question.type == "scale":
             extra = scale_non_answers(question)
-            name = "_".join([SCALE_LIST, *extra])
-            rows = [(k, w) for k, w in SCALE_WORDS.items()] + [(w, NON_ANSWERS[w]) for w in extra]
+            name = "_".join([SCALE_LIST, *([question.words] if question.words else []), *extra])
+            rows = ([(k, w) for k, w in scale_words(question).items()]
+                    + [(w, NON_ANSWERS[w]) for w in extra])
         elif question.type == "yesno":
             name, rows = YESNO_LIST, list(_YESNO_CHOICES)
         else:
