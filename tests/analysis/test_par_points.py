@@ -160,7 +160,9 @@ def test_points_of_a_wave_follow_its_indices_and_rank_within_the_same_kind(wave)
     assert_allclose(total.loc[overall.index, "value"], overall / 10, rtol=1e-12)
     rk = result.rankings.query("kind == 'points' and id == 'total' and status == 'ranked'")
     leagues = rk.groupby(["parent_code", "unit_kind"])["rank"].apply(sorted).to_dict()
-    assert leagues == {("P", "commune"): [1, 2, 3], ("P", "department"): [1, 2]}
+    # As every ranking: communes with communes, departments with departments, roots alone.
+    assert leagues == {("P", "commune"): [1, 2, 3], ("P", "department"): [1, 2],
+                       ("*", "province"): [1]}
     best = rk.query("unit_kind == 'department'").sort_values("rank")["unit_code"].tolist()
     assert best == total.loc[["D1", "D2"], "value"].sort_values(ascending=False).index.tolist()
 
