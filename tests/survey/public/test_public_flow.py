@@ -335,3 +335,16 @@ def test_no_english_leaks_into_vietnamese_pages(client, mini_link):
     # The same check sees English on an English page, so it would notice a leak.
     client.set_cookie("lang", "en")
     assert any(piece in visible_text(client.get("/s/%s/%s" % mini_link)) for piece in english)
+
+
+def test_a_citizen_still_waiting_for_the_result_skips_the_result_questions(app, client, link,
+                                                                           sipas):
+    start = client.get("/s/%s/%s?field=land" % link)
+    final, visited = answer_survey(client, start, sipas, {"result_received": "false"})
+    assert final.status_code == 303
+    results = [q.id for q in sipas.questions.values() if q.element_id == "results"]
+    assert all(qid not in shown for shown in visited for qid in results + ["late", "apology"])
+    row = stored(app)[0]
+    assert row.answers["result_received"] is False
+    assert not set(results + ["late", "apology"]) & set(row.answers)
+    assert row.answers["respondent_type"] in ("individual", "organisation")
