@@ -40,6 +40,7 @@ PRIORS = {
                    "business": 0.20, "employee": 0.15, "student": 0.04, "retired": 0.07,
                    "homemaker": 0.06, "other": 0.04},
     "area": {"urban": 0.45, "rural": 0.55},
+    "respondent_type": {"individual": 0.86, "organisation": 0.14},
     "region": {"mountain": 0.25, "delta": 0.60, "coastal_island": 0.15},
     "improve_first": {"information": 0.30, "premises": 0.15, "staff_capacity": 0.25,
                       "staff_attitude": 0.20, "online_services": 0.40, "feedback_handling": 0.12,
@@ -53,6 +54,8 @@ EVENT_RATES = {
     "extra_payment": (0.003, 0.0008),
     "trips": (0.14, 0.045),    # twice, three times or more
     "feedback_sent": 0.07,
+    # Reached from the receipt slip too: some answer before the result exists.
+    "result_received": 0.9,
 }
 # How much each event lowers the latent satisfaction of the respondent.
 PENALTIES = {"late": 0.9, "harassment": (1.1, 1.7), "extra_payment": (1.0, 1.5), "trips": (0.15, 0.6)}
@@ -204,8 +207,11 @@ class _Generator:
         if strategy == "latent":
             y = self.latent + rng.normal(0.0, 0.5, n) + rng.normal(0.0, 0.08)
             codes = np.searchsorted(CUTS, y)
-            if question.na:
-                codes[rng.random(n) < NA_SHARE] = len(CUTS) + 1
+            # Codes past the five scale points are the non-answers ("not_applicable", "na") offered.
+            extra = len(question.kind.sample_values(question)) - len(CUTS) - 1
+            if extra:
+                hit = rng.random(n) < NA_SHARE
+                codes[hit] = len(CUTS) + 1 + rng.integers(0, extra, int(hit.sum()))
             return codes
         if strategy == "event":
             rate = EVENT_RATES.get(qid)

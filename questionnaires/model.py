@@ -18,6 +18,7 @@ from typing import Any
 
 from .expressions import Expression, parse_expression, truthy
 from .types import QuestionType, question_type
+from .par_points import ParPoints
 
 Text = dict[str, str]
 
@@ -74,6 +75,8 @@ class Question:
     max: int | None = None
     max_length: int | None = None
     na: bool | None = None
+    not_applicable: bool | None = None
+    words: str | None = None
     min_choices: int | None = None
     max_choices: int | None = None
 
@@ -100,6 +103,7 @@ class Question:
             "constraint_message": self.constraint_message,
             "choices": [c.to_dict() for c in self.choices] if self.choices else None,
             "min": self.min, "max": self.max, "max_length": self.max_length, "na": self.na,
+            "not_applicable": self.not_applicable or None, "words": self.words,
             "min_choices": self.min_choices, "max_choices": self.max_choices,
         }
         return _drop_none(d)
@@ -117,7 +121,8 @@ class Question:
             constraint_message=d.get("constraint_message"),
             choices=tuple(Choice.from_dict(c) for c in d.get("choices") or ()),
             min=d.get("min"), max=d.get("max"), max_length=d.get("max_length"),
-            na=d.get("na"), min_choices=d.get("min_choices"), max_choices=d.get("max_choices"),
+            na=d.get("na"), not_applicable=d.get("not_applicable"),
+            words=d.get("words"), min_choices=d.get("min_choices"), max_choices=d.get("max_choices"),
         )
 
 
@@ -185,6 +190,8 @@ class AnalysisSpec:
     elements: tuple[AnalysisElement, ...] = ()
     indicators: tuple[Indicator, ...] = ()
     expectations: str | None = None
+    overall_question: str | None = None
+    par_points: ParPoints | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the canonical JSON form."""
@@ -198,6 +205,8 @@ class AnalysisSpec:
                 "id": i.id, "label": dict(i.label), "when": i.when.source,
                 "among": _src(i.among), "direction": i.direction}) for i in self.indicators],
             "expectations": self.expectations,
+            "overall_question": self.overall_question,
+            "par_points": self.par_points.to_dict() if self.par_points else None,
         })
 
     @classmethod
@@ -217,6 +226,8 @@ class AnalysisSpec:
                 among=_expr(i.get("among")), direction=i["direction"])
                 for i in d.get("indicators", ())),
             expectations=d.get("expectations"),
+            overall_question=d.get("overall_question"),
+            par_points=ParPoints.from_dict(d["par_points"]) if d.get("par_points") else None,
         )
 
 

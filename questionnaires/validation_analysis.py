@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .par_points import check_par_points
 from .validation import At, Checker, is_int, is_positive_number
 
-ANALYSIS_KEYS = {"satisfied", "method", "overall", "elements", "indicators", "expectations"}
+ANALYSIS_KEYS = {"satisfied", "method", "overall", "elements", "indicators", "expectations",
+                 "overall_question", "par_points"}
 ELEMENT_KEYS = {"id", "label", "weight", "criteria", "overall_question"}
 CRITERION_KEYS = {"question", "weight"}
 INDICATOR_KEYS = {"id", "label", "when", "among", "direction"}
@@ -55,6 +57,17 @@ def check_analysis(c: Checker, at: At, value: object) -> dict[str, Any]:
             c.report(at.key("expectations"),
                      f"expectations question '{qid}' is not a multiple-choice question")
         out["expectations"] = qid
+    if value.get("overall_question") is not None:
+        # The overall satisfaction question: reported beside the index, and the outcome of
+        # the key-drivers model (needed once a form has other scale questions of its own).
+        _scale_question(c, at.key("overall_question"), value["overall_question"],
+                        "overall_question", "overall_question must be the id of a scale question")
+        out["overall_question"] = value["overall_question"]
+    if value.get("par_points") is not None:
+        ids = [e.get("id") for e in value.get("elements") or () if isinstance(e, dict)]
+        points = check_par_points(c, at.key("par_points"), value["par_points"], ids)
+        if points is not None:
+            out["par_points"] = points
     return out
 
 

@@ -10,6 +10,7 @@ anonymous (a row number, never the database id; the submission date without time
 question type      CSV                  XLSX                  SPSS / Stata
 =================  ===================  ====================  =========================
 scale              1–5 or ``na``        1–5 or ``na``         1–5, 9 = Không có ý kiến
+                   (``not_applicable``) (``not_applicable``)  8 = Không áp dụng
 single             choice value         choice value          code with value labels
 multiple           values, space-joined one 0/1 column each   one 0/1 column each
 yesno              ``true``/``false``   TRUE/FALSE            1 = Có, 0 = Không

@@ -76,6 +76,9 @@ NOTES = {
         "multiple_csv": "CSV: các giá trị được chọn, cách nhau bởi dấu cách; "
                         "XLSX, SPSS, Stata: một cột 0/1 cho mỗi lựa chọn",
         "na_code": "Trong SPSS và Stata: mã 9 (khai báo là giá trị khuyết trong SPSS)",
+        "not_applicable_code": "Trong SPSS và Stata: mã 8 (khai báo là giá trị khuyết trong SPSS)",
+        "both_non_answers_code": "Trong SPSS và Stata: «Không áp dụng» mã 8, «Không có ý kiến» "
+                                 "mã 9 (cả hai khai báo là giá trị khuyết trong SPSS)",
         "yesno_csv": "CSV: true/false",
         "text": "Ý kiến nguyên văn của người trả lời (đã loại bỏ ký tự điều khiển)",
         "single_codes": "SPSS, Stata: mã số theo thứ tự lựa chọn",
@@ -86,6 +89,9 @@ NOTES = {
         "multiple_csv": "CSV: the chosen values separated by spaces; "
                         "XLSX, SPSS, Stata: one 0/1 column per choice",
         "na_code": "In SPSS and Stata: code 9 (declared user-missing in SPSS)",
+        "not_applicable_code": "In SPSS and Stata: code 8 (declared user-missing in SPSS)",
+        "both_non_answers_code": "In SPSS and Stata: \"Not applicable\" code 8, \"No opinion\" "
+                                 "code 9 (both declared user-missing in SPSS)",
         "yesno_csv": "CSV: true/false",
         "text": "The respondent's own words (control characters removed)",
         "single_codes": "SPSS, Stata: numeric codes in the order of the choices",

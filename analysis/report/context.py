@@ -19,6 +19,7 @@ from ..sipas.compare import change_test
 from . import texts
 from .formatting import (fmt_change, fmt_date, fmt_int, fmt_interval, fmt_number, fmt_percent,
                          is_missing)
+from .points_section import PointsSection
 from .sections import VERDICT_TEXT, Sections, _num, _rows, _unit_name, _unit_table
 
 __all__ = ["build_report", "ReportError"]
@@ -31,7 +32,7 @@ class ReportError(ValueError):
     """The report cannot be built from these inputs (unknown unit, language, ...)."""
 
 
-class _Builder(Sections):
+class _Builder(Sections, PointsSection):
     """Holds the inputs while the sections are assembled; used once by :func:`build_report`."""
 
     def __init__(self, result, unit_code, questionnaire, units, lang, compare, wave, compare_wave,
@@ -391,7 +392,7 @@ def build_report(result, unit_code: str, *, questionnaire, units: pd.DataFrame, 
         drivers=b.drivers(elements), method=b.method(), has_previous=compare is not None,
         previous_label=b.tx("previous_label", wave=cover["compare_name"]) if compare is not None else "",
         small_note=b.tx("small_sample_note", min_n=b.min_n),
-        breakdown=b.breakdown(), trend=b.trend(),
+        breakdown=b.breakdown(), trend=b.trend(), par_points=b.par_points(),
         ranking_note=b.tx("ranking_note", up="↑", down="↓", above="△", below="▽",
                           unit=cover["unit_name"]),
     )

@@ -135,6 +135,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Weighted shares of the respondents who answered the question concerned.",
     },
     # Ranking of the child units
+    # PAR Index survey points
+    "sec_points": {"vi": "Điểm điều tra xã hội học của Chỉ số cải cách hành chính",
+                   "en": "PAR Index survey points"},
+    "col_points_component": {"vi": "Nội dung tính điểm", "en": "Scored item"},
+    "col_points_index": {"vi": "Chỉ số dùng để quy đổi", "en": "Index converted"},
+    "col_points": {"vi": "Điểm đạt được", "en": "Points"},
+    "col_points_max": {"vi": "Điểm tối đa", "en": "Maximum"},
+    "col_points_rank": {"vi": "Xếp hạng theo điểm", "en": "Rank on points"},
+    "points_overall": {"vi": "Chỉ số hài lòng chung", "en": "Overall index"},
+    "points_total": {"vi": "Tổng điểm", "en": "Total points"},
+    "points_rank": {"vi": "{rank}/{of}", "en": "{rank} of {of}"},
+    "points_note": {
+        "vi": "Điểm được quy đổi từ chỉ số theo bảng quy đổi trong định nghĩa phiếu, phiên bản "
+              "Chỉ số cải cách hành chính {edition} ({source}). Xếp hạng chỉ so sánh các đơn vị "
+              "cùng loại trực thuộc cùng một đơn vị cấp trên; đơn vị chưa đủ mẫu không được xếp "
+              "hạng.",
+        "en": "Points are converted from the indices by the table in the questionnaire "
+              "definition, PAR Index edition {edition} ({source}). Ranks compare only units of "
+              "the same kind under the same parent; units with too small a sample are not "
+              "ranked.",
+    },
     "sec_ranking": {"vi": "Xếp hạng các đơn vị trực thuộc", "en": "Ranking of the subordinate units"},
     "col_unit": {"vi": "Đơn vị", "en": "Unit"},
     "col_rank": {"vi": "Hạng", "en": "Rank"},

@@ -16,6 +16,7 @@ from .indicators import plan_expectations, plan_indicators
 from .indices import plan_indices
 from .inputs import SipasInputError, build_tree, check_populations, check_responses
 from .linearized import design_arrays
+from .points import par_points
 from .rankings import rank_units
 from .comparability import comparable_keys, restrict_previous, signatures
 from .result import SipasOptions, SipasResult
@@ -124,7 +125,8 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     # the previous wave (e.g. an "overall" of other criteria) has no previous rank.
     previous_ranks = (None if previous is None else restrict_previous(
         previous.rankings, comparable_keys(own_meta, previous.meta)))
-    rankings = rank_units(pd.concat([indices, indicators], ignore_index=True), tree,
+    points = par_points(indices, spec)
+    rankings = rank_units(pd.concat([indices, indicators, points], ignore_index=True), tree,
                           directions, previous=previous_ranks,
                           rank_small_samples=opts.rank_small_samples,
                           draws=opts.rank_draws, seed=opts.rank_seed)
@@ -183,6 +185,10 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
                      "interval": "2.5 and 97.5 percentiles of ranks simulated from "
                                  "Normal(value, se)"},
         "drivers": drivers_record,
+        "par_points": None if spec.par_points is None else {
+            "edition": spec.par_points.edition, "source": spec.par_points.source,
+            "max_total": spec.par_points.max_total,
+            "components": {c.id: dict(c.label) for c in spec.par_points.components}},
     }
     meta["diagnostics"] = {
         "weighting": "Kish design effect of unequal weights n·Σw²/(Σw)² = 1 + CV², and "
@@ -193,7 +199,7 @@ def compute_sipas(responses: pd.DataFrame, questionnaire, units: pd.DataFrame,
     diagnostics = compute_diagnostics(responses if domain is None else responses.loc[domain],
                                       spec, weights, domains, record.cells)
     return SipasResult(indices=indices, indicators=indicators, expectations=expectations,
-                       rankings=rankings, drivers=drivers, units=unit_frame,
+                       rankings=rankings, drivers=drivers, units=unit_frame, points=points,
                        weighting=record.to_dict(cells=False) | {"cells": record.cells},
                        meta=meta, diagnostics=diagnostics)
 

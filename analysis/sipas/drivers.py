@@ -57,11 +57,14 @@ def _weighted_logit(X: np.ndarray, y: np.ndarray, w: np.ndarray, psu: np.ndarray
 
 def drivers_outcome(questionnaire, spec, override: str | None = None) -> str | None:
     """The overall question used as outcome: the option, ``overall`` if it names a question,
-    else the only scale question that is neither a criterion nor an element's own question."""
+    the analysis' ``overall_question``, else the only scale question that is neither a
+    criterion nor an element's own question."""
     if override:
         return override
     if spec.overall != "mean_of_elements":
         return spec.overall
+    if getattr(spec, "overall_question", None):
+        return spec.overall_question
     used = {c.question for e in spec.elements for c in e.criteria}
     used |= {e.overall_question for e in spec.elements if e.overall_question}
     free = [q.id for q in questionnaire.questions.values()

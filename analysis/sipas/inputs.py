@@ -170,7 +170,7 @@ def check_populations(populations: pd.DataFrame, tree: UnitTree) -> pd.DataFrame
 
 
 def scale_codes(series: pd.Series, name: str) -> np.ndarray:
-    """Scale answers as float 1..5 with NaN for "na" or missing; text other than "na" fails."""
+    """Scale answers as float 1..5 with NaN for a non-answer or missing; other text fails."""
     if pd.api.types.is_bool_dtype(series.dtype):
         raise SipasInputError(f"column {name!r} holds true/false values, not a 1-5 scale")
     if pd.api.types.is_numeric_dtype(series.dtype):
@@ -184,14 +184,15 @@ def scale_codes(series: pd.Series, name: str) -> np.ndarray:
             if isinstance(u, (bool, np.bool_)):
                 bad.append(u)
                 continue
-            if isinstance(u, str) and u.strip() in ("na", "NA", ""):
+            # "na" (no opinion) and "not_applicable" are both outside the index.
+            if isinstance(u, str) and u.strip().lower() in ("na", "not_applicable", ""):
                 continue
             try:
                 table[i] = float(u)
             except (TypeError, ValueError):
                 bad.append(u)
         if bad:
-            raise SipasInputError(f"column {name!r} holds values that are not 1-5 or 'na': "
+            raise SipasInputError(f"column {name!r} holds values that are not 1-5, 'na' or 'not_applicable': "
                                   + _examples(bad))
         values = table[codes]          # code -1 (missing) picks the trailing NaN
     finite = ~np.isnan(values)

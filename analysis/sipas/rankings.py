@@ -21,7 +21,8 @@ from .inputs import SCOPE, UnitTree
 
 __all__ = ["rank_units"]
 
-RANKED_KINDS = ("overall", "element", "indicator")
+# "points": PAR Index survey points (analysis/sipas/points.py), ranked like the indices.
+RANKED_KINDS = ("overall", "element", "indicator", "points")
 
 
 def rank_units(table: pd.DataFrame, tree: UnitTree, directions: dict[str, str], *,
@@ -67,6 +68,7 @@ def rank_units(table: pd.DataFrame, tree: UnitTree, directions: dict[str, str], 
         "small_sample": t["small_sample"].to_numpy(), "data_status": t["status"].to_numpy(),
         "vs_parent": t["vs_parent"].to_numpy(),
     })
+    out["small_sample"] = out["small_sample"].fillna(False).astype(bool)
     out["direction"] = np.where(out["kind"] == "indicator",
                                 out["id"].map(directions).fillna("higher"), "higher")
     rankable = out["value"].notna() & (out["data_status"] != "no_data")

@@ -185,6 +185,9 @@ class SipasResult:
         (Cronbach's alpha per element), ``response_counts`` (responses, dossiers and
         sampling fraction per unit × service field); see
         :mod:`analysis.sipas.diagnostics`. Empty for results saved before they existed.
+    points : DataFrame
+        PAR Index survey points per unit and component (``total`` too), when the
+        definition has ``analysis.par_points``; see :mod:`analysis.sipas.points`.
     """
 
     indices: pd.DataFrame
@@ -196,6 +199,7 @@ class SipasResult:
     weighting: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     diagnostics: dict = field(default_factory=dict)
+    points: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_dict(self) -> dict:
         """A JSON-able dict of every table (records) plus ``weighting`` and ``meta``."""
@@ -203,6 +207,7 @@ class SipasResult:
         out["weighting"] = _clean(self.weighting)
         out["meta"] = _clean(self.meta)
         out["diagnostics"] = {k: _records(v) for k, v in self.diagnostics.items()}
+        out["points"] = _records(self.points)
         return out
 
     def to_json(self, **kwargs) -> str:
@@ -220,6 +225,9 @@ class SipasResult:
             (d / f"{name}.json").write_text(json.dumps(_records(df), ensure_ascii=False),
                                             encoding="utf-8")
             written += [d / f"{name}.csv", d / f"{name}.json"]
+        if len(self.points):
+            self.points.to_csv(d / "points.csv", index=False)
+            written.append(d / "points.csv")
         for name, df in self.diagnostics.items():
             path = d / f"diagnostics_{name}.csv"
             df.to_csv(path, index=False)
@@ -249,4 +257,7 @@ class SipasResult:
                  if (d / f"{n}.json").exists() else {} for n in ("weighting", "meta")}
         diagnostics = {p.stem[len("diagnostics_"):]: pd.read_csv(p, dtype={"unit_code": str})
                        for p in sorted(d.glob("diagnostics_*.csv"))}
-        return cls(**tables, **extra, diagnostics=diagnostics)
+        # Results saved before PAR points existed (or without a points table) have none.
+        points = (pd.read_csv(d / "points.csv", dtype={"unit_code": str, "id": str})
+                  if (d / "points.csv").exists() else pd.DataFrame())
+        return cls(**tables, **extra, diagnostics=diagnostics, points=points)

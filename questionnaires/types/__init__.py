@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from .base import (UNANSWERED, AnswerError, ExportSpec, FormReading, Option, QuestionType,
                    Text)
-from .builtin import (BUILTIN, DEFAULT_MAX_LENGTH, MAX_TEXT_LENGTH, NA_CODE, NA_WORDS,
-                      SCALE_VALUES, SCALE_WORDS)
+from .builtin import (BUILTIN, DEFAULT_MAX_LENGTH, NOT_APPLICABLE_CODE, NOT_APPLICABLE_WORDS, MAX_TEXT_LENGTH, NA_CODE,
+                      NA_WORDS, NON_ANSWERS, SCALE_VALUES, SCALE_WORDINGS, SCALE_WORDS, scale_non_answers,
+                      scale_words)
 
 __all__ = ["UNANSWERED", "AnswerError", "ExportSpec", "FormReading", "Option",
            "QuestionType", "Text", "DEFAULT_MAX_LENGTH", "MAX_TEXT_LENGTH", "NA_CODE",
-           "NA_WORDS", "SCALE_VALUES", "SCALE_WORDS", "question_type", "register",
+           "NA_WORDS", "NOT_APPLICABLE_CODE", "NOT_APPLICABLE_WORDS", "NON_ANSWERS", "scale_non_answers",
+           "SCALE_WORDINGS", "scale_words", "SCALE_VALUES", "SCALE_WORDS", "question_type", "register",
            "type_names", "unregister"]
 
 _REGISTRY: dict[str, QuestionType] = {}

@@ -26,9 +26,28 @@ SCALE_WORDS = {
     4: {"vi": "Hài lòng", "en": "Satisfied"},
     5: {"vi": "Rất hài lòng", "en": "Very satisfied"},
 }
+# Two different non-answers, offered separately because they mean different things:
+# "not_applicable" (the statement does not fit this respondent's case, e.g. fees for a
+# free procedure) and "na" (it fits, but the respondent has no opinion). The code "na"
+# keeps the meaning respondents saw since the first version ("Không có ý kiến").
+# Neither counts in an index.
+# Other wordings of the same 1–5 codes, chosen per question with ``words:`` (an assessment
+# of quality, as in the PAR Index survey of leaders and managers, is not a satisfaction).
+SCALE_WORDINGS = {
+    "satisfaction": SCALE_WORDS,
+    "quality": {
+        1: {"vi": "Rất kém", "en": "Very poor"},
+        2: {"vi": "Kém", "en": "Poor"},
+        3: {"vi": "Trung bình", "en": "Fair"},
+        4: {"vi": "Tốt", "en": "Good"},
+        5: {"vi": "Rất tốt", "en": "Very good"},
+    },
+}
 NA_WORDS = {"vi": "Không có ý kiến", "en": "No opinion"}
-# "na" ("not applicable / no opinion") is coded 9 in SPSS and Stata files.
-NA_CODE = 9
+NOT_APPLICABLE_WORDS = {"vi": "Không áp dụng", "en": "Not applicable"}
+# "na" is coded 9 and "not_applicable" 8 in SPSS and Stata files (both user-missing).
+NA_CODE, NOT_APPLICABLE_CODE = 9, 8
+NON_ANSWERS = {"not_applicable": NOT_APPLICABLE_WORDS, "na": NA_WORDS}
 YES_WORDS, NO_WORDS = {"vi": "Có", "en": "Yes"}, {"vi": "Không", "en": "No"}
 DEFAULT_MAX_LENGTH = 500
 MAX_TEXT_LENGTH = 5000
@@ -116,6 +135,28 @@ def _check_na(c: Checker, at: At, raw: dict, q: dict, lists: dict) -> None:
     q["na"] = raw.get("na", False)
     if not isinstance(q["na"], bool):
         c.report(at.key("na"), "na must be true or false")
+    # Kept out of the canonical form when false, so older definitions hash as before.
+    inapplicable = raw.get("not_applicable", False)
+    if not isinstance(inapplicable, bool):
+        c.report(at.key("not_applicable"), "not_applicable must be true or false")
+    elif inapplicable:
+        q["not_applicable"] = True
+    words = raw.get("words", "satisfaction")
+    if words not in SCALE_WORDINGS:
+        c.report(at.key("words"), f"words must be one of {', '.join(SCALE_WORDINGS)}, "
+                 f"not {words!r}")
+    elif words != "satisfaction":
+        q["words"] = words
+
+
+def scale_words(q) -> dict:
+    """The words of the 1–5 codes of a scale question."""
+    return SCALE_WORDINGS[getattr(q, "words", None) or "satisfaction"]
+
+
+def scale_non_answers(q) -> list[str]:
+    """The non-answer codes a scale question offers, in form order."""
+    return [code for code, on in (("not_applicable", q.not_applicable), ("na", q.na)) if on]
 
 
 def _check_choices(c: Checker, at: At, raw: dict, q: dict, lists: dict) -> None:
@@ -161,8 +202,9 @@ def _check_length(c: Checker, at: At, raw: dict, q: dict, lists: dict) -> None:
 
 # -- coercion of one raw answer --------------------------------------------------------------
 def _coerce_scale(q, raw):
-    if isinstance(raw, str) and raw.strip().lower() == "na":
-        return ("na", []) if q.na else _bad(q, raw)
+    if isinstance(raw, str) and raw.strip().lower() in NON_ANSWERS:
+        word = raw.strip().lower()
+        return (word, []) if word in scale_non_answers(q) else _bad(q, raw)
     number = integral(raw)
     return (number, []) if number in SCALE_VALUES else _bad(q, raw)
 
@@ -232,11 +274,14 @@ def _coerce_note(q, raw):
 
 # -- exports and reading back ------------------------------------------------------------------
 def _export_scale(q) -> ExportSpec:
-    values = tuple((k, k, SCALE_WORDS[k]) for k in SCALE_VALUES)
-    if q.na:
-        values += (("na", NA_CODE, NA_WORDS),)
-    return ExportSpec(values=values, storage="number", note="na_code" if q.na else "",
-                      missing=(NA_CODE,) if q.na else ())
+    values = tuple((k, k, scale_words(q)[k]) for k in SCALE_VALUES)
+    codes = {"na": NA_CODE, "not_applicable": NOT_APPLICABLE_CODE}
+    extra = scale_non_answers(q)
+    values += tuple((w, codes[w], NON_ANSWERS[w]) for w in extra)
+    note = {("na",): "na_code", ("not_applicable",): "not_applicable_code",
+            ("not_applicable", "na"): "both_non_answers_code"}.get(tuple(extra), "")
+    return ExportSpec(values=values, storage="number", note=note,
+                      missing=tuple(codes[w] for w in extra))
 
 
 def _export_single(q) -> ExportSpec:
@@ -255,12 +300,13 @@ def _parse_yesno(q, text):
 
 
 def _parse_scale(q, text):
-    return "na" if str(text).strip().lower() == "na" else _as_int(q, text)
+    word = str(text).strip().lower()
+    return word if word in NON_ANSWERS else _as_int(q, text)
 
 
 def _scale_options(q) -> list[Option]:
-    options = [Option(str(k), SCALE_WORDS[k], numbered=True) for k in SCALE_VALUES]
-    return options + ([Option("na", NA_WORDS)] if q.na else [])
+    options = [Option(str(k), scale_words(q)[k], numbered=True) for k in SCALE_VALUES]
+    return options + [Option(w, NON_ANSWERS[w]) for w in scale_non_answers(q)]
 
 
 _CHOICE_KEYS = frozenset({"choices"})
@@ -268,11 +314,11 @@ _CHOICE_KEYS = frozenset({"choices"})
 BUILTIN = (
     QuestionType(
         name="scale", title={"vi": "Thang đo 1–5", "en": "Scale 1–5"},
-        keys=frozenset({"na"}), check=_check_na, coerce=_coerce_scale,
+        keys=frozenset({"na", "not_applicable", "words"}), check=_check_na, coerce=_coerce_scale,
         field="radio", template="choices", options=_scale_options,
-        form=FormReading(words={"na": "na"}, numeric=True), export=_export_scale,
+        form=FormReading(words={"na": "na", "not_applicable": "not_applicable"}, numeric=True), export=_export_scale,
         parse_text=_parse_scale, sample="latent",
-        sample_values=lambda q: [*SCALE_VALUES, "na"], skip_share=0.01),
+        sample_values=lambda q: [*SCALE_VALUES, *scale_non_answers(q)], skip_share=0.01),
     QuestionType(
         name="single", title={"vi": "Một lựa chọn", "en": "Single choice"},
         keys=_CHOICE_KEYS, check=_check_choices, coerce=_coerce_single,

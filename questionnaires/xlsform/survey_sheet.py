@@ -195,10 +195,14 @@ class SurveySheet:
                 return
             values = [c["value"] for c in choices]
             if ours == "scale":
-                if values not in ([1, 2, 3, 4, 5], [1, 2, 3, 4, 5, "na"]):
+                if values[:5] != [1, 2, 3, 4, 5] or values[5:] not in (
+                        [], ["na"], ["not_applicable"], ["not_applicable", "na"]):
                     imp.report(Place("survey", number, MARK + "type"), "a scale's list must "
-                               f"be 1, 2, 3, 4, 5 (and na), as {SCALE_LIST} or {SCALE_NA_LIST}")
+                               f"be 1, 2, 3, 4, 5 (then not_applicable, na or both), as {SCALE_LIST} or "
+                               f"{SCALE_NA_LIST}")
                 q["na"] = "na" in values
+                if "not_applicable" in values:
+                    q["not_applicable"] = True
             elif ours == "yesno":
                 if values != ["true", "false"]:
                     imp.report(Place("survey", number, MARK + "type"), "a yes/no question's "

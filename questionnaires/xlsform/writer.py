@@ -13,8 +13,8 @@ import yaml
 from openpyxl import Workbook
 
 from ..model import Questionnaire
-from ..types import NA_WORDS, SCALE_WORDS
-from .common import (CHOICE_EXPLAIN, EXTRA_SHEET, MARK, NAMESPACES, SCALE_LIST, SCALE_NA_LIST, YESNO_LIST, language_column)
+from ..types import NON_ANSWERS, scale_non_answers, scale_words
+from .common import (CHOICE_EXPLAIN, EXTRA_SHEET, MARK, NAMESPACES, SCALE_LIST, YESNO_LIST, language_column)
 from .xpath import to_xpath
 
 _YESNO_CHOICES = (("true", {"vi": "Có", "en": "Yes"}), ("false", {"vi": "Không", "en": "No"}))
@@ -75,8 +75,10 @@ def workbook(q: Questionnaire) -> Workbook:
 
     def choice_list(question) -> str:
         if question.type == "scale":
-            name = SCALE_NA_LIST if question.na else SCALE_LIST
-            rows = [(k, w) for k, w in SCALE_WORDS.items()] + ([("na", NA_WORDS)] if question.na else [])
+            extra = scale_non_answers(question)
+            name = "_".join([SCALE_LIST, *([question.words] if question.words else []), *extra])
+            rows = ([(k, w) for k, w in scale_words(question).items()]
+                    + [(w, NON_ANSWERS[w]) for w in extra])
         elif question.type == "yesno":
             name, rows = YESNO_LIST, list(_YESNO_CHOICES)
         else:

@@ -222,6 +222,8 @@ def unit_dashboard(unit: Unit, waves: list[Wave], wave: Wave, *, field: str | No
                     direction=indicator.direction,
                     previous=change["previous"] if change else None, change=change)
         out["indicators"].append(item)
+    from .dashboard_points import unit_points   # imports this module's rank()
+    out["par_points"] = unit_points(res, code, q, lang)
     out["children"] = children(res, unit, lang)
     out["family"] = family(res, unit)
     out["min_n_eff"] = fmt_int((res.meta.get("standard") or {}).get(

@@ -166,7 +166,8 @@ def test_parent_comparison_columns(result):
     c = result.indices.query("depth == 1 and kind == 'overall' and status != 'no_data'")
     assert c["se_diff_parent"].gt(0).all()
     assert set(c["vs_parent"]) <= {"", "above", "below"}
-    p = c["p_parent"].to_numpy()
+    # Significance is judged on the p-value adjusted for multiple comparisons.
+    p = c["p_parent_adjusted"].to_numpy()
     sig = c["vs_parent"].to_numpy() != ""
     assert ((p < 0.05) == sig).all()
 

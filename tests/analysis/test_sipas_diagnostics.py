@@ -105,7 +105,7 @@ def test_alpha_per_element_in_the_result(result_and_inputs):
     alpha = res.diagnostics["alpha"].set_index("element")
     assert list(alpha.index) == [e.id for e in sipas.analysis.elements]
     e = sipas.analysis.elements[0]
-    items = frame[[c.question for c in e.criteria]].replace("na", np.nan)
+    items = frame[[c.question for c in e.criteria]].replace(["na", "not_applicable"], np.nan)
     items = items.dropna().astype(float).to_numpy()
     assert alpha.loc[e.id, "n"] == len(items)
     assert_allclose(alpha.loc[e.id, "alpha"], alpha_from_covariance(items), rtol=1e-12)

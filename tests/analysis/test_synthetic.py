@@ -53,7 +53,9 @@ def test_columns_and_stored_types(big, sipas):
     answerable = [q for q, d in sipas.questions.items() if d.type != "note" and q != "channel"]
     assert list(big.columns[4:]) == answerable
     assert set(big["access_info"].dropna()) <= {1, 2, 3, 4, 5, "na"}
-    assert set(big["late"]) == {True, False}
+    assert set(big["late"].dropna()) == {True, False}
+    # Only those who received the result are asked whether it was late.
+    assert (big["late"].isna() == (big["result_received"] == False)).all()  # noqa: E712
     assert set(big["trips"].dropna()) == {1, 2, 3}
     assert all(isinstance(v, list) for v in big["improve_first"].dropna())
     assert set(big["service_field"]) == set(FIELDS)
@@ -139,7 +141,7 @@ def test_units_differ_and_a_few_are_clearly_weaker(big):
 
 
 def test_criteria_are_correlated_within_a_respondent(big):
-    scored = big[["staff_polite", "result_on_time"]].apply(pd.to_numeric, errors="coerce").dropna()
+    scored = big[["staff_polite", "result_lawful"]].apply(pd.to_numeric, errors="coerce").dropna()
     assert scored.corr().iloc[0, 1] > 0.3
 
 

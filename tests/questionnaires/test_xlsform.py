@@ -283,7 +283,8 @@ BROKEN = {
     "bad_scale_list": ([HEAD + ["bind::sipas:type"], ["select_one yn", "s", "Hài lòng", "Satisfied",
                                                       "scale"]], YESNO,
                        ["survey row 2, column bind::sipas:type: a scale's list must be 1, 2, 3, "
-                        "4, 5 (and na), as sipas_scale or sipas_scale_na"]),
+                        "4, 5 (then not_applicable, na or both), as sipas_scale or "
+                        "sipas_scale_na"]),
     "unknown_column": ([HEAD + ["default"], ["text", "t", "Ý kiến", "Views", "không"]], None,
                        ["survey row 2, column default: column 'default' is not supported"]),
     "bad_name": ([HEAD, ["text", "Bad-Name", "Ý kiến", "Views"]], None,

@@ -54,7 +54,8 @@ def test_link_shows_title_description_and_asks_the_service_field(client, link):
     assert "khoảng 5 phút" in text                       # the description
     assert "Thủ tục của Ông/Bà thuộc lĩnh vực nào?" in text
     assert '<option value="land">Đất đai</option>' in text
-    assert progress(response) == "Phần 1/9"
+    # The field page, then the ten pages of the form (its local additions included).
+    assert progress(response) == "Phần 1/10"
     assert visible_questions(response) == []
     # Nothing in English on a Vietnamese page.
     for english in ("Next", "Part 1", "Choose a field", "Language"):
@@ -64,14 +65,14 @@ def test_link_shows_title_description_and_asks_the_service_field(client, link):
 def test_field_in_the_link_skips_the_field_question(client, link):
     response = client.get("/s/%s/%s?field=land" % link)
     assert 'name="field"' not in response.get_data(as_text=True)
-    assert visible_questions(response)[0] == "channel"
-    assert progress(response) == "Phần 1/8"
+    assert visible_questions(response)[:2] == ["respondent_type", "channel"]
+    assert progress(response) == "Phần 1/9"
 
 
 def test_sipas_answered_page_by_page_with_the_apology(app, client, link, sipas):
     start = client.get("/s/%s/%s" % link)
     final, visited = answer_survey(client, start, sipas, {
-        "field": "land", "late": "true", "apology": "true"})
+        "field": "land", "result_received": "true", "late": "true", "apology": "true"})
     assert final.status_code == 303
     assert final.headers["Location"].endswith("/s/%s/%s/cam-on" % link)
     # The apology question was not shown until "late" was answered yes.
@@ -93,7 +94,8 @@ def test_sipas_answered_page_by_page_with_the_apology(app, client, link, sipas):
 def test_apology_is_never_asked_when_not_late(app, client, link, sipas):
     start = client.get("/s/%s/%s?field=land" % link)
     assert all_questions(start)["apology"] is False        # rendered hidden for JS
-    final, visited = answer_survey(client, start, sipas, {"late": "false"})
+    final, visited = answer_survey(client, start, sipas, {"result_received": "true",
+                                                          "late": "false"})
     assert final.status_code == 303
     assert all("apology" not in shown for shown in visited)
     row = stored(app)[0]
@@ -333,3 +335,16 @@ def test_no_english_leaks_into_vietnamese_pages(client, mini_link):
     # The same check sees English on an English page, so it would notice a leak.
     client.set_cookie("lang", "en")
     assert any(piece in visible_text(client.get("/s/%s/%s" % mini_link)) for piece in english)
+
+
+def test_a_citizen_still_waiting_for_the_result_skips_the_result_questions(app, client, link,
+                                                                           sipas):
+    start = client.get("/s/%s/%s?field=land" % link)
+    final, visited = answer_survey(client, start, sipas, {"result_received": "false"})
+    assert final.status_code == 303
+    results = [q.id for q in sipas.questions.values() if q.element_id == "results"]
+    assert all(qid not in shown for shown in visited for qid in results + ["late", "apology"])
+    row = stored(app)[0]
+    assert row.answers["result_received"] is False
+    assert not set(results + ["late", "apology"]) & set(row.answers)
+    assert row.answers["respondent_type"] in ("individual", "organisation")
