@@ -105,6 +105,7 @@ def render_page(ctx: SurveyContext, state, pages, page, *, shown_answers=None, e
                 field_value=None, field_error=None, status=200, first_visit=False):
     """Render ``page`` of the survey with the signed ``state`` and any errors."""
     q, lang = ctx.questionnaire, ctx.lang
+    state.mark_shown()
     token = dump_state(state)
     answers = state.answers if shown_answers is None else shown_answers
     relevant_ids = set(q.relevant_questions(answers))
