@@ -20,7 +20,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import exists, select
 
 from ..extensions import db
-from ..models import FLAG_DECISIONS, FlagReview, Response, Wave
+from ..models import FLAG_DECISIONS, FlagReview, Response, Wave, utcnow
 from . import audit
 
 EXCLUDE_MODES = ("confirmed", "flagged", "none")
@@ -51,7 +51,7 @@ def review(response: Response, flag: str, decision: str) -> FlagReview:
         db.session.add(row)
     row.decision = decision
     row.reviewer_id = actor.id if actor is not None else None
-    row.reviewed_at = audit.dt.datetime.now(audit.dt.UTC).replace(tzinfo=None)
+    row.reviewed_at = utcnow()
     audit.record(FLAG_CONFIRMED if decision == "confirmed" else FLAG_CLEARED,
                  unit=response.unit, wave=response.wave,
                  details={"response": response.id, "flag": flag, "previous": previous})
