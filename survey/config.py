@@ -78,6 +78,22 @@ def defaults(instance_path: str) -> dict:
         "BURST_MIN_PER_HOUR": int(os.environ.get("BURST_MIN_PER_HOUR", 30)),
         "BURST_FACTOR": float(os.environ.get("BURST_FACTOR", 5)),
         "BURST_HISTORY_DAYS": int(os.environ.get("BURST_HISTORY_DAYS", 7)),
+        # Data-quality rules (survey/services/quality.py): "too_fast" under
+        # QUALITY_FAST_SECONDS_PER_ANSWER seconds per answered question; "straightline"
+        # for the same value on every scale question, with at least
+        # QUALITY_STRAIGHTLINE_MIN scale answers; "near_duplicate" for two responses at one
+        # point within QUALITY_DUPLICATE_HOURS that agree on at least
+        # QUALITY_DUPLICATE_SHARE of at least QUALITY_DUPLICATE_MIN answers.
+        "QUALITY_FAST_SECONDS_PER_ANSWER": float(
+            os.environ.get("QUALITY_FAST_SECONDS_PER_ANSWER", 2)),
+        "QUALITY_STRAIGHTLINE_MIN": int(os.environ.get("QUALITY_STRAIGHTLINE_MIN", 8)),
+        "QUALITY_DUPLICATE_HOURS": int(os.environ.get("QUALITY_DUPLICATE_HOURS", 1)),
+        "QUALITY_DUPLICATE_SHARE": float(os.environ.get("QUALITY_DUPLICATE_SHARE", 0.95)),
+        "QUALITY_DUPLICATE_MIN": int(os.environ.get("QUALITY_DUPLICATE_MIN", 10)),
+        # Which flagged responses the analysis leaves out: "confirmed" (those a
+        # methodologist confirmed; the default), "flagged" (every flag not cleared) or
+        # "none". Reports and dashboards say how many were left out and for which flags.
+        "QUALITY_EXCLUDE": os.environ.get("QUALITY_EXCLUDE", "confirmed"),
         # How many reverse proxies add X-Forwarded-For in front of the app (0: none).
         "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR") or 0),
         # The address printed in links made outside a request (password-reset links).

@@ -277,6 +277,9 @@ class Response(db.Model):
     # null when unknown).
     submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=submitted_hour)
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Paradata: seconds spent on each page ({"pages": {page: seconds}}), durations only,
+    # each bounded to 0..MAX_DURATION; never clock times (survey/services/quality.py).
+    paradata: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # Client-generated UUID: a resubmission after a network drop is accepted once.
     submission_id: Mapped[str] = mapped_column(String(36), unique=True)
     flags: Mapped[list[str]] = mapped_column(JSONType, default=list)
@@ -308,3 +311,4 @@ class Response(db.Model):
 from .models_accounts import (AuditEvent, PasswordResetToken, User, UserSession,  # noqa: E402,F401
                               user_units)
 from .models_devices import Device, EnrolmentCode  # noqa: E402,F401
+from .models_quality import FLAG_DECISIONS, FlagReview  # noqa: E402,F401

@@ -83,4 +83,29 @@ def render_pdf(context: dict, *, fetcher: AssetFetcher | None = None) -> bytes:
     # WeasyPrint logs refused URLs and layout notes as warnings; a report is still valid.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     return document.write_pdf(stylesheets=[css], font_config=font_config,
-                              pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
+                              pdf_variant=PDF_VARIANT, uncompressed_pdf=False,
+                              finisher=header_scopes)
+
+
+_SCOPES = {"row": "/Row", "col": "/Column", "rowgroup": "/Row", "colgroup": "/Column"}
+
+
+def header_scopes(document, pdf) -> None:
+    """Give every table header cell (/TH) the /Scope of its HTML ``scope`` attribute.
+
+    WeasyPrint links data cells to their headers with /Headers and /IDs, which PDF/UA-1
+    accepts, but writes no /Scope on header cells (Kozea/WeasyPrint#2508); checkers and
+    some screen readers look for it. WeasyPrint's documented ``finisher`` hook runs after
+    the structure tree is built and before the file is written, so the scope is added to
+    the cell's own /A attribute dictionary there. A header cell without ``scope`` is a
+    column header, as WeasyPrint itself treats it.
+    """
+    stack = [page._page_box for page in document.pages]
+    while stack:
+        box = stack.pop()
+        if getattr(box, "element_tag", None) == "th":
+            mark = getattr(box, "mark", None)
+            if mark is not None and "A" in mark:
+                scope = (box.element.get("scope") or "col").strip().lower()
+                mark["A"]["Scope"] = _SCOPES.get(scope, "/Column")
+        stack.extend(getattr(box, "children", ()))

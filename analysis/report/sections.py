@@ -111,6 +111,28 @@ class Sections:
             before = row
         return out if len(out) > 1 else []
 
+    def quality(self) -> list[str]:
+        """What the analysis did with flagged responses (``meta["quality"]``), if known."""
+        quality = self.r.meta.get("quality")
+        if not quality:
+            return []
+
+        def flags(counts):
+            return "; ".join(f"{self.t.get('flag_' + f, f)}: {fmt_int(n, self.lang)}"
+                             for f, n in counts.items()) or "–"
+
+        rule = self.t["quality_rule_" + quality.get("mode", "none")]
+        out = []
+        if quality.get("excluded"):
+            out.append(self.tx("method_quality_excluded", n=fmt_int(quality["excluded"], self.lang),
+                               rule=rule, flags=flags(quality.get("excluded_by_flag") or {})))
+        else:
+            out.append(self.t["method_quality_none"])
+        if quality.get("included"):
+            out.append(self.tx("method_quality_included", n=fmt_int(quality["included"], self.lang),
+                               flags=flags(quality.get("included_by_flag") or {})))
+        return out
+
     def method(self) -> dict:
         spec = self.spec
         if spec.method == "mean100":
@@ -137,6 +159,7 @@ class Sections:
         if choices.get("trimming"):
             limit = (self.r.meta.get("options") or {}).get("trim")
             weights.append(self.tx("method_trimmed", limit=fmt_number(limit, self.lang, 1)))
+        weights.extend(self.quality())
         # Sample sizes of the unit and its children, counting the whole subtree of each.
         resp = {}
         if self.r.units is not None and "responses" in self.r.units:

@@ -265,6 +265,26 @@ TEXTS: dict[str, dict[str, str]] = {
                        "en": "Large weights were trimmed at {limit}."},
     "method_unweighted": {"vi": "Không có số hồ sơ của đợt: các phiếu có trọng số bằng nhau.",
                           "en": "The wave has no dossier counts: responses are weighted equally."},
+    "method_quality_excluded": {
+        "vi": "Kiểm tra chất lượng dữ liệu: {n} phiếu của đợt bị loại khỏi phân tích ({rule}); "
+              "theo cờ: {flags}.",
+        "en": "Data-quality checks: {n} responses of the wave were excluded from the analysis "
+              "({rule}); by flag: {flags}."},
+    "method_quality_included": {
+        "vi": "{n} phiếu có cờ chất lượng dữ liệu vẫn được tính; theo cờ: {flags}.",
+        "en": "{n} responses carrying a data-quality flag are included; by flag: {flags}."},
+    "method_quality_none": {"vi": "Kiểm tra chất lượng dữ liệu: không phiếu nào bị loại khỏi phân tích.",
+                            "en": "Data-quality checks: no response was excluded from the analysis."},
+    "quality_rule_confirmed": {"vi": "phiếu có cờ đã được xác nhận",
+                               "en": "responses with a confirmed flag"},
+    "quality_rule_flagged": {"vi": "mọi phiếu có cờ chưa được gỡ",
+                             "en": "every response with a flag that was not cleared"},
+    "quality_rule_none": {"vi": "không loại phiếu nào", "en": "no response is excluded"},
+    "flag_too_fast": {"vi": "trả lời quá nhanh", "en": "completed too fast"},
+    "flag_straightline": {"vi": "chọn cùng một mức cho mọi câu thang đo",
+                          "en": "same answer to every scale question"},
+    "flag_burst": {"vi": "tăng đột biến tại điểm tiếp nhận", "en": "burst at the service point"},
+    "flag_near_duplicate": {"vi": "phiếu gần trùng nhau", "en": "near-identical responses"},
     "method_ci_title": {"vi": "Sai số và khoảng tin cậy", "en": "Standard errors and confidence intervals"},
     "method_ci": {
         "vi": "Thiết kế mẫu được coi là phân tầng theo ô quyền số (đơn vị × lĩnh vực), mỗi phiếu là "

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import uuid
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from flask_babel import force_locale, gettext as _
 from questionnaires import check_answers
 from sqlalchemy import select
@@ -21,18 +21,19 @@ from werkzeug.exceptions import BadRequest, Conflict, Forbidden, Gone, NotFound,
 
 from ..errors import answer_error_message, api_locale
 from ..extensions import db
-from ..models import Response, ServiceField, Wave, utcnow
+from ..models import MAX_DURATION, Response, ServiceField, Wave, answering_duration, utcnow
 from ..public.flow import channel_of
 from ..ratelimits import address_limit, limit_point
 from ..services import devices
 from ..services.links import SurveyLinkError, find_survey
+from ..services.quality import ParadataError, answer_flags, clean_paradata
 from ..services.questionnaire_versions import load_version
 from ..services.responses import CLOCK_SKEW, same_timing, store_response
 from ..security import is_clean_text
 from . import bp
 
 REQUIRED_KEYS = ("wave", "point", "submission_id", "answers")
-OPTIONAL_KEYS = ("field", "started_at", "submitted_at")
+OPTIONAL_KEYS = ("field", "started_at", "submitted_at", "paradata")
 # A questionnaire's answers are at most a list inside an object inside the body.
 MAX_DEPTH = 8
 # Problems listed in a 422; the total is given beside them.
@@ -81,6 +82,14 @@ def _create_response(lang: str):
     if time_error:
         errors.append({"question": None, "code": "submitted_at", "message": time_error})
     answers = body["answers"]
+    try:
+        paradata = clean_paradata(body.get("paradata"))
+    except ParadataError as error:
+        paradata = None
+        errors.append({"question": None, "code": "paradata",
+                       "message": _("“paradata” must be {\"pages\": {page: seconds}} with "
+                                    "whole seconds from 0 to %(max)s.", max=MAX_DURATION)})
+        current_app.logger.info("paradata refused: %s", error)
     if len(answers) > len(questionnaire.questions):
         # More answers than questions: some are surely unknown. Say which without checking
         # the rest, so a huge body costs no more than reading it.
@@ -104,7 +113,9 @@ def _create_response(lang: str):
             submission_id=submission_id, started_at=started_at,
             service_field=service_field, channel=channel_of(result.values),
             mode="kiosk" if device is not None else "api", submitted_at=submitted_at,
-            is_demo=wave.is_demo)
+            is_demo=wave.is_demo, paradata=paradata,
+            flags=answer_flags(questionnaire, result.values,
+                               answering_duration(started_at, submitted_at or utcnow())))
     except SurveyLinkError as error:
         _refuse_link(error)
     if created:

@@ -108,6 +108,7 @@ def render_page(ctx: SurveyContext, state, pages, page, *, shown_answers=None, e
     ``action`` replaces the address the page posts to (the methodologists' preview).
     """
     q, lang = ctx.questionnaire, ctx.lang
+    state.mark_shown()
     token = dump_state(state)
     answers = state.answers if shown_answers is None else shown_answers
     relevant_ids = set(q.relevant_questions(answers))

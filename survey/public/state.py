@@ -28,6 +28,26 @@ class SurveyState:
     field_page: bool                # whether the service-field page is part of the sequence
     field: str | None = None        # service field code, "unknown", or None (not asked yet)
     answers: dict = dc_field(default_factory=dict)
+    # Paradata: seconds spent on each page so far (durations only), and when the page now
+    # on screen was sent (to measure the next one; never stored with the response).
+    pages: dict = dc_field(default_factory=dict)
+    shown_at: str | None = None
+
+    def mark_shown(self) -> None:
+        """Remember that a page is being sent now."""
+        self.shown_at = _now().isoformat()
+
+    def count_page(self, key: str) -> None:
+        """Add the seconds since the page was sent to page ``key`` (bounded, see quality)."""
+        from ..services.quality import add_page_time
+
+        if self.shown_at is None:
+            return
+        try:
+            seconds = (_now() - datetime.fromisoformat(self.shown_at)).total_seconds()
+        except (TypeError, ValueError):
+            return
+        self.pages = add_page_time(self.pages if isinstance(self.pages, dict) else {}, key, seconds)
 
     @classmethod
     def start(cls, wave_code: str, point_code: str, field_code: str | None):
@@ -40,6 +60,10 @@ class SurveyState:
     def started_datetime(self) -> datetime:
         """Return ``started_at`` as a naive UTC datetime."""
         return datetime.fromisoformat(self.started_at)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 def _serializer() -> URLSafeSerializer:
@@ -65,6 +89,6 @@ def load_state(token: str | None, wave_code: str, point_code: str) -> SurveyStat
     except (BadSignature, TypeError, ValueError):
         raise invalid from None
     if (state.wave, state.point) != (wave_code, point_code) or not isinstance(
-            state.answers, dict):
+            state.answers, dict) or not isinstance(state.pages, dict):
         raise invalid
     return state

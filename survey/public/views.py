@@ -18,6 +18,8 @@ from ..i18n import LANGUAGES, current_lang
 from ..ratelimits import limit_web_submission
 from ..redirects import safe_next
 from ..services.links import SurveyLinkError
+from ..models import answering_duration, utcnow
+from ..services.quality import answer_flags
 from ..services.responses import store_response
 from . import bp
 from .flow import (FIELD_PAGE, NAV_FIELD, STATE_FIELD, UNKNOWN_FIELD, build_pages,
@@ -63,6 +65,7 @@ def page(wave_code: str, point_code: str, number: int):
     if not 1 <= number <= len(pages):
         raise BadRequest(_("This page does not exist in the survey."))
     current = pages[number - 1]
+    state.count_page(current.key)
     nav = request.form.get(NAV_FIELD, "next")
     switch_to = nav[len("lang_"):] if nav.startswith("lang_") else None
     if nav not in ("next", "back") and switch_to not in LANGUAGES:
@@ -159,12 +162,14 @@ def _submit(ctx: SurveyContext, state: SurveyState, pages):
                            status=422)
     field = None if state.field in (None, UNKNOWN_FIELD) else service_field_by_code(state.field)
     limit_web_submission(ctx.point.code)
+    started = state.started_datetime()
     try:
         store_response(wave=ctx.wave, service_point=ctx.point, answers=dict(result.values),
                        submission_id=state.submission_id,
-                       started_at=state.started_datetime(), service_field=field,
+                       started_at=started, service_field=field,
                        channel=channel_of(result.values), mode="web",
-                       is_demo=ctx.wave.is_demo)
+                       is_demo=ctx.wave.is_demo, paradata={"pages": state.pages},
+                       flags=answer_flags(q, result.values, answering_duration(started, utcnow())))
     except SurveyLinkError:
         # The wave closed between opening the page and sending it.
         abort(410, _("The survey period has ended. Thank you for your interest."))

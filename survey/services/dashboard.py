@@ -26,6 +26,7 @@ from analysis.sipas.standard import PresentationStandard
 
 from ..models import Unit, Wave
 from . import reports
+from . import flag_reviews
 from .flags import flag_counts
 
 _CACHE_ATTR = "_dashboard_results"
@@ -246,12 +247,14 @@ def family(result: SipasResult, unit: Unit) -> dict:
 def flagged(unit: Unit, wave: Wave, *, field=None, channel=None) -> dict:
     """Return ``{"total": n, "by_flag": {flag: n}}`` for the unit's subtree under the filters.
 
-    Flagged responses (e.g. a burst at one service point) are still counted in the
-    indices; the dashboard says how many there are so that they are never counted silently.
+    Flagged responses (e.g. a burst at one service point) are counted in the indices or
+    left out by ``QUALITY_EXCLUDE``; ``quality`` (``flag_reviews.summary`` of the unit's
+    subtree, whole wave) says how many of each, so that none is counted or dropped silently.
     """
-    total, by_flag = flag_counts(wave, unit.descendant_ids(), service_field=field,
-                                 channel=channel)
-    return {"total": total, "by_flag": by_flag}
+    ids = unit.descendant_ids()
+    total, by_flag = flag_counts(wave, ids, service_field=field, channel=channel)
+    quality = flag_reviews.summary(wave, ids) if total else None
+    return {"total": total, "by_flag": by_flag, "quality": quality}
 
 
 def children(result: SipasResult, unit: Unit, lang: str = "vi") -> list[dict]:

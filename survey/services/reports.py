@@ -26,6 +26,7 @@ from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..models import ServiceField, Unit, Wave
+from . import flag_reviews
 from .exports import (populations_or_counts, read_wave_frame, wave_populations,
                       wave_questionnaire)
 from .responses import response_channel
@@ -53,6 +54,7 @@ class WaveInputs:
     options: SipasOptions
     unweighted: bool = False        # no dossier counts: every response weighs the same
     info: dict = field(default_factory=dict)
+    quality: dict = field(default_factory=dict)     # flag_reviews.summary of the wave
 
 
 def _options() -> SipasOptions:
@@ -88,7 +90,9 @@ def wave_inputs(wave: Wave) -> WaveInputs:
     cache = g.setdefault(_CACHE_ATTR, {}) if has_app_context() else {}
     if wave.id in cache:
         return cache[wave.id]
-    frame = read_wave_frame(wave)
+    # Flagged responses are left out or kept by ``QUALITY_EXCLUDE`` (flag_reviews).
+    quality = flag_reviews.summary(wave)
+    frame = read_wave_frame(wave, exclude=flag_reviews.excluded_ids(wave, quality["mode"]))
     counts = (frame.groupby(["unit_code", "service_field"], dropna=False).size()
               .rename("n").reset_index())
     # Without any dossier counts every response weighs the same; the report says so in its
@@ -97,7 +101,7 @@ def wave_inputs(wave: Wave) -> WaveInputs:
     inputs = WaveInputs(responses=frame, populations=populations,
                         units=_unit_frame(wave, frame["unit_code"].dropna().unique()),
                         questionnaire=wave_questionnaire(wave), options=_options(),
-                        unweighted=unweighted, info=wave_info(wave))
+                        unweighted=unweighted, info=wave_info(wave), quality=quality)
     cache[wave.id] = inputs
     return inputs
 
@@ -137,6 +141,8 @@ def wave_result(wave: Wave, previous: SipasResult | None = None, *, field: str |
         raise ReportError(f"wave {wave.code}: {error}") from error
     if inputs.unweighted:
         result.meta["unweighted"] = True
+    if inputs.quality:
+        result.meta["quality"] = inputs.quality
     return result
 
 

@@ -54,6 +54,7 @@ def store_response(
     flags: Iterable[str] = (),
     is_demo: bool = False,
     submitted_at: dt.datetime | None = None,
+    paradata: Mapping[str, object] | None = None,
 ) -> tuple[Response, bool]:
     """Store checked answers once per ``submission_id`` and commit.
 
@@ -64,7 +65,8 @@ def store_response(
     time in both.  An unusual burst
     at the service point flags the response (``survey.services.bursts``).
 
-    ``answers`` must already be clean (``questionnaires.check_answers(...).values``).  A
+    ``answers`` must already be clean (``questionnaires.check_answers(...).values``), and
+    ``paradata`` too (``survey.services.quality.clean_paradata``).  A
     second call with the same ``submission_id`` — a retry after a network drop, or the same
     form sent twice at once — stores nothing and returns the first row.
 
@@ -113,6 +115,7 @@ def store_response(
         submission_id=submission_id,
         flags=list(flags),
         is_demo=is_demo,
+        paradata=dict(paradata) if paradata else None,
     )
     # On SQLite: take the write lock now (waiting for it if need be), before the insert.
     begin_write(db.session)

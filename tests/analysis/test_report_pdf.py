@@ -12,6 +12,7 @@ from analysis.report.formatting import fmt_number, fmt_percent
 from analysis.report.texts import TEXTS
 from analysis.sipas import SipasOptions, compute_sipas
 from analysis.synthetic import synthetic_responses
+from tests.pdf_accessibility import assert_pdfua
 from questionnaires import load_bundled
 
 FIELDS = ["TP", "DD", "XD"]
@@ -335,3 +336,69 @@ def test_methods_name_the_raking_margins_actually_used(data, lang, label):
     assert q.text(q.questions["sex"].label, lang) == label
     assert label in html and ("raking" in html or "raked" in html)
     assert "nhóm tuổi" not in html and "age band" not in html
+
+
+@pytest.mark.parametrize("unit, lang", [("MH", "vi"), ("MH", "en"), ("MH-X02", "vi"),
+                                        ("MH-STP", "en"), ("MH-EMPTY", "vi")])
+def test_every_report_passes_the_pdfua_check(data, vi_report, en_report, unit, lang):
+    """Province and unit reports, both languages, the empty report: zero findings."""
+    if unit == "MH":
+        pdf = (vi_report if lang == "vi" else en_report)["pdf"]
+    else:
+        pdf = render_pdf(_context(data, unit=unit, lang=lang))
+    assert_pdfua(pdf)
+
+
+def test_header_cells_carry_their_scope(vi_report):
+    reader = PdfReader(io.BytesIO(vi_report["pdf"]))
+    scopes = set()
+
+    def walk(node):
+        node = node.get_object()
+        if isinstance(node, list):
+            for kid in node:
+                walk(kid)
+            return
+        if not hasattr(node, "get"):
+            return
+        if node.get("/S") == "/TH":
+            scopes.add(node["/A"].get_object().get("/Scope"))
+        if "/K" in node:
+            walk(node["/K"])
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    # Every header cell has a scope (none is missing), column headers in every table head.
+    assert "/Column" in scopes and scopes <= {"/Column", "/Row"}
+
+
+def test_row_headers_get_the_row_scope():
+    import weasyprint
+    from analysis.report.render import header_scopes
+    html = ('<html lang="en"><head><title>t</title></head><body><table><thead><tr>'
+            '<th scope="col">Wave</th><th scope="col">Index</th></tr></thead><tbody>'
+            '<tr><th scope="row">2025</th><td>80</td></tr></tbody></table></body></html>')
+    pdf = weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1",
+                                                 finisher=header_scopes)
+    assert_pdfua(pdf)
+    assert sorted(_th_scopes(pdf)) == ["/Column", "/Column", "/Row"]
+
+
+def _th_scopes(pdf):
+    reader = PdfReader(io.BytesIO(pdf))
+    found = []
+
+    def walk(node):
+        node = node.get_object()
+        if isinstance(node, list):
+            for kid in node:
+                walk(kid)
+            return
+        if not hasattr(node, "get"):
+            return
+        if node.get("/S") == "/TH":
+            found.append(node["/A"].get_object().get("/Scope"))
+        if "/K" in node:
+            walk(node["/K"])
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    return found

@@ -134,6 +134,13 @@ RULES = {
                                                only(("administrator",))),
     ("officials.unit_design_file", "GET"): Rule("GET", lambda c, u: f"/quan-ly/don-vi/{u}/thiet-ke/ho-so.csv",
                                                 results(), scoped=True),
+    ("officials.quality", "GET"): Rule("GET", lambda c, u: f"/quan-ly/chat-luong/{u}", results(),
+                                       scoped=True),
+    ("officials.review_flag", "POST"): Rule(
+        "POST", lambda c, u: f"/quan-ly/chat-luong/{u}/phieu/999999999",
+        only(("administrator", "methodologist"), 404), scoped=True, data={}),
+    ("officials.live", "GET"): Rule("GET", lambda c, u: "/quan-ly/so-phieu",
+                                    only(("administrator", "methodologist", "official"))),
     ("admin.index", "GET"): Rule("GET", lambda c, u: SETUP + "/", only(("administrator",))),
     ("admin.preview", "POST"): Rule("POST", lambda c, u: SETUP + "/units/xem-truoc",
                                     only(("administrator",), 400), data={}),
