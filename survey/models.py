@@ -309,4 +309,5 @@ class Response(db.Model):
 # tables in the metadata wherever the models are imported.
 from .models_accounts import (AuditEvent, PasswordResetToken, User, UserSession,  # noqa: E402,F401
                               user_units)
+from .models_devices import Device, EnrolmentCode  # noqa: E402,F401
 from .models_invitations import ApiToken, InvitationCode  # noqa: E402,F401

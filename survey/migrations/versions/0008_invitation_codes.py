@@ -1,7 +1,7 @@
 """One-time invitation codes, personal API tokens, and the "code" collection mode.
 
 Revision ID: 0008_invitation_codes
-Revises: 0004
+Revises: 0007_devices (branch h12k, merged here; 0004 on its own)
 Create Date: 2026-12-03
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_invitation_codes"
-down_revision = "0004"
+down_revision = "0007_devices"
 branch_labels = None
 depends_on = None
 
