@@ -28,6 +28,7 @@ class SurveyState:
     field_page: bool                # whether the service-field page is part of the sequence
     field: str | None = None        # service field code, "unknown", or None (not asked yet)
     answers: dict = dc_field(default_factory=dict)
+    code: str | None = None         # a one-time invitation code (survey.public.codes)
 
     @classmethod
     def start(cls, wave_code: str, point_code: str, field_code: str | None):
@@ -65,6 +66,6 @@ def load_state(token: str | None, wave_code: str, point_code: str) -> SurveyStat
     except (BadSignature, TypeError, ValueError):
         raise invalid from None
     if (state.wave, state.point) != (wave_code, point_code) or not isinstance(
-            state.answers, dict):
+            state.answers, dict) or not isinstance(state.code, (str, type(None))):
         raise invalid
     return state

@@ -18,8 +18,10 @@ from ..i18n import LANGUAGES, current_lang
 from ..ratelimits import limit_web_submission
 from ..redirects import safe_next
 from ..services.links import SurveyLinkError
-from ..services.responses import store_response
+from ..services.invitations import InvitationError
+from ..services.responses import is_stored, store_response
 from . import bp
+from .codes import invitation_of, refused_page
 from .flow import (FIELD_PAGE, NAV_FIELD, STATE_FIELD, UNKNOWN_FIELD, build_pages,
                    channel_of, elements_up_to, first_page, form_answers, next_page,
                    previous_page, unknown_fields)
@@ -160,14 +162,20 @@ def _submit(ctx: SurveyContext, state: SurveyState, pages):
     field = None if state.field in (None, UNKNOWN_FIELD) else service_field_by_code(state.field)
     limit_web_submission(ctx.point.code)
     try:
+        invitation = invitation_of(state, ctx)
         store_response(wave=ctx.wave, service_point=ctx.point, answers=dict(result.values),
                        submission_id=state.submission_id,
                        started_at=state.started_datetime(), service_field=field,
-                       channel=channel_of(result.values), mode="web",
-                       is_demo=ctx.wave.is_demo)
+                       channel=channel_of(result.values),
+                       mode="code" if invitation is not None else "web",
+                       is_demo=ctx.wave.is_demo, invitation=invitation)
     except SurveyLinkError:
         # The wave closed between opening the page and sending it.
         abort(410, _("The survey period has ended. Thank you for your interest."))
+    except InvitationError as error:
+        # A second click on "Send" used the code with the same answers: that is a success.
+        if not is_stored(state.submission_id):
+            return refused_page(error.reason)
     return redirect(url_for(".thanks", wave_code=ctx.wave.code, point_code=ctx.point.code),
                     code=303)
 
