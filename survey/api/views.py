@@ -16,13 +16,15 @@ from flask import jsonify, request
 from flask_babel import force_locale, gettext as _
 from questionnaires import check_answers
 from sqlalchemy import select
-from werkzeug.exceptions import BadRequest, Conflict, Gone, NotFound
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import BadRequest, Conflict, Forbidden, Gone, NotFound, Unauthorized
 
 from ..errors import answer_error_message, api_locale
 from ..extensions import db
-from ..models import Response, ServiceField, utcnow
+from ..models import Response, ServiceField, Wave, utcnow
 from ..public.flow import channel_of
 from ..ratelimits import address_limit, limit_point
+from ..services import devices
 from ..services.links import SurveyLinkError, find_survey
 from ..services.questionnaire_versions import load_version
 from ..services.responses import CLOCK_SKEW, same_timing, store_response
@@ -50,6 +52,7 @@ def create_response():
 
 def _create_response(lang: str):
     body, started_at = _read_body()
+    device = _kiosk_device(body)
     submission_id = str(uuid.UUID(body["submission_id"]))
     # A kiosk retrying after a lost reply must hear "duplicate", even if the wave closed.
     existing = db.session.scalar(select(Response).where(Response.submission_id == submission_id))
@@ -96,13 +99,42 @@ def _create_response(lang: str):
         row, created = store_response(
             wave=wave, service_point=point, answers=dict(result.values),
             submission_id=submission_id, started_at=started_at,
-            service_field=service_field, channel=channel_of(result.values), mode="api",
+            service_field=service_field, channel=channel_of(result.values),
+            mode="kiosk" if device is not None else "api",
             is_demo=wave.is_demo)
     except SurveyLinkError as error:
         _refuse_link(error)
     if created:
         return jsonify({"status": "created"}), 201
     return _duplicate(row, body, started_at)
+
+
+def _kiosk_device(body: dict):
+    """Return the kiosk named by ``Authorization: Device <token>``, or None without one.
+
+    401 for an unknown or revoked credential; 403 when the body names another service
+    point than the device's, or a wave the device does not answer (a retry of a stored
+    submission is left to the duplicate check, which compares wave and point itself).
+    """
+    header = request.headers.get("Authorization", "")
+    if not header.strip().lower().startswith(devices.AUTH_SCHEME.lower()):
+        return None
+    token = devices.parse_authorization(header)
+    device = devices.authenticate_device(token) if token else None
+    if device is None:
+        raise Unauthorized(_("This tablet is not enrolled or its enrolment was revoked. "
+                             "Ask the desk operator to enrol it again; its unsent answers "
+                             "stay on the tablet."),
+                           www_authenticate=WWWAuthenticate(devices.AUTH_SCHEME))
+    if body["point"] != device.service_point.code:
+        raise Forbidden(_("This tablet is enrolled at another service point."))
+    stored = db.session.scalar(select(Response.id).where(
+        Response.submission_id == str(uuid.UUID(body["submission_id"]))))
+    if stored is None and body["wave"] not in {w.code for w in devices.device_waves(device)}:
+        wave = db.session.scalar(select(Wave).where(Wave.code == body["wave"]))
+        if wave is not None and wave.is_open():  # else find_survey says 404 or 410
+            raise Forbidden(_("This tablet does not answer this survey."))
+    return device
 
 
 def _invalid(errors: list[dict], total: int):
