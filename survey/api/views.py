@@ -234,15 +234,15 @@ def _read_body() -> tuple[dict, dt.datetime | None]:
                            n=MAX_DEPTH))
     if not isinstance(body, dict):
         raise BadRequest(_("The request body must be a JSON object."))
-    try:
-        parsed = ResponseIn.model_validate(body)
-    except ValidationError as error:
-        raise BadRequest(_validation_message(error)) from None
     for key in ("wave", "point", "field", "submission_id", "started_at"):
         value = body.get(key)
         if isinstance(value, str) and not is_clean_text(value):
             raise BadRequest(_("“%(key)s” contains characters that are not allowed (a NUL "
                                "byte, a control character or invalid Unicode).", key=key))
+    try:
+        parsed = ResponseIn.model_validate(body)
+    except ValidationError as error:
+        raise BadRequest(_validation_message(error)) from None
     body["submission_id"] = str(parsed.submission_id)
     return body, _parse_time(body.get("started_at"))
 
