@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from flask import jsonify, render_template, request
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from ..errors import api_locale
 from ..extensions import db
-from ..models import MODES, Response, Wave
+from ..models import Wave
 from ..officials.filters import waves_of
 from ..officials.scope import unit_or_404, units_in_scope
 from ..ratelimits import limit_credential
 from ..services import api_tokens, dashboard
+from ..services.modes import mode_counts
 from ..services.questionnaire_versions import load_version
 from . import bp
 from .credentials import unauthorized
@@ -109,12 +110,3 @@ def _visible_codes(user) -> set[str] | None:
         return None
     return {u.code for u in units_in_scope(user)}
 
-
-def mode_counts(wave: Wave, unit_ids) -> dict[str, int]:
-    """Return the responses of ``unit_ids`` in ``wave`` by collection mode (every mode listed)."""
-    rows = db.session.execute(select(Response.mode, func.count(Response.id))
-                              .where(Response.wave_id == wave.id, Response.unit_id.in_(list(unit_ids)))
-                              .group_by(Response.mode))
-    counts = dict.fromkeys(MODES, 0)
-    counts.update({mode: n for mode, n in rows})
-    return counts
