@@ -37,10 +37,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Models must be imported so that their tables join the metadata.
     from . import models  # noqa: F401
-    from . import admin, api, officials, public
+    from . import admin, api, kiosk, officials, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(kiosk.bp)
     app.register_blueprint(officials.bp)
     app.register_blueprint(admin.bp)
 

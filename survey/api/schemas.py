@@ -29,6 +29,9 @@ class ResponseIn(BaseModel):
     started_at: Annotated[str, StringConstraints(max_length=64)] | None = Field(
         default=None, json_schema_extra={"format": "date-time"},
         description="When answering began (ISO 8601; without an offset, UTC).")
+    submitted_at: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, json_schema_extra={"format": "date-time"},
+        description="When the kiosk queued the answers offline (ISO 8601); null: now.")
     answers: dict[str, Any] = Field(description="Answers by question id.")
 
 

@@ -91,6 +91,9 @@ def _create_response(lang: str):
     time_error = _started_at_error(started_at, wave)
     if time_error:
         errors.append({"question": None, "code": "started_at", "message": time_error})
+    submitted_at, time_error = _submitted_at(body, started_at, wave)
+    if time_error:
+        errors.append({"question": None, "code": "submitted_at", "message": time_error})
     answers = body["answers"]
     if len(answers) > len(questionnaire.questions):
         # More answers than questions: some are surely unknown. Say which without checking
@@ -115,7 +118,7 @@ def _create_response(lang: str):
             submission_id=submission_id, started_at=started_at,
             service_field=service_field, channel=channel_of(result.values),
             mode="kiosk" if device is not None else "code" if invitation is not None else "api",
-            is_demo=wave.is_demo, invitation=invitation)
+            submitted_at=submitted_at, is_demo=wave.is_demo, invitation=invitation)
     except SurveyLinkError as error:
         _refuse_link(error)
     except InvitationError as error:
@@ -196,8 +199,8 @@ def _canonical(answers) -> str:
     return json.dumps(answers, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _started_at_error(started_at: dt.datetime | None, wave) -> str | None:
-    """Return why ``started_at`` cannot be the start of an answer to ``wave``, or None."""
+def _started_at_error(started_at: dt.datetime | None, wave, key: str = "started_at") -> str | None:
+    """Return why ``started_at`` (or another time ``key``) cannot be in an answer to ``wave``."""
     if started_at is None:
         return None
     now = utcnow()
@@ -206,8 +209,8 @@ def _started_at_error(started_at: dt.datetime | None, wave) -> str | None:
         # The wave's first day in Vietnam (UTC+7) begins at 17:00 UTC the day before.
         earliest = dt.datetime.combine(wave.starts_on, dt.time()) - dt.timedelta(hours=7)
     if started_at < earliest - CLOCK_SKEW or started_at > now + CLOCK_SKEW:
-        return _("“started_at” must lie within the survey period, between %(start)s and "
-                 "now (UTC); check the device's clock.",
+        return _("“%(key)s” must lie within the survey period, between %(start)s and "
+                 "now (UTC); check the device's clock.", key=key,
                  start=earliest.strftime("%Y-%m-%d %H:%M"))
     return None
 
@@ -234,7 +237,7 @@ def _read_body() -> tuple[dict, dt.datetime | None]:
                            n=MAX_DEPTH))
     if not isinstance(body, dict):
         raise BadRequest(_("The request body must be a JSON object."))
-    for key in ("wave", "point", "field", "submission_id", "started_at"):
+    for key in ("wave", "point", "field", "submission_id", "started_at", "submitted_at"):
         value = body.get(key)
         if isinstance(value, str) and not is_clean_text(value):
             raise BadRequest(_("“%(key)s” contains characters that are not allowed (a NUL "
@@ -267,9 +270,23 @@ def _validation_message(error: ValidationError) -> str:
         return _("“%(key)s” must be a non-empty string.", key=key)
     if key == "field":
         return _("“%(key)s” must be a string or null.", key="field")
-    if key == "started_at":
-        return _("“started_at” must be an ISO 8601 time or null.")
+    if key in ("started_at", "submitted_at"):
+        return _("“%(key)s” must be an ISO 8601 time or null.", key=key)
     return _("“answers” must be a JSON object.")
+
+
+def _submitted_at(body: dict, started_at: dt.datetime | None, wave):
+    """Return ``submitted_at`` (answers queued offline) and why it is implausible, or None.
+
+    It may not lie before the survey period or the start, nor (beyond clock skew) after now.
+    """
+    submitted_at = _parse_time(body.get("submitted_at"), "submitted_at")
+    if submitted_at is None:
+        return None, None
+    error = _started_at_error(submitted_at, wave, "submitted_at")
+    if error is None and started_at is not None and submitted_at < started_at - CLOCK_SKEW:
+        error = _("“submitted_at” must not lie before “started_at”.")
+    return submitted_at, error
 
 
 def _too_deep(value) -> bool:
@@ -291,8 +308,8 @@ def _no_constant(name: str):
     raise ValueError(name)
 
 
-def _parse_time(value) -> dt.datetime | None:
-    """Return ``started_at`` as naive UTC (a time without zone is taken as UTC)."""
+def _parse_time(value, key: str = "started_at") -> dt.datetime | None:
+    """Return a time of the body as naive UTC (a time without zone is taken as UTC)."""
     if value is None:
         return None
     try:
@@ -305,5 +322,5 @@ def _parse_time(value) -> dt.datetime | None:
         except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC time
             parsed = None
     if parsed is None:
-        raise BadRequest(_("“started_at” must be an ISO 8601 time or null."))
+        raise BadRequest(_("“%(key)s” must be an ISO 8601 time or null.", key=key))
     return parsed

@@ -1,7 +1,7 @@
 """The desk operators' page: the service points of their units and their survey links.
 
-Kiosk enrolment comes in a later issue; for now a desk operator can print or open the
-link of each point for each open wave.
+A desk operator can print or open the link of each point for each open wave; the tablets
+(kiosks) of each point are enrolled and revoked on its own page (``kiosks``).
 """
 
 from flask import render_template, url_for

@@ -59,12 +59,16 @@ def store_response(
     mode: str = "web",
     flags: Iterable[str] = (),
     is_demo: bool = False,
+    submitted_at: dt.datetime | None = None,
     invitation=None,
 ) -> tuple[Response, bool]:
     """Store checked answers once per ``submission_id`` and commit.
 
     Times are kept coarse for anonymity: ``submitted_at`` is the current hour and
-    ``started_at`` (naive UTC or aware) only yields ``duration_seconds``.  An unusual burst
+    ``started_at`` (naive UTC or aware) only yields ``duration_seconds``.  A client that
+    queued the answers offline passes the moment they were given as ``submitted_at``
+    (naive UTC or aware; a future one counts as now), which then stands for the current
+    time in both.  An unusual burst
     at the service point flags the response (``survey.services.bursts``).
 
     ``answers`` must already be clean (``questionnaires.check_answers(...).values``).  A
@@ -100,6 +104,10 @@ def store_response(
     if started_at is not None and started_at.tzinfo is not None:
         started_at = started_at.astimezone(dt.UTC).replace(tzinfo=None)
     now = utcnow()
+    if submitted_at is not None:
+        if submitted_at.tzinfo is not None:
+            submitted_at = submitted_at.astimezone(dt.UTC).replace(tzinfo=None)
+        now = min(submitted_at, now)
     hour = coarse_time(now)
     row = Response(
         wave_id=wave.id,

@@ -10,12 +10,9 @@
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
 
-  var dataEl = document.getElementById("survey-relevance");
-  var form = document.getElementById("survey-form");
-  if (!dataEl || !form || !window.SipasExpr) return;
-  var data = JSON.parse(dataEl.textContent);
-
-  function inputs(id) {
+  // How a question's answer is read from a form, shared with the kiosk (kiosk.js):
+  // SipasForm.valueOf(form, {id, values}) -> the typed value, or null when unanswered.
+  function inputs(form, id) {
     return form.querySelectorAll('[name="' + id + '"]');
   }
 
@@ -31,15 +28,15 @@
   // attributes of its box (questionnaires.types.FormReading), exactly as the server reads it:
   // data-read "one" | "list" | "none", data-words (posted strings with a fixed meaning),
   // data-numeric (digits become an integer); otherwise a choice value keeps its type.
-  function reading(id) {
+  function reading(form, id) {
     var box = form.querySelector('[data-question="' + id + '"]');
     var ds = box ? box.dataset : {};
     return {read: ds.read || "none", words: ds.words ? JSON.parse(ds.words) : {},
             numeric: ds.numeric !== undefined};
   }
 
-  function readValue(q) {
-    var how = reading(q.id), els = inputs(q.id), i, text = null, picked = [];
+  function valueOf(form, q) {
+    var how = reading(form, q.id), els = inputs(form, q.id), i, text = null, picked = [];
     if (how.read === "none") return null;
     for (i = 0; i < els.length; i++) {
       var el = els[i];
@@ -61,6 +58,16 @@
     if (Object.prototype.hasOwnProperty.call(how.words, text)) return how.words[text];
     if (how.numeric) return /^-?\d+$/.test(text) ? parseInt(text, 10) : text;
     return choiceValue(q, text);
+  }
+  window.SipasForm = {valueOf: valueOf};
+
+  var dataEl = document.getElementById("survey-relevance");
+  var form = document.getElementById("survey-form");
+  if (!dataEl || !form || !window.SipasExpr) return;
+  var data = JSON.parse(dataEl.textContent);
+
+  function readValue(q) {
+    return valueOf(form, q);
   }
 
   function setShown(id, shown) {

@@ -55,6 +55,17 @@ def only(roles, status=200):
     return lambda role, inside: SIGN_IN if role is None else status if role in roles else 403
 
 
+def point_tablets(status=200):
+    """Tablets of a service point: administrators, and desk operators within their scope."""
+    def expect(role, inside):
+        if role is None:
+            return SIGN_IN
+        if role == "administrator" or (role == "desk_operator" and inside):
+            return status
+        return 404 if role == "desk_operator" else 403
+    return expect
+
+
 def index(role, inside):
     return {None: SIGN_IN, "desk_operator": 302}.get(role, 200)
 
@@ -107,6 +118,19 @@ RULES = {
                                            scoped=True),
     ("officials.points", "GET"): Rule("GET", lambda c, u: "/quan-ly/diem-tiep-nhan",
                                       only(("administrator", "desk_operator"))),
+    ("officials.kiosks", "GET"): Rule(
+        "GET", lambda c, u: f"/quan-ly/diem-tiep-nhan/{_point(c, u)}/may-tinh-bang", point_tablets(),
+        scoped=True),
+    ("officials.kiosk_code", "POST"): Rule(
+        "POST", lambda c, u: f"/quan-ly/diem-tiep-nhan/{_point(c, u)}/may-tinh-bang", point_tablets(422),
+        scoped=True, data={}),
+    ("officials.kiosk_revoke", "POST"): Rule(
+        "POST", lambda c, u: f"/quan-ly/diem-tiep-nhan/{_point(c, u)}/may-tinh-bang/999999/thu-hoi",
+        point_tablets(404), scoped=True, data={}),
+    ("kiosk.enrol", "GET"): Rule("GET", lambda c, u: "/kiosk/dang-ky", public(200)),
+    ("kiosk.enrol", "POST"): Rule("POST", lambda c, u: "/kiosk/dang-ky", public(422), data={}),
+    ("kiosk.kiosk", "GET"): Rule("GET", lambda c, u: "/kiosk", public(302)),
+    ("kiosk.service_worker", "GET"): Rule("GET", lambda c, u: "/kiosk/sw.js", public(200)),
     ("officials.admin_users", "GET"): Rule("GET", lambda c, u: "/quan-ly/quan-tri/nguoi-dung",
                                            only(("administrator",))),
     ("officials.admin_users", "POST"): Rule("POST", lambda c, u: "/quan-ly/quan-tri/nguoi-dung",
