@@ -53,11 +53,12 @@ def demo_command(responses: int, seed: int, reset: bool, port: int) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on ``app``."""
-    from . import cli_exports, cli_quality, cli_questionnaires, cli_reports, cli_setup, cli_users
+    from . import cli_codes, cli_exports, cli_quality, cli_questionnaires, cli_reports, cli_setup, cli_users
 
     for command in (db_upgrade_command, init_db_command, demo_command):
         app.cli.add_command(command)
     cli_exports.init_app(app)
+    cli_codes.init_app(app)
     cli_reports.init_app(app)
     cli_users.init_app(app)
     cli_setup.init_app(app)

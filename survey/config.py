@@ -72,6 +72,15 @@ def defaults(instance_path: str) -> dict:
         # A busy desk takes a few answers an hour; a script takes thousands.
         "RATELIMIT_SUBMIT_PER_POINT": os.environ.get(
             "RATELIMIT_SUBMIT_PER_POINT", "60 per 10 minutes; 200 per hour; 1000 per day"),
+        # A kiosk tablet sends one citizen's answers at a time (its offline queue a few
+        # more); a code is used once, so a handful of tries is plenty; looking codes up is
+        # limited per address so that nobody can try codes by the thousand.
+        "RATELIMIT_SUBMIT_PER_DEVICE": os.environ.get(
+            "RATELIMIT_SUBMIT_PER_DEVICE", "30 per minute; 300 per hour"),
+        "RATELIMIT_SUBMIT_PER_CODE": os.environ.get("RATELIMIT_SUBMIT_PER_CODE", "5 per hour"),
+        "RATELIMIT_CODE_LOOKUP_PER_ADDRESS": os.environ.get(
+            "RATELIMIT_CODE_LOOKUP_PER_ADDRESS", "20 per minute; 100 per hour"),
+        "RATELIMIT_API_PER_TOKEN": os.environ.get("RATELIMIT_API_PER_TOKEN", "60 per minute"),
         # A point's responses of one hour are flagged "burst" when there are more than
         # BURST_MIN_PER_HOUR of them and more than BURST_FACTOR x its median hourly count
         # of the previous BURST_HISTORY_DAYS days (survey/services/bursts.py).

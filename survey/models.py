@@ -41,7 +41,9 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 WAVE_STATUSES = ("draft", "open", "closed")
 CHANNELS = ("in_person", "online", "post")
-MODES = ("web", "kiosk", "api")
+# How a response reached us: "web" is the reusable public link (posters), "code" a one-time
+# invitation code from a receipt slip (survey.models_invitations).
+MODES = ("web", "kiosk", "api", "code")
 # Answering times are kept up to a day; anything longer says no more than "a day or more".
 MAX_DURATION = 24 * 3600
 
@@ -312,3 +314,4 @@ from .models_accounts import (AuditEvent, PasswordResetToken, User, UserSession,
                               user_units)
 from .models_devices import Device, EnrolmentCode  # noqa: E402,F401
 from .models_quality import FLAG_DECISIONS, FlagReview  # noqa: E402,F401
+from .models_invitations import ApiToken, InvitationCode  # noqa: E402,F401

@@ -26,6 +26,12 @@ from .extensions import limiter
 
 ADDRESS_SCOPE = "submit-address"
 POINT_SCOPE = "submit-point"
+# Per credential (survey.api): a device's token, a one-time code; and looking codes up by
+# address (guessing codes is what this limit stops).
+CREDENTIAL_SETTINGS = {"device": "RATELIMIT_SUBMIT_PER_DEVICE",
+                       "code": "RATELIMIT_SUBMIT_PER_CODE",
+                       "code-lookup": "RATELIMIT_CODE_LOOKUP_PER_ADDRESS",
+                       "token": "RATELIMIT_API_PER_TOKEN"}
 
 
 def _prefixed(digest: str) -> str:
@@ -59,6 +65,20 @@ def limit_point(point_code: str) -> None:
     """Count one submission at ``point_code``; raise 429 when the point's limit is reached."""
     key = _prefixed(hashlib.sha256(b"point:" + point_code.encode()).hexdigest()[:32])
     with limiter.shared_limit(_point_limits, scope=POINT_SCOPE, key_func=lambda: key):
+        pass
+
+
+def limit_credential(kind: str, value: str) -> None:
+    """Count one request of ``kind`` (``CREDENTIAL_SETTINGS``) for ``value``; 429 past its limit.
+
+    ``value`` (a token, a code, an address) is never a key: an HMAC of it is.
+    """
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+    key = _prefixed(digest)
+    setting = CREDENTIAL_SETTINGS[kind]
+    with limiter.shared_limit(lambda: current_app.config[setting], scope=f"submit-{kind}",
+                              key_func=lambda: key):
         pass
 
 

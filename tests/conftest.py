@@ -168,6 +168,14 @@ def sign_in_as(app, make_user):
 
 
 @pytest.fixture
+def device_auth(app):
+    """``device_auth(point)``: the ``Authorization`` header of a kiosk enrolled at ``point``."""
+    def auth(point) -> dict:
+        return {"Authorization": f"Device {factories.enrol_device(app, point)}"}
+    return auth
+
+
+@pytest.fixture
 def make_field(app):
     """``make_field(code=None, *, name=None) -> ServiceField``."""
     return factories.FieldFactory(app)

@@ -222,3 +222,14 @@ class _Ref:
 
     def __init__(self, id):
         self.id = id
+
+
+def enrol_device(app, point, *, name="Máy tính bảng", questionnaire="desk") -> str:
+    """Enrol a kiosk tablet at ``point``; return its credential (for ``Authorization: Device``)."""
+    from survey.services import devices
+
+    with _context(app):
+        _, code = devices.create_enrolment_code(db.session.get(ServicePoint, point.id), name=name,
+                                                questionnaire=questionnaire)
+        _, token = devices.enrol(code)
+        return token

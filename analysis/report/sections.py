@@ -89,7 +89,14 @@ class Sections:
                     "dossiers_text": fmt_int(rec["dossiers"], self.lang),
                     "fraction_text": ("–" if is_missing(rec["fraction"]) else
                                       fmt_percent(rec["fraction"] * 100, self.lang))})
+        # The collection modes (counts of the unit's subtree, given by the caller).
+        modes = b.get("modes") or {}
+        total = sum(modes.values())
+        mix = [{"label": self.t.get(f"mode_{mode}", mode), "n_text": fmt_int(n, self.lang),
+                "share_text": fmt_percent(100 * n / total, self.lang)}
+               for mode, n in modes.items() if n] if total else []
         return {"by_field": rows(b.get("by_field"), lambda c: names.get(c, c)),
+                "modes": mix,
                 "by_channel": rows(b.get("by_channel"),
                                    lambda c: self.t.get(f"channel_{c}", c).capitalize()),
                 "counts": counts}

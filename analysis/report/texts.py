@@ -424,6 +424,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "col_n_eff": {"vi": "Cỡ mẫu hiệu dụng", "en": "Effective n"},
     "col_rank_interval": {"vi": "Khoảng hạng", "en": "Likely ranks"},
     "sec_counts": {"vi": "Số phiếu so với số hồ sơ", "en": "Responses against dossiers"},
+    # How the responses reached the platform (Response.mode)
+    "modes_intro": {"vi": "Cách thu thập phiếu của đơn vị và các đơn vị trực thuộc trong đợt:",
+                    "en": "How the responses of the unit and the units below it were collected:"},
+    "mode_web": {"vi": "đường dẫn công khai (áp phích)", "en": "public link (posters)"},
+    "mode_code": {"vi": "mã dùng một lần (phiếu hẹn)", "en": "one-time code (receipt slip)"},
+    "mode_kiosk": {"vi": "máy kiosk tại quầy", "en": "kiosk at the desk"},
+    "mode_api": {"vi": "phần mềm khác (API)", "en": "other software (API)"},
     "col_fraction": {"vi": "Tỷ lệ lấy mẫu", "en": "Sampling fraction"},
     "counts_note": {
         "vi": "Số phiếu thu được, số hồ sơ đã giải quyết và tỷ lệ lấy mẫu theo lĩnh vực, tính cho "

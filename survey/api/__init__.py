@@ -11,4 +11,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 
-from . import views  # noqa: E402,F401  (routes attach themselves to bp)
+from . import read, views  # noqa: E402,F401  (routes attach themselves to bp)

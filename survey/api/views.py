@@ -14,6 +14,7 @@ import uuid
 
 from flask import current_app, jsonify, request
 from flask_babel import force_locale, gettext as _
+from pydantic import ValidationError
 from questionnaires import check_answers
 from sqlalchemy import select
 from werkzeug.datastructures import WWWAuthenticate
@@ -24,16 +25,18 @@ from ..extensions import db
 from ..models import MAX_DURATION, Response, ServiceField, Wave, answering_duration, utcnow
 from ..public.flow import channel_of
 from ..ratelimits import address_limit, limit_point
+from ..services.invitations import InvitationError
 from ..services import devices
 from ..services.links import SurveyLinkError, find_survey
 from ..services.quality import ParadataError, answer_flags, clean_paradata
 from ..services.questionnaire_versions import load_version
-from ..services.responses import CLOCK_SKEW, same_timing, store_response
+from ..services.responses import CLOCK_SKEW, is_stored, same_timing, store_response
 from ..security import is_clean_text
-from . import bp
+from . import bp, credentials
+from .schemas import ErrorOut, InvalidOut, ResponseIn, StatusOut
+from .spec import operation
 
 REQUIRED_KEYS = ("wave", "point", "submission_id", "answers")
-OPTIONAL_KEYS = ("field", "started_at", "submitted_at", "paradata")
 # A questionnaire's answers are at most a list inside an object inside the body.
 MAX_DEPTH = 8
 # Problems listed in a 422; the total is given beside them.
@@ -43,6 +46,11 @@ MAX_AGE = dt.timedelta(days=366)
 
 
 @bp.post("/responses")
+@operation("post", "/responses", "Submit one questionnaire response (stored once per submission_id)",
+           body=ResponseIn, security=("device", "code"),
+           responses={200: StatusOut, 201: StatusOut, 400: ErrorOut, 401: ErrorOut,
+                      403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut,
+                      413: ErrorOut, 422: InvalidOut, 429: ErrorOut, 503: ErrorOut})
 @address_limit()
 def create_response():
     """Store a submission: 201 created, 200 duplicate, 4xx with a localized message."""
@@ -52,6 +60,9 @@ def create_response():
 
 
 def _create_response(lang: str):
+    # Anonymous submissions are refused before the body is read; each credential has
+    # its own budget besides the address's (survey.api.credentials).
+    scheme = credentials.require_credential()
     body, started_at = _read_body()
     device = _kiosk_device(body)
     submission_id = str(uuid.UUID(body["submission_id"]))
@@ -59,6 +70,9 @@ def _create_response(lang: str):
     existing = db.session.scalar(select(Response).where(Response.submission_id == submission_id))
     if existing is not None:
         return _duplicate(existing, body, started_at)
+    invitation = credentials.invitation_for(body) if scheme == "code" else None
+    if invitation is not None and invitation.service_field is not None and body.get("field") is None:
+        body["field"] = invitation.service_field.code
     try:
         wave, point = find_survey(body["wave"], body["point"])
     except SurveyLinkError as error:
@@ -112,12 +126,21 @@ def _create_response(lang: str):
             wave=wave, service_point=point, answers=dict(result.values),
             submission_id=submission_id, started_at=started_at,
             service_field=service_field, channel=channel_of(result.values),
-            mode="kiosk" if device is not None else "api", submitted_at=submitted_at,
-            is_demo=wave.is_demo, paradata=paradata,
+            mode="kiosk" if device is not None else "code" if invitation is not None else "api",
+            submitted_at=submitted_at, is_demo=wave.is_demo, invitation=invitation,
+            paradata=paradata,
             flags=answer_flags(questionnaire, result.values,
                                answering_duration(started_at, submitted_at or utcnow())))
     except SurveyLinkError as error:
         _refuse_link(error)
+    except InvitationError as error:
+        # Two submissions of one code at once: one is stored, the other hears why not
+        # (or "duplicate" when it was the same submission sent twice).
+        if is_stored(submission_id):
+            stored = db.session.scalar(select(Response).where(
+                Response.submission_id == submission_id))
+            return _duplicate(stored, body, started_at)
+        credentials.refuse_code(error.reason)
     if created:
         return jsonify({"status": "created"}), 201
     return _duplicate(row, body, started_at)
@@ -226,29 +249,42 @@ def _read_body() -> tuple[dict, dt.datetime | None]:
                            n=MAX_DEPTH))
     if not isinstance(body, dict):
         raise BadRequest(_("The request body must be a JSON object."))
-    missing = [key for key in REQUIRED_KEYS if key not in body]
-    if missing:
-        raise BadRequest(_("Missing keys: %(keys)s.", keys=", ".join(missing)))
-    extra = sorted(set(body) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
-    if extra:
-        raise BadRequest(_("Unknown keys: %(keys)s.", keys=", ".join(extra)))
-    for key in ("wave", "point", "submission_id"):
-        if not isinstance(body[key], str) or not body[key]:
-            raise BadRequest(_("“%(key)s” must be a non-empty string.", key=key))
-    if body.get("field") is not None and not isinstance(body["field"], str):
-        raise BadRequest(_("“%(key)s” must be a string or null.", key="field"))
     for key in ("wave", "point", "field", "submission_id", "started_at", "submitted_at"):
         value = body.get(key)
         if isinstance(value, str) and not is_clean_text(value):
             raise BadRequest(_("“%(key)s” contains characters that are not allowed (a NUL "
                                "byte, a control character or invalid Unicode).", key=key))
-    if not isinstance(body["answers"], dict):
-        raise BadRequest(_("“answers” must be a JSON object."))
     try:
-        uuid.UUID(body["submission_id"])
-    except ValueError:
-        raise BadRequest(_("“submission_id” must be a UUID.")) from None
+        parsed = ResponseIn.model_validate(body)
+    except ValidationError as error:
+        raise BadRequest(_validation_message(error)) from None
+    body["submission_id"] = str(parsed.submission_id)
     return body, _parse_time(body.get("started_at"))
+
+
+def _validation_message(error: ValidationError) -> str:
+    """Return the localized message of the first problem ``ResponseIn`` found."""
+    problems = error.errors()
+    missing = [key for key in REQUIRED_KEYS
+               if any(p["type"] == "missing" and p["loc"][:1] == (key,) for p in problems)]
+    if missing:
+        return _("Missing keys: %(keys)s.", keys=", ".join(missing))
+    extra = sorted(str(p["loc"][0]) for p in problems if p["type"] == "extra_forbidden")
+    if extra:
+        return _("Unknown keys: %(keys)s.", keys=", ".join(extra))
+    first = problems[0]
+    key = str(first["loc"][0]) if first["loc"] else ""
+    if first["type"] == "string_too_long":
+        return _("“%(key)s” is too long.", key=key)
+    if key == "submission_id" and isinstance(first.get("input"), str) and first["input"]:
+        return _("“submission_id” must be a UUID.")
+    if key in ("wave", "point", "submission_id"):
+        return _("“%(key)s” must be a non-empty string.", key=key)
+    if key == "field":
+        return _("“%(key)s” must be a string or null.", key="field")
+    if key in ("started_at", "submitted_at"):
+        return _("“%(key)s” must be an ISO 8601 time or null.", key=key)
+    return _("“answers” must be a JSON object.")
 
 
 def _submitted_at(body: dict, started_at: dt.datetime | None, wave):

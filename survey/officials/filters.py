@@ -12,12 +12,21 @@ from sqlalchemy import select
 from werkzeug.exceptions import BadRequest
 
 from ..extensions import db
-from ..models import CHANNELS, ServiceField, Unit, Wave
+from ..models import CHANNELS, MODES, ServiceField, Unit, Wave
 
 CHANNEL_LABELS = {
     "in_person": _l("In person"),
     "online": _l("Online"),
     "post": _l("By post"),
+}
+
+
+# Response.mode: how the response reached us ("web" is the reusable public link).
+MODE_LABELS = {
+    "web": _l("Public link (posters)"),
+    "code": _l("One-time code (receipt slip)"),
+    "kiosk": _l("Kiosk at the desk"),
+    "api": _l("Other software (API)"),
 }
 
 
@@ -28,6 +37,7 @@ class Filters:
     wave: Wave
     field: ServiceField | None = None
     channel: str | None = None
+    mode: str | None = None
 
     @property
     def field_code(self) -> str | None:
@@ -36,7 +46,8 @@ class Filters:
 
     def args(self, **changes) -> dict:
         """Return the GET parameters of these filters, with ``changes`` applied."""
-        out = {"wave": self.wave.code, "field": self.field_code, "channel": self.channel}
+        out = {"wave": self.wave.code, "field": self.field_code, "channel": self.channel,
+               "mode": self.mode}
         out.update(changes)
         return {k: v for k, v in out.items() if v}
 
@@ -80,9 +91,13 @@ def parse_filters(unit: Unit, args, waves: list[Wave]) -> Filters | None:
         allowed = ", ".join(CHANNELS)
         raise BadRequest(_("There is no channel “%(value)s”; the channels are %(allowed)s.",
                            value=channel, allowed=allowed))
+    mode = (args.get("mode") or "").strip() or None
+    if mode is not None and mode not in MODES:
+        raise BadRequest(_("There is no collection mode “%(value)s”; the modes are %(allowed)s.",
+                           value=mode, allowed=", ".join(MODES)))
     if wave is None:
         return None
-    return Filters(wave=wave, field=field, channel=channel)
+    return Filters(wave=wave, field=field, channel=channel, mode=mode)
 
 
 def service_fields() -> list[ServiceField]:

@@ -20,7 +20,8 @@ from . import bp
 from .access import login_required, roles_required
 from .charts import bars, line
 from .downloads import attachment_headers, export_name, report_name
-from .filters import CHANNEL_LABELS, parse_filters, service_fields, waves_of
+from ..services.modes import mode_counts
+from .filters import CHANNEL_LABELS, MODE_LABELS, parse_filters, service_fields, waves_of
 from ..i18n import current_lang
 from .scope import scope_ids, unit_or_404, unit_tree, units_in_scope
 
@@ -60,7 +61,9 @@ def unit_dashboard(code: str):
     data = None
     if filters is not None:
         data = dashboard.unit_dashboard(unit, waves, filters.wave, field=filters.field_code,
-                                        channel=filters.channel, lang=current_lang())
+                                        channel=filters.channel, lang=current_lang(),
+                                        mode=filters.mode)
+        data["modes"] = mode_counts(filters.wave, unit.descendant_ids())
     visible = scope_ids()
     if data and data.get("children") and visible is not None:
         # Only the units the user may see; their ranks stay those among all siblings.
@@ -75,6 +78,7 @@ def unit_dashboard(code: str):
     return render_template("officials/dashboard.html", unit=unit, waves=waves,
                            filters=filters, data=data, charts=charts,
                            fields=service_fields(), channels=CHANNEL_LABELS,
+                           modes=MODE_LABELS,
                            ancestors=ancestors,
                            linked={a.id for a in ancestors if visible is None or a.id in visible},
                            export_formats=EXPORT_FORMATS,

@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("public", __name__)
 
 
-from . import views  # noqa: E402,F401  (routes attach themselves to bp)
+from . import codes, views  # noqa: E402,F401  (routes attach themselves to bp)

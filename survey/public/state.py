@@ -28,6 +28,7 @@ class SurveyState:
     field_page: bool                # whether the service-field page is part of the sequence
     field: str | None = None        # service field code, "unknown", or None (not asked yet)
     answers: dict = dc_field(default_factory=dict)
+    code: str | None = None         # a one-time invitation code (survey.public.codes)
     # Paradata: seconds spent on each page so far (durations only), and when the page now
     # on screen was sent (to measure the next one; never stored with the response).
     pages: dict = dc_field(default_factory=dict)
@@ -89,6 +90,7 @@ def load_state(token: str | None, wave_code: str, point_code: str) -> SurveyStat
     except (BadSignature, TypeError, ValueError):
         raise invalid from None
     if (state.wave, state.point) != (wave_code, point_code) or not isinstance(
-            state.answers, dict) or not isinstance(state.pages, dict):
+            state.answers, dict) or not isinstance(state.pages, dict) or not isinstance(
+            state.code, (str, type(None))):
         raise invalid
     return state

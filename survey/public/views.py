@@ -19,9 +19,11 @@ from ..ratelimits import limit_web_submission
 from ..redirects import safe_next
 from ..services.links import SurveyLinkError
 from ..models import answering_duration, utcnow
+from ..services.invitations import InvitationError
 from ..services.quality import answer_flags
-from ..services.responses import store_response
+from ..services.responses import is_stored, store_response
 from . import bp
+from .codes import invitation_of, refused_page
 from .flow import (FIELD_PAGE, NAV_FIELD, STATE_FIELD, UNKNOWN_FIELD, build_pages,
                    channel_of, elements_up_to, first_page, form_answers, next_page,
                    previous_page, unknown_fields)
@@ -164,15 +166,22 @@ def _submit(ctx: SurveyContext, state: SurveyState, pages):
     limit_web_submission(ctx.point.code)
     started = state.started_datetime()
     try:
+        invitation = invitation_of(state, ctx)
         store_response(wave=ctx.wave, service_point=ctx.point, answers=dict(result.values),
                        submission_id=state.submission_id,
                        started_at=started, service_field=field,
-                       channel=channel_of(result.values), mode="web",
-                       is_demo=ctx.wave.is_demo, paradata={"pages": state.pages},
+                       channel=channel_of(result.values),
+                       mode="code" if invitation is not None else "web",
+                       is_demo=ctx.wave.is_demo, invitation=invitation,
+                       paradata={"pages": state.pages},
                        flags=answer_flags(q, result.values, answering_duration(started, utcnow())))
     except SurveyLinkError:
         # The wave closed between opening the page and sending it.
         abort(410, _("The survey period has ended. Thank you for your interest."))
+    except InvitationError as error:
+        # A second click on "Send" used the code with the same answers: that is a success.
+        if not is_stored(state.submission_id):
+            return refused_page(error.reason)
     return redirect(url_for(".thanks", wave_code=ctx.wave.code, point_code=ctx.point.code),
                     code=303)
 

@@ -42,37 +42,37 @@ class Computed:
 
 
 def results(wave: Wave, *, field: str | None = None, channel: str | None = None,
-            previous: Wave | None = None) -> Computed:
+            previous: Wave | None = None, mode: str | None = None) -> Computed:
     """Return the SIPAS results of ``wave`` restricted to a field and/or channel, cached.
 
     With ``previous`` the rankings carry rank changes against that wave (same filters).
     """
     cache = g.setdefault(_CACHE_ATTR, {})
-    key = (wave.id, field, channel, previous.id if previous is not None else None)
+    key = (wave.id, field, channel, previous.id if previous is not None else None, mode)
     if key in cache:
         return cache[key]
     if previous is None:
         # Indices do not depend on the previous wave (only rank changes do): any result
         # of this wave under these filters will do.
-        for (w, f, c, _p), computed in cache.items():
-            if (w, f, c) == (wave.id, field, channel):
+        for (w, f, c, _p, m), computed in cache.items():
+            if (w, f, c, m) == (wave.id, field, channel, mode):
                 return computed
     prior = None
     if previous is not None:
-        prior = results(previous, field=field, channel=channel).result
-    computed = _compute(wave, field=field, channel=channel, prior=prior)
+        prior = results(previous, field=field, channel=channel, mode=mode).result
+    computed = _compute(wave, field=field, channel=channel, prior=prior, mode=mode)
     cache[key] = computed
     return computed
 
 
-def _compute(wave: Wave, *, field, channel, prior) -> Computed:
+def _compute(wave: Wave, *, field, channel, prior, mode=None) -> Computed:
     inputs = reports.wave_inputs(wave)
-    mask = reports.domain_mask(inputs.responses, field=field, channel=channel)
+    mask = reports.domain_mask(inputs.responses, field=field, channel=channel, mode=mode)
     n = len(inputs.responses) if mask is None else int(mask.sum())
     if n == 0:
         return Computed(None, 0)
     try:
-        result = reports.wave_result(wave, prior, field=field, channel=channel)
+        result = reports.wave_result(wave, prior, field=field, channel=channel, mode=mode)
     except reports.ReportError as error:
         # Data the engine cannot analyse (e.g. responses of a unit without dossiers) is a
         # state to explain to the official, not a server error; the log keeps the details.
@@ -178,7 +178,7 @@ def _change(row: dict | None) -> dict | None:
 
 
 def unit_dashboard(unit: Unit, waves: list[Wave], wave: Wave, *, field: str | None = None,
-                   channel: str | None = None, lang: str = "vi") -> dict:
+                   channel: str | None = None, lang: str = "vi", mode: str | None = None) -> dict:
     """Return everything the dashboard of ``unit`` shows for ``wave`` under the filters.
 
     Plain data only (numbers, strings, lists), so the template never touches the engine.
@@ -186,8 +186,9 @@ def unit_dashboard(unit: Unit, waves: list[Wave], wave: Wave, *, field: str | No
     """
     position = [w.id for w in waves].index(wave.id)
     previous = waves[position - 1] if position > 0 else None
-    current = results(wave, field=field, channel=channel, previous=previous)
-    before = results(previous, field=field, channel=channel) if previous is not None else None
+    current = results(wave, field=field, channel=channel, previous=previous, mode=mode)
+    before = (results(previous, field=field, channel=channel, mode=mode)
+              if previous is not None else None)
     inputs = reports.wave_inputs(wave)
     q = inputs.questionnaire
     spec = q.analysis
@@ -198,7 +199,7 @@ def unit_dashboard(unit: Unit, waves: list[Wave], wave: Wave, *, field: str | No
     res = current.result
     overall = estimate(res.indices, code, "overall") if res is not None else None
     if res is None or overall["n"] == 0:
-        out["trend"] = trend(unit, waves, wave, field=field, channel=channel)
+        out["trend"] = trend(unit, waves, wave, field=field, channel=channel, mode=mode)
         return out
     prev_res = before.result if before is not None else None
     directions = {i.id: i.direction for i in spec.indicators}
@@ -229,7 +230,7 @@ def unit_dashboard(unit: Unit, waves: list[Wave], wave: Wave, *, field: str | No
     out["family"] = family(res, unit)
     out["min_n_eff"] = fmt_int((res.meta.get("standard") or {}).get(
         "min_n_eff", PresentationStandard.min_n_eff), lang)
-    out["trend"] = trend(unit, waves, wave, field=field, channel=channel)
+    out["trend"] = trend(unit, waves, wave, field=field, channel=channel, mode=mode)
     out["breakdowns"] = breakdowns(wave, unit, lang)
     return out
 
@@ -272,7 +273,8 @@ def children(result: SipasResult, unit: Unit, lang: str = "vi") -> list[dict]:
     return rows
 
 
-def trend(unit: Unit, waves: list[Wave], current: Wave, *, field=None, channel=None) -> list[dict]:
+def trend(unit: Unit, waves: list[Wave], current: Wave, *, field=None, channel=None,
+          mode=None) -> list[dict]:
     """Return the unit's overall index in each wave (oldest first), None where it has no data.
 
     Each point after the first carries the change since the wave before it, tested with
@@ -283,7 +285,7 @@ def trend(unit: Unit, waves: list[Wave], current: Wave, *, field=None, channel=N
     before = None
     before_meta = None
     for wave in waves:
-        computed = results(wave, field=field, channel=channel)
+        computed = results(wave, field=field, channel=channel, mode=mode)
         meta = computed.result.meta if computed.result is not None else None
         keys = comparable_keys(meta, before_meta)
         same = keys is None or ("overall", "overall") in keys

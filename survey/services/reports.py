@@ -27,6 +27,7 @@ from questionnaires import Questionnaire
 from ..extensions import db
 from ..models import ServiceField, Unit, Wave
 from . import flag_reviews
+from .modes import mode_counts
 from .exports import (populations_or_counts, read_wave_frame, wave_populations,
                       wave_questionnaire)
 from .responses import response_channel
@@ -107,20 +108,24 @@ def wave_inputs(wave: Wave) -> WaveInputs:
 
 
 def domain_mask(frame: pd.DataFrame, *, field: str | None = None,
-                channel: str | None = None) -> np.ndarray | None:
-    """The responses of one service field and/or channel (a bool per row), None for all."""
-    if field is None and channel is None:
+                channel: str | None = None, mode: str | None = None) -> np.ndarray | None:
+    """The responses of one service field, channel and/or collection mode (a bool per row),
+    None for all."""
+    if field is None and channel is None and mode is None:
         return None
     mask = np.ones(len(frame), dtype=bool)
     if field is not None:
         mask &= (frame["service_field"].astype("string") == field).fillna(False).to_numpy(bool)
     if channel is not None:
         mask &= (frame["channel"].map(response_channel) == channel).to_numpy(bool)
+    if mode is not None:
+        mask &= (frame["mode"].astype("string") == mode).fillna(False).to_numpy(bool)
     return mask
 
 
 def wave_result(wave: Wave, previous: SipasResult | None = None, *, field: str | None = None,
-                channel: str | None = None, options: SipasOptions | None = None) -> SipasResult | None:
+                channel: str | None = None, options: SipasOptions | None = None,
+                mode: str | None = None) -> SipasResult | None:
     """The SIPAS result of ``wave`` (None without responses); rank changes against ``previous``.
 
     ``field`` and ``channel`` restrict every figure to one service field and/or channel
@@ -130,7 +135,7 @@ def wave_result(wave: Wave, previous: SipasResult | None = None, *, field: str |
     """
     inputs = wave_inputs(wave)
     frame = inputs.responses
-    mask = domain_mask(frame, field=field, channel=channel)
+    mask = domain_mask(frame, field=field, channel=channel, mode=mode)
     if len(frame) == 0 or (mask is not None and not mask.any()):
         return None
     try:
@@ -268,6 +273,9 @@ def _report_context(result, prev, unit_code: str, wave: Wave, compare: Wave | No
     breakdowns = history = None
     if extras:
         breakdowns = dict(wave_breakdowns(wave), field_names=field_names(lang))
+        unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+        if unit is not None:
+            breakdowns["modes"] = mode_counts(wave, unit.descendant_ids())
         history = [(wave_info(w), r) for w, r in
                    wave_history(_waves_until(wave),
                                 field=((filters or {}).get("field") or {}).get("code"),

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import (CHANNELS, MAX_DURATION, MODES, Response, ServiceField, ServicePoint,
                       Wave, answering_duration, coarse_time, utcnow)
 from .flags import BURST_FLAG, flag_hour, is_burst
+from .invitations import InvitationError, redeem
 from .links import check_open
 
 # Clocks of tablets drift; times that far off still count as consistent.
@@ -41,6 +42,11 @@ def _find(submission_id: str) -> Response | None:
     return db.session.scalar(select(Response).where(Response.submission_id == submission_id))
 
 
+def is_stored(submission_id: str | uuid.UUID) -> bool:
+    """Return whether a response with this ``submission_id`` is stored."""
+    return _find(normalize_submission_id(submission_id)) is not None
+
+
 def store_response(
     *,
     wave: Wave,
@@ -55,6 +61,7 @@ def store_response(
     is_demo: bool = False,
     submitted_at: dt.datetime | None = None,
     paradata: Mapping[str, object] | None = None,
+    invitation=None,
 ) -> tuple[Response, bool]:
     """Store checked answers once per ``submission_id`` and commit.
 
@@ -81,6 +88,9 @@ def store_response(
         ``submission_id`` is not a UUID, or ``channel``/``mode`` is unknown.
     survey.services.links.SurveyLinkError
         ``closed`` or ``out_of_scope``: the wave does not take answers at this point.
+    survey.services.invitations.InvitationError
+        ``used``: the ``invitation`` (an ``InvitationCode``, consumed in the same
+        transaction as the insert) was used meanwhile; nothing is stored.
     """
     submission_id = normalize_submission_id(submission_id)
     if channel not in CHANNELS:
@@ -119,6 +129,12 @@ def store_response(
     )
     # On SQLite: take the write lock now (waiting for it if need be), before the insert.
     begin_write(db.session)
+    if invitation is not None:
+        try:
+            redeem(invitation)
+        except InvitationError:
+            db.session.rollback()
+            raise
     if is_burst(service_point.id, hour):
         flag_hour(service_point.id, hour)
         if BURST_FLAG not in row.flags:

@@ -11,6 +11,7 @@ from survey.extensions import db
 from survey.models import Response, ServicePoint, Wave, coarse_time, utcnow
 from survey.services import responses as responses_service
 from survey.services.flags import flag_counts, is_burst
+from tests.factories import enrol_device
 from tests.survey.public.helpers import mini_questionnaire
 
 API = "/api/v1/responses"
@@ -24,7 +25,8 @@ def app_config():
     return {"BURST_MIN_PER_HOUR": MINIMUM, "BURST_FACTOR": FACTOR, "BURST_HISTORY_DAYS": 7,
             # These tests send more than one address may; the limits have their own tests.
             "RATELIMIT_SUBMIT_PER_ADDRESS": "1000 per minute",
-            "RATELIMIT_SUBMIT_PER_POINT": "1000 per minute"}
+            "RATELIMIT_SUBMIT_PER_POINT": "1000 per minute",
+            "RATELIMIT_SUBMIT_PER_DEVICE": "1000 per minute"}
 
 
 @pytest.fixture
@@ -41,10 +43,16 @@ def site(make_wave, make_point):
     return wave, make_point(wave.units[0]), make_point(wave.units[0])
 
 
+_tokens: dict[int, str] = {}
+
+
 def post(client, wave, point):
     body = {"wave": wave.code, "point": point.code, "submission_id": str(uuid.uuid4()),
             "answers": dict(ANSWERS)}
-    response = client.post(API, json=body)
+    if point.id not in _tokens or _tokens[point.id][0] is not client.application:
+        _tokens[point.id] = (client.application, enrol_device(client.application, point))
+    response = client.post(API, json=body,
+                           headers={"Authorization": f"Device {_tokens[point.id][1]}"})
     assert response.status_code == 201, response.get_json()
 
 

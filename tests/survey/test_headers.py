@@ -27,7 +27,7 @@ def test_public_pages_api_and_errors_carry_the_headers(client, mini_link):
         assert_common(response)
         assert response.headers.get("Cache-Control") != "no-store"
     api = client.post("/api/v1/responses", json={})
-    assert api.status_code == 400
+    assert api.status_code == 401
     assert_common(api)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from survey.extensions import db
 from survey.models import Response
+from tests.factories import enrol_device
 from tests.factories import USER_PASSWORD
 from tests.survey.public.helpers import hidden_value, mini_questionnaire
 
@@ -20,13 +21,15 @@ GOOD_ANSWERS = {"channel": "in_person", "visits": 2, "late": False, "seats": 4, 
 
 
 @pytest.fixture
-def site(make_wave, make_point, make_field, make_unit):
-    """A province with a mini-questionnaire wave, a point, the field TP and its codes."""
+def site(app, client, make_wave, make_point, make_field, make_unit):
+    """A province with a mini-questionnaire wave, a point, the field TP and its codes;
+    ``client`` sends as a kiosk enrolled at the point."""
     root = make_unit("TINH", name="Tỉnh Thử", kind="province")
     wave = make_wave(questionnaire=mini_questionnaire(), units=[root],
                      starts_on=dt.date(2026, 1, 1))
     point = make_point(root)
     make_field("TP", name="Tư pháp")
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Device {enrol_device(app, point)}"
     return {"wave": wave.code, "point": point.code}
 
 

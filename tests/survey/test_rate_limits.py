@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from survey.extensions import db
 from survey.models import Response
+from tests.factories import enrol_device
 from tests.survey.public.helpers import (default_answer, mini_questionnaire, post_page,
                                          visible_questions)
 
@@ -54,14 +55,16 @@ def app_config(storage):
             # The fallback would hide a broken Redis from these tests.
             "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": False,
             "RATELIMIT_SUBMIT_PER_ADDRESS": f"{PER_ADDRESS} per minute",
-            "RATELIMIT_SUBMIT_PER_POINT": f"{PER_POINT} per hour"}
+            "RATELIMIT_SUBMIT_PER_POINT": f"{PER_POINT} per hour",
+            "RATELIMIT_SUBMIT_PER_DEVICE": "1000 per minute"}
 
 
 @pytest.fixture
-def site(make_wave, make_point):
+def site(app, make_wave, make_point):
+    """``(wave code, [point codes], {point code: kiosk credential})``."""
     wave = make_wave(questionnaire=mini_questionnaire())
-    points = [make_point(wave.units[0]).code for _ in range(2)]
-    return wave.code, points
+    points = [make_point(wave.units[0]) for _ in range(2)]
+    return wave.code, [p.code for p in points], {p.code: enrol_device(app, p) for p in points}
 
 
 def stored(app, point_code=None) -> int:
@@ -77,7 +80,8 @@ def stored(app, point_code=None) -> int:
 def post(client, site, point, address, lang="vi"):
     body = {"wave": site[0], "point": point, "submission_id": str(uuid.uuid4()),
             "answers": dict(ANSWERS)}
-    return client.post(API, json=body, headers={"Accept-Language": lang},
+    return client.post(API, json=body, headers={"Accept-Language": lang,
+                                                "Authorization": f"Device {site[2][point]}"},
                        environ_base={"REMOTE_ADDR": address})
 
 

@@ -16,13 +16,15 @@ from werkzeug.serving import make_server
 
 from survey.extensions import db
 from survey.models import Response
+from tests.factories import enrol_device
 from tests.survey.api.test_api_responses import GOOD_ANSWERS, URL
 
 
 # Fifty citizens behind one address at one point in a second: far beyond the real limits,
 # which have their own tests (tests/survey/test_rate_limits.py).
 HIGH_LIMITS = {"RATELIMIT_SUBMIT_PER_ADDRESS": "1000 per minute",
-               "RATELIMIT_SUBMIT_PER_POINT": "1000 per minute"}
+               "RATELIMIT_SUBMIT_PER_POINT": "1000 per minute",
+               "RATELIMIT_SUBMIT_PER_DEVICE": "1000 per minute"}
 
 
 @pytest.fixture
@@ -41,7 +43,18 @@ def server(app):
     thread.join(timeout=10)
 
 
-def post_all(port: int, bodies: list[dict]) -> list[int]:
+@pytest.fixture
+def kiosk(app, mini_link):
+    """The request headers of a kiosk enrolled at ``mini_link``'s point."""
+    from survey.models import ServicePoint
+
+    with app.app_context():
+        point = db.session.scalar(select(ServicePoint).where(ServicePoint.code == mini_link[1]))
+    return {"Content-Type": "application/json",
+            "Authorization": f"Device {enrol_device(app, point)}"}
+
+
+def post_all(port: int, bodies: list[dict], headers: dict) -> list[int]:
     """POST every body at once from its own thread; return the status codes."""
     barrier = threading.Barrier(len(bodies))
 
@@ -49,7 +62,7 @@ def post_all(port: int, bodies: list[dict]) -> list[int]:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         payload = json.dumps(body)
         barrier.wait()
-        conn.request("POST", URL, payload, {"Content-Type": "application/json"})
+        conn.request("POST", URL, payload, headers)
         status = conn.getresponse().status
         conn.close()
         return status
@@ -66,20 +79,20 @@ def count(app, **where):
         return db.session.scalar(query)
 
 
-def test_fifty_concurrent_distinct_submissions_are_all_stored(app, server, mini_link):
+def test_fifty_concurrent_distinct_submissions_are_all_stored(app, server, mini_link, kiosk):
     wave, point = mini_link
     bodies = [{"wave": wave, "point": point, "submission_id": str(uuid.uuid4()),
                "answers": dict(GOOD_ANSWERS)} for _ in range(50)]
-    statuses = post_all(server, bodies)
+    statuses = post_all(server, bodies, kiosk)
     assert statuses == [201] * 50
     assert count(app) == 50
 
 
-def test_thirty_concurrent_twins_are_stored_once(app, server, mini_link):
+def test_thirty_concurrent_twins_are_stored_once(app, server, mini_link, kiosk):
     wave, point = mini_link
     body = {"wave": wave, "point": point, "submission_id": str(uuid.uuid4()),
             "answers": dict(GOOD_ANSWERS)}
-    statuses = post_all(server, [body] * 30)
+    statuses = post_all(server, [body] * 30, kiosk)
     assert sorted(statuses) == [200] * 29 + [201]
     assert count(app) == 1
     assert count(app, submission_id=body["submission_id"]) == 1
@@ -88,7 +101,7 @@ def test_thirty_concurrent_twins_are_stored_once(app, server, mini_link):
 @pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("app_config", [{"SQLITE_BUSY_TIMEOUT": 0.2, **HIGH_LIMITS}])
 def test_write_lock_held_too_long_is_503_and_stores_nothing(app, client, mini_link,
-                                                            database_url):
+                                                            database_url, kiosk):
     import sqlite3
 
     from sqlalchemy.engine import make_url
@@ -99,7 +112,8 @@ def test_write_lock_held_too_long_is_503_and_stores_nothing(app, client, mini_li
     try:
         response = client.post(URL, json={"wave": wave, "point": point,
                                           "submission_id": str(uuid.uuid4()),
-                                          "answers": dict(GOOD_ANSWERS)})
+                                          "answers": dict(GOOD_ANSWERS)},
+                               headers={"Authorization": kiosk["Authorization"]})
     finally:
         holder.execute("ROLLBACK")
         holder.close()

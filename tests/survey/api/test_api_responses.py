@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from survey.extensions import db
 from survey.models import Response
+from tests.factories import enrol_device
 from tests.survey.public.helpers import mini_questionnaire
 
 URL = "/api/v1/responses"
@@ -18,10 +19,12 @@ GOOD_ANSWERS = {"channel": "in_person", "visits": 2, "late": True, "apology": Fa
 
 
 @pytest.fixture
-def link(make_wave, make_point, make_field):
+def link(app, client, make_wave, make_point, make_field):
+    """The wave and point codes; ``client`` sends as a kiosk enrolled at the point."""
     wave = make_wave(questionnaire=mini_questionnaire())
     point = make_point(wave.units[0])
     make_field("land", name="Đất đai")
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Device {enrol_device(app, point)}"
     return wave.code, point.code
 
 
@@ -57,7 +60,7 @@ def test_created_then_duplicate(app, client, body):
     assert len(stored) == 1
     row = stored[0]
     assert row.submission_id == data["submission_id"]
-    assert row.mode == "api" and row.channel == "in_person"
+    assert row.mode == "kiosk" and row.channel == "in_person"
     assert row.answers == {**GOOD_ANSWERS, "topics": ["info", "online"]}
     # Only the hour of submission and the (bounded) answering time are kept.
     assert row.duration_seconds == 24 * 3600 and row.submitted_at.minute == 0
@@ -141,19 +144,25 @@ def test_unknown_service_field_is_422(app, client, body):
     assert count(app) == 0
 
 
-@pytest.mark.parametrize("changes", [{"wave": "NOPE"}, {"point": "NOPE"}])
-def test_unknown_wave_or_point_is_404(app, client, body, changes):
-    response = client.post(URL, json=body(**changes))
+def test_unknown_wave_is_404(app, client, body):
+    response = client.post(URL, json=body(wave="NOPE"))
     assert response.status_code == 404
     assert response.get_json() == {"error": "not_found",
                                    "message": "Không tìm thấy đợt khảo sát hoặc điểm phục vụ."}
     assert count(app) == 0
 
 
+def test_another_point_than_the_kiosks_is_403(app, client, body):
+    response = client.post(URL, json=body(point="NOPE"))
+    assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
+    assert count(app) == 0
+
+
 def test_closed_wave_is_410(app, client, make_wave, make_point, body):
     wave = make_wave(questionnaire=mini_questionnaire(), status="closed")
     point = make_point(wave.units[0])
-    response = client.post(URL, json=body(wave=wave.code, point=point.code))
+    response = client.post(URL, json=body(wave=wave.code, point=point.code),
+                           headers={"Authorization": f"Device {enrol_device(app, point)}"})
     assert response.status_code == 410
     assert response.get_json()["error"] == "gone"
     assert "Đợt khảo sát đã kết thúc" in response.get_json()["message"]
@@ -167,7 +176,7 @@ def test_closed_wave_is_410(app, client, make_wave, make_point, body):
     (b"wave=x", "application/x-www-form-urlencoded",
      "Nội dung yêu cầu phải là JSON (Content-Type: application/json)."),
 ])
-def test_malformed_bodies_are_400(app, client, raw, content_type, message):
+def test_malformed_bodies_are_400(app, client, link, raw, content_type, message):
     response = client.post(URL, data=raw, content_type=content_type)
     assert response.status_code == 400
     assert response.get_json() == {"error": "bad_request", "message": message}
@@ -207,7 +216,7 @@ def test_body_over_one_megabyte_is_413(app, client, body):
     assert count(app) == 0
 
 
-def test_unknown_api_route_and_method_answer_json(client):
+def test_unknown_api_route_and_method_answer_json(client, link):
     missing = client.get("/api/v1/nothing-here")
     assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
     wrong = client.get(URL)
