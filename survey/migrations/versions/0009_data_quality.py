@@ -1,7 +1,7 @@
 """Data quality: paradata on responses, reviews of flags.
 
 Revision ID: 0009_data_quality
-Revises: 0007_devices
+Revises: 0008_invitation_codes
 Create Date: 2026-12-03
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0009_data_quality"
-down_revision = "0007_devices"
+down_revision = "0008_invitation_codes"
 branch_labels = None
 depends_on = None
 
