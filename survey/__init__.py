@@ -44,7 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(officials.bp)
     app.register_blueprint(admin.bp)
 
-    from . import assets, cli, errors, headers, ratelimits, security
+    from . import assets, cli, errors, headers, jobs, ratelimits, security
 
     errors.init_app(app)
     ratelimits.init_app(app)
@@ -52,4 +52,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     headers.init_app(app)
     assets.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)
     return app

@@ -80,6 +80,19 @@ def defaults(instance_path: str) -> dict:
         "BURST_HISTORY_DAYS": int(os.environ.get("BURST_HISTORY_DAYS", 7)),
         # How many reverse proxies add X-Forwarded-For in front of the app (0: none).
         "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR") or 0),
+        # Background jobs (survey/jobs): empty runs them in threads of each web process
+        # (no server needed); redis://127.0.0.1:6379/0 sends them to `flask worker`s.
+        "JOBS_BROKER_URL": os.environ.get("JOBS_BROKER_URL", ""),
+        # Prefix of the queue's Redis keys (a shared Redis may serve other apps).
+        "JOBS_NAMESPACE": os.environ.get("JOBS_NAMESPACE", "sipas-jobs"),
+        # Where finished files are kept: shared by every worker and web server.
+        "JOBS_DIR": os.environ.get("JOBS_DIR", os.path.join(instance_path, "jobs")),
+        # Milliseconds without a heartbeat after which a worker counts as dead and its
+        # messages go back on the queue; and the chance (per million fetches) of looking.
+        "JOBS_HEARTBEAT_TIMEOUT": int(os.environ.get("JOBS_HEARTBEAT_TIMEOUT", 60_000)),
+        "JOBS_MAINTENANCE_CHANCE": int(os.environ.get("JOBS_MAINTENANCE_CHANCE", 1000)),
+        # Worker threads of the embedded queue (PDF layout holds the GIL: 1 is enough).
+        "JOBS_EMBEDDED_THREADS": int(os.environ.get("JOBS_EMBEDDED_THREADS", 1)),
         # The address printed in links made outside a request (password-reset links).
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
     }

@@ -31,11 +31,27 @@ from .exports import (populations_or_counts, read_wave_frame, wave_populations,
 from .responses import response_channel
 
 __all__ = ["WaveInputs", "ReportError", "wave_inputs", "domain_mask", "wave_breakdowns", "wave_history", "field_names", "design_tables", "wave_result", "wave_info",
-           "unit_report_pdf", "bulk_reports", "latest_wave", "top_unit", "report_filename"]
+           "unit_report_pdf", "bulk_reports", "request_caches", "reuse_request_caches",
+           "wave_results", "unit_report_from", "latest_wave", "top_unit", "report_filename"]
 
 _CACHE_ATTR = "_report_wave_inputs"
 _BREAKDOWN_ATTR = "_report_wave_breakdowns"
 _HISTORY_ATTR = "_report_wave_history"
+
+
+_REQUEST_CACHES = (_CACHE_ATTR, _BREAKDOWN_ATTR, _HISTORY_ATTR)
+
+
+def request_caches() -> dict:
+    """The wave inputs, breakdowns and histories read in this app context (for reuse)."""
+    return {name: g.get(name) for name in _REQUEST_CACHES if name in g}
+
+
+def reuse_request_caches(saved: dict) -> None:
+    """Start this app context with caches of an earlier one (a worker's next report of the
+    same bulk job: the wave is read and computed once per job, not once per report)."""
+    for name, value in saved.items():
+        setattr(g, name, dict(value))
 
 
 class ReportError(Exception):
@@ -242,6 +258,21 @@ def unit_report_pdf(unit: Unit, wave: Wave, compare: Wave | None = None, lang: s
     filters = _filters_info(field, channel)
     result, prev = _results(wave, compare, field=field, channel=channel)
     return render_pdf(_report_context(result, prev, unit.code, wave, compare, lang, filters))
+
+
+def wave_results(wave: Wave, compare: Wave | None = None) -> tuple[SipasResult | None, SipasResult | None]:
+    """The whole wave's result and ``compare``'s, as every report of a bulk run uses them."""
+    return _results(wave, compare)
+
+
+def unit_report_from(results: tuple, unit: Unit, wave: Wave, compare: Wave | None = None,
+                     lang: str = "vi") -> bytes:
+    """The PDF report of ``unit`` from ``results`` of :func:`wave_results` (a bulk job's
+    report: the same bytes as :func:`unit_report_pdf` for the whole wave)."""
+    if wave.units and not wave.covers(unit):
+        raise ReportError(f"unit {unit.code} is outside the scope of wave {wave.code}")
+    result, prev = results
+    return render_pdf(_report_context(result, prev, unit.code, wave, compare, lang))
 
 
 def report_filename(unit_code: str, wave_code: str, lang: str) -> str:
