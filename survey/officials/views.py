@@ -78,6 +78,7 @@ def unit_dashboard(code: str):
                            ancestors=ancestors,
                            linked={a.id for a in ancestors if visible is None or a.id in visible},
                            export_formats=EXPORT_FORMATS,
+                           has_subunits=bool(unit.children) if filters is not None else False,
                            demo=bool(filters and filters.wave.is_demo))
 
 
