@@ -55,6 +55,9 @@ def only(roles, status=200):
     return lambda role, inside: SIGN_IN if role is None else status if role in roles else 403
 
 
+READERS = ("administrator", "methodologist", "official")
+
+
 def index(role, inside):
     return {None: SIGN_IN, "desk_operator": 302}.get(role, 200)
 
@@ -108,6 +111,22 @@ RULES = {
                                                only(("administrator",))),
     ("officials.unit_design_file", "GET"): Rule("GET", lambda c, u: f"/quan-ly/don-vi/{u}/thiet-ke/ho-so.csv",
                                                 results(), scoped=True),
+    # Background jobs: a unit's job needs the unit in scope; a job is its owner's alone
+    # (a made-up id is a 404 for every reader of results).
+    ("officials.start_bulk_reports", "POST"): Rule(
+        "POST", lambda c, u: f"/quan-ly/don-vi/{u}/bao-cao-hang-loat?wave=2026", results(400),
+        scoped=True, data={"which": "children"}),            # a commune has no subunits
+    ("officials.start_export", "POST"): Rule(
+        "POST", lambda c, u: f"/quan-ly/don-vi/{u}/xuat-nen.csv?wave=NO-SUCH-WAVE", results(400),
+        scoped=True),
+    ("officials.job_list", "GET"): Rule("GET", lambda c, u: "/quan-ly/tac-vu/", only(READERS)),
+    ("officials.job", "GET"): Rule("GET", lambda c, u: f"/quan-ly/tac-vu/{'0' * 32}", only(READERS, 404)),
+    ("officials.job_status", "GET"): Rule("GET", lambda c, u: f"/quan-ly/tac-vu/{'0' * 32}.json",
+                                          only(READERS, 404)),
+    ("officials.job_file", "GET"): Rule("GET", lambda c, u: f"/quan-ly/tac-vu/{'0' * 32}/tep",
+                                        only(READERS, 404)),
+    ("officials.job_retry", "POST"): Rule("POST", lambda c, u: f"/quan-ly/tac-vu/{'0' * 32}/thu-lai",
+                                          only(READERS, 404)),
     ("admin.index", "GET"): Rule("GET", lambda c, u: SETUP + "/", only(("administrator",))),
     ("admin.preview", "POST"): Rule("POST", lambda c, u: SETUP + "/units/xem-truoc",
                                     only(("administrator",), 400), data={}),
