@@ -26,8 +26,7 @@ from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..models import ServiceField, Unit, Wave
-from .exports import (populations_or_counts, read_wave_frame, wave_populations,
-                      wave_questionnaire)
+from .wave_data import read_wave, wave_info, wave_units  # noqa: F401  (wave_info: API)
 from .responses import response_channel
 
 __all__ = ["WaveInputs", "ReportError", "wave_inputs", "domain_mask", "wave_breakdowns", "wave_history", "field_names", "design_tables", "wave_result", "wave_info",
@@ -61,43 +60,15 @@ def _options() -> SipasOptions:
     return SipasOptions(**(config or {}))
 
 
-def _unit_frame(wave: Wave, response_codes: Iterable[str]) -> pd.DataFrame:
-    """The wave's scope (plus any unit its responses name) as ``code, name, name_en, kind,
-    parent_code``; a parent outside the frame becomes a root."""
-    scope = wave.scope_unit_ids()
-    query = select(Unit.id, Unit.code, Unit.name, Unit.name_en, Unit.kind, Unit.parent_id)
-    rows = db.session.execute(query).all()
-    codes = set(response_codes)
-    keep = [r for r in rows if not scope or r.id in scope or r.code in codes]
-    by_id = {r.id: r.code for r in keep}
-    return pd.DataFrame([(r.code, r.name, r.name_en, r.kind, by_id.get(r.parent_id))
-                         for r in keep], columns=["code", "name", "name_en", "kind", "parent_code"])
-
-
-def wave_info(wave: Wave | None) -> dict | None:
-    """Code, names and dates of a wave for the report's cover (plain data)."""
-    if wave is None:
-        return None
-    return {"code": wave.code, "name": wave.name, "name_en": wave.name_en,
-            "starts_on": wave.starts_on.isoformat() if wave.starts_on else None,
-            "ends_on": wave.ends_on.isoformat() if wave.ends_on else None}
-
-
 def wave_inputs(wave: Wave) -> WaveInputs:
     """Read the responses, populations and unit tree of ``wave`` (once per request)."""
     cache = g.setdefault(_CACHE_ATTR, {}) if has_app_context() else {}
     if wave.id in cache:
         return cache[wave.id]
-    frame = read_wave_frame(wave)
-    counts = (frame.groupby(["unit_code", "service_field"], dropna=False).size()
-              .rename("n").reset_index())
-    # Without any dossier counts every response weighs the same; the report says so in its
-    # methods section.
-    populations, unweighted = populations_or_counts(wave_populations(wave), counts)
-    inputs = WaveInputs(responses=frame, populations=populations,
-                        units=_unit_frame(wave, frame["unit_code"].dropna().unique()),
-                        questionnaire=wave_questionnaire(wave), options=_options(),
-                        unweighted=unweighted, info=wave_info(wave))
+    data = read_wave(wave)
+    inputs = WaveInputs(responses=data.responses, populations=data.populations,
+                        units=data.units, questionnaire=data.questionnaire, options=_options(),
+                        unweighted=data.unweighted, info=data.info)
     cache[wave.id] = inputs
     return inputs
 
