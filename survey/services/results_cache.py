@@ -56,7 +56,7 @@ SYNC_LIMIT = 200_000      # above this many responses a first view does not wait
 WAIT_SECONDS = 120        # how long a small wave's concurrent first view waits
 _POLL = 0.2
 
-_versions: dict[int, tuple[float, str, int]] = {}      # per process: wave -> (read at, version, n)
+_versions: dict[tuple, tuple[float, str, int]] = {}   # per process: (db, wave) -> (read at, version, n)
 _versions_lock = threading.Lock()
 
 
@@ -99,14 +99,15 @@ def data_version(wave_id: int, *, fresh: bool = False) -> tuple[str, int]:
     ``RESULTS_CACHE_FRESHNESS`` seconds unless ``fresh``)."""
     freshness = float(_config("RESULTS_CACHE_FRESHNESS", FRESHNESS))
     now = time.monotonic()
+    memo_key = (db.engine.url.render_as_string(), wave_id)
     with _versions_lock:
-        known = _versions.get(wave_id)
+        known = _versions.get(memo_key)
     if known and not fresh and now - known[0] < freshness:
         return known[1], known[2]
     row = db.session.execute(_VERSION_SQL, {"w": wave_id}).one()
     version = "-".join(str(v) for v in row)
     with _versions_lock:
-        _versions[wave_id] = (now, version, int(row[0]))
+        _versions[memo_key] = (now, version, int(row[0]))
     return version, int(row[0])
 
 
