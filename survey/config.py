@@ -63,6 +63,16 @@ def defaults(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # Prefix of the submission counters' keys (a shared Redis may serve other apps).
         "RATELIMIT_SUBMIT_KEY_PREFIX": os.environ.get("RATELIMIT_SUBMIT_KEY_PREFIX", "sipas"),
+        # The shared results cache (survey/services/results_cache.py): the database by
+        # default, Redis when set (redis://127.0.0.1:6379/1); keys under the prefix.
+        "RESULTS_CACHE_URL": os.environ.get("RESULTS_CACHE_URL") or None,
+        "RESULTS_CACHE_PREFIX": os.environ.get("RESULTS_CACHE_PREFIX", "sipas:results"),
+        # Seconds a server trusts a wave's data version: a new response shows within this.
+        "RESULTS_CACHE_FRESHNESS": float(os.environ.get("RESULTS_CACHE_FRESHNESS", "60")),
+        # Above this many responses a first view shows "being computed" instead of waiting.
+        "RESULTS_CACHE_SYNC_LIMIT": int(os.environ.get("RESULTS_CACHE_SYNC_LIMIT", "200000")),
+        # Settings besides SIPAS_OPTIONS that change the results (part of the cache key).
+        "RESULTS_CACHE_KEY_SETTINGS": (),
         # Off: survey/ratelimits.py sets Retry-After on the 429 alone.
         "RATELIMIT_HEADERS_ENABLED": False,
         # A Redis outage falls back to per-process counters instead of refusing citizens.

@@ -307,5 +307,6 @@ class Response(db.Model):
 # tables in the metadata wherever the models are imported.
 from .models_accounts import (AuditEvent, PasswordResetToken, User, UserSession,  # noqa: E402,F401
                               user_units)
+from .models_results import ResultsCacheEntry, ResultsVersion  # noqa: E402,F401
 # Background jobs (survey/jobs) keep their state in tables of their own.
 from .models_jobs import Job, JobPart  # noqa: E402,F401

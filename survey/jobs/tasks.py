@@ -105,18 +105,15 @@ def export(job_id: str) -> None:
 
 
 def precompute(job_id: str) -> None:
-    """Compute a wave's results ahead of the first dashboard view."""
+    """Compute a wave's results into the shared results cache ahead of the first view."""
     job = jobs.begin(job_id)
     if job is None:
         return
 
     def work():
-        from ..services import dashboard
+        from ..services import results_cache
 
-        wave = db.session.get(Wave, job.wave_id)
-        computed = dashboard.results(wave)
-        if computed.problem:
-            raise reports.ReportError(computed.problem)
+        results_cache.precompute_wave(job.wave_id, job.params.get("previous_id"))
         jobs.finish(job_id)
 
     _guarded(job_id, work)

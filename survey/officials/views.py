@@ -59,8 +59,11 @@ def unit_dashboard(code: str):
     unit, waves, filters = _dashboard_filters(code)
     data = None
     if filters is not None:
-        data = dashboard.unit_dashboard(unit, waves, filters.wave, field=filters.field_code,
-                                        channel=filters.channel, lang=current_lang())
+        try:
+            data = dashboard.unit_dashboard(unit, waves, filters.wave, field=filters.field_code,
+                                            channel=filters.channel, lang=current_lang())
+        except dashboard.Computing as busy:
+            return _computing(unit, busy)
     visible = scope_ids()
     if data and data.get("children") and visible is not None:
         # Only the units the user may see; their ranks stay those among all siblings.
@@ -94,6 +97,8 @@ def unit_report(code: str):
     try:
         pdf = reports.unit_report_pdf(unit, filters.wave, compare=compare, lang=current_lang(),
                                       field=filters.field_code, channel=filters.channel)
+    except dashboard.Computing as busy:
+        return _computing(unit, busy)
     except reports.ReportError as error:
         current_app.logger.warning("report of %s for wave %s refused: %s",
                                    unit.code, filters.wave.code, error)
@@ -139,6 +144,18 @@ def unit_export(code: str, fmt: str):
         with open(path, "rb") as fh:
             data = fh.read()
     return Response(data, mimetype=MIMETYPES[fmt], headers=headers)
+
+
+COMPUTING_REFRESH = 5      # seconds between the self-refreshes of the "being computed" page
+
+
+def _computing(unit, busy):
+    """The "being computed" page (202): progress, refreshed by the ``Refresh`` header (no
+    script; axe forbids a short ``<meta http-equiv=refresh>``, a header is not markup)."""
+    body = render_template("officials/computing.html", unit=unit, progress=busy.progress,
+                           refresh=COMPUTING_REFRESH)
+    return Response(body, status=202, headers={"Refresh": str(COMPUTING_REFRESH),
+                                               "Cache-Control": "no-store"})
 
 
 DESIGN_FILES = {"don-vi": 0, "ho-so": 1}

@@ -114,9 +114,11 @@ def start_export(user: User | None, wave: Wave, unit: Unit, fmt: str, *, lang: s
     return job
 
 
-def start_precompute(wave: Wave, user: User | None = None) -> Job:
-    """Start the computation of ``wave``'s results, so that the first view reads them."""
-    job = _new("precompute", user=user, wave=wave, unit=None, params={}, total=1)
+def start_precompute(wave: Wave, user: User | None = None, *, previous: Wave | None = None) -> Job:
+    """Start the computation of ``wave``'s results (and against ``previous``) into the shared
+    results cache (``results_cache.precompute_wave``), so that the first view reads them."""
+    params = {"previous_id": previous.id if previous is not None else None}
+    job = _new("precompute", user=user, wave=wave, unit=None, params=params, total=1)
     db.session.commit()
     _send(job)
     return job
