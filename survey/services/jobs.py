@@ -25,6 +25,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from ..database import begin_write
 from ..extensions import db
 from ..models import Unit, User, Wave
 from ..models_jobs import Job, JobPart
@@ -142,8 +143,10 @@ def retry(job: Job) -> Job:
 
 def begin(job_id: str) -> Job | None:
     """Mark a job running; None when it is gone, done or failed (a stale message)."""
+    begin_write(db.session)      # SQLite: hold the write lock before reading what to change
     job = db.session.get(Job, job_id)
     if job is None or job.status in ("ready", "failed"):
+        db.session.commit()
         return None
     if job.status == "queued":
         job.status, job.started_at = "running", job.started_at or _now()
@@ -156,6 +159,7 @@ def begin_part(job_id: str, unit_id: int) -> Job | None:
     job = begin(job_id)
     if job is None:
         return None
+    begin_write(db.session)
     counted = db.session.execute(update(JobPart).where(
         JobPart.job_id == job_id, JobPart.unit_id == unit_id, JobPart.done.is_(False))
         .values(runs=JobPart.runs + 1))
@@ -166,6 +170,9 @@ def begin_part(job_id: str, unit_id: int) -> Job | None:
 def finish_part(job_id: str, unit_id: int, write: Callable[[str], None], unit_code: str) -> None:
     """Write one part's file (atomically), count it once, and assemble the ZIP if it was last."""
     write_atomic(part_path(job_id, unit_code), write)
+    # The render read the database: a SQLite reader cannot become a writer once another
+    # worker has written, so the write starts a transaction of its own.
+    begin_write(db.session)
     marked = db.session.execute(update(JobPart).where(
         JobPart.job_id == job_id, JobPart.unit_id == unit_id, JobPart.done.is_(False))
         .values(done=True))
@@ -205,6 +212,7 @@ def finish_file(job_id: str, write: Callable[[str], None], download_name: str) -
     """Write a job's one output file atomically, keyed by the job id, and mark it ready."""
     suffix = Path(download_name).suffix
     path = write_atomic(job_dir(job_id) / f"{job_id}{suffix}", write)
+    begin_write(db.session)
     db.session.execute(update(Job).where(Job.id == job_id, Job.status != "ready").values(
         status="ready", done=Job.total, file_name=download_name,
         file_path=str(path.relative_to(Path(current_app.config["JOBS_DIR"]))), finished_at=_now()))
@@ -213,6 +221,7 @@ def finish_file(job_id: str, write: Callable[[str], None], download_name: str) -
 
 def finish(job_id: str) -> None:
     """Mark a job without a file (a precomputation) ready."""
+    begin_write(db.session)
     db.session.execute(update(Job).where(Job.id == job_id, Job.status != "ready").values(
         status="ready", done=Job.total, finished_at=_now()))
     db.session.commit()
@@ -221,6 +230,7 @@ def finish(job_id: str) -> None:
 def fail(job_id: str, kind: str, detail: str) -> None:
     """Mark a job failed with a category (``error_kinds``) and the technical detail."""
     db.session.rollback()
+    begin_write(db.session)
     db.session.execute(update(Job).where(Job.id == job_id, Job.status != "ready").values(
         status="failed", error_kind=kind, error=detail[:4000], finished_at=_now()))
     db.session.commit()

@@ -215,3 +215,19 @@ def test_bad_bulk_requests_are_refused_with_a_reason(app, province, sign_in_as, 
     assert client.post(f"/quan-ly/don-vi/{province.root.code}/bao-cao-hang-loat?wave=1999").status_code == 400
     assert client.post(f"/quan-ly/don-vi/{province.root.code}/xuat-nen.exe?wave=2026").status_code == 404
     assert client.get("/quan-ly/tac-vu/" + "x" * 200).status_code == 404
+
+
+def test_precompute_job_fills_the_shared_results_cache(app, province, job_queue):
+    from survey.models_results import ResultsCacheEntry
+    from survey.services import jobs as service
+
+    with app.app_context():
+        from survey.models import Wave
+
+        waves = {w.code: w for w in db.session.scalars(select(Wave))}
+        job = service.start_precompute(waves["2026"], previous=waves["2025"])
+        job_id = job.id
+    assert wait_for(app, job_id).status == "ready"
+    with app.app_context():
+        entries = db.session.scalars(select(ResultsCacheEntry)).all()
+    assert len(entries) >= 3 and all(e.state == "ready" for e in entries)
