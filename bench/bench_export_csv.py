@@ -1,22 +1,29 @@
-"""Benchmark: streaming CSV export of a 1,000,000-response wave from SQLite.
+"""Benchmark: streaming CSV export of a 1,000,000-response wave, from SQLite and PostgreSQL.
 
 Run from the repository root::
 
     .venv/bin/python bench/bench_export_csv.py [--rows 1000000] [--small 100000] [--keep DIR]
+        [--backend sqlite|postgresql|both]
 
-A temporary SQLite database gets one province of 300 communes with populations, a small
+A temporary database (a SQLite file; on PostgreSQL a database ``sipas_bench_*`` made on
+the server of ``BENCH_PG_ADMIN_URL`` and dropped at the end) gets one province of 300 communes with populations, a small
 wave (``--small`` responses) and a large wave (``--rows`` responses) of synthetic SIPAS
 answers, bulk-inserted with ``executemany``.  Each wave is then exported through the
 streaming path (``survey.services.exports.iter_wave_csv``) in a fresh process, so that
 its peak RSS is the export's alone; the script prints wall time, rows per second, file
 size, and peak RSS above the process's RSS at start.  Flat memory shows as about the
 same peak for both waves; the target is at most 60 s for 1,000,000 rows.
+
+On PostgreSQL the anchor, in the same run, is a plain ``COPY (SELECT ... FROM responses
+WHERE wave_id = ...) TO STDOUT (FORMAT csv)`` of the same rows through psycopg: what the
+server can stream when nothing is decoded, weighted or labelled.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -32,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 BATCH = 100_000
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 FIELDS = ["tu_phap", "dat_dai", "xay_dung", "ho_tich", "kinh_doanh"]
 
 
@@ -57,8 +65,11 @@ def _reset_peak() -> None:
         pass
 
 
-def build(db_path: Path, waves: dict[str, int]) -> None:
-    """Create the schema, the unit tree, populations and the responses of ``waves``."""
+def build(db_path: Path | str, waves: dict[str, int]) -> None:
+    """Create the schema, the unit tree, populations and the responses of ``waves``.
+
+    ``db_path`` is a SQLite file or a database URL (PostgreSQL: rows go in by ``COPY``).
+    """
     from analysis.synthetic import synthetic_responses
     from questionnaires import load_bundled
     from survey import create_app
@@ -66,14 +77,12 @@ def build(db_path: Path, waves: dict[str, int]) -> None:
     from survey.models import Population, ServiceField, ServicePoint, Unit, Wave
     from survey.services.questionnaire_versions import register_version
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}"})
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": _url(db_path)})
     q = load_bundled("sipas")
     rng = np.random.default_rng(2025)
     with app.app_context():
         db.create_all()
-        with db.engine.connect() as conn:
-            # A throwaway database: no need to wait for the disk.
-            conn.exec_driver_sql("PRAGMA journal_mode = OFF")
+        postgres = db.engine.dialect.name == "postgresql"
         version = register_version(q)
         province = Unit(code="P01", name="Tỉnh Thử Nghiệm", kind="province")
         db.session.add(province)
@@ -123,15 +132,84 @@ def build(db_path: Path, waves: dict[str, int]) -> None:
                     frame["service_point"].map(point_ids).tolist(),
                     frame["service_field"].map(field_ids).tolist(), channel.tolist(), [version.id] * n,
                     answers, list(submitted), [str(uuid.uuid4()) for _ in range(n)]))
-                # Raw executemany: the bench measures the export, not the ORM's inserts.
-                conn.exec_driver_sql(sql, records)
+                # Raw executemany (COPY on PostgreSQL): the bench measures the export, not
+                # the ORM's inserts.
+                if postgres:
+                    _copy_in(conn, records)
+                else:
+                    conn.exec_driver_sql(sql, records)
                 db.session.commit()
                 conn = db.session.connection()
                 print(f"  {code}: inserted {start + n:,} / {rows:,}", flush=True)
         db.engine.dispose()
 
 
-def export(db_path: Path, wave_code: str, out: Path) -> None:
+def _url(db: Path | str) -> str:
+    return str(db) if "://" in str(db) else f"sqlite:///{db}"
+
+
+def _copy_in(conn, records) -> None:
+    columns = ("wave_id, unit_id, service_point_id, service_field_id, channel, mode, "
+               "questionnaire_version_id, answers, submitted_at, submission_id, flags, is_demo")
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY responses ({columns}) FROM STDIN") as copy:
+        for (wave, unit, point, field, channel, version, answers, submitted, sid) in records:
+            copy.write_row((wave, unit, point, field, channel, "web", version, answers, submitted,
+                            sid, "[]", False))
+
+
+def create_pg_database() -> str:
+    """Make an empty PostgreSQL database for the run; return its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"sipas_bench_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def copy_anchor(db_url: str, wave_code: str, out: Path) -> None:
+    """The anchor: the wave's rows as CSV straight from ``COPY ... TO STDOUT`` (one JSON line)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url).set(drivername="postgresql")
+    _reset_peak()
+    start_rss = _memory_mb("VmRSS")
+    t0 = time.perf_counter()
+    size = lines = 0
+    with psycopg.connect(url.render_as_string(hide_password=False)) as conn, conn.cursor() as cur:
+        wave_id = cur.execute("SELECT id FROM waves WHERE code = %s", (wave_code,)).fetchone()[0]
+        query = ("COPY (SELECT r.id, u.code, sp.code, sf.code, r.channel, r.submitted_at, r.answers "
+                 "FROM responses r JOIN units u ON u.id = r.unit_id "
+                 "JOIN service_points sp ON sp.id = r.service_point_id "
+                 "LEFT JOIN service_fields sf ON sf.id = r.service_field_id "
+                 f"WHERE r.wave_id = {int(wave_id)}) TO STDOUT (FORMAT csv, HEADER)")
+        with open(out, "wb") as fh, cur.copy(query) as copy:
+            for piece in copy:
+                fh.write(piece)
+                size += len(piece)
+                lines += bytes(piece).count(b"\n")
+    seconds = time.perf_counter() - t0
+    # Lines, not rows: an answer never holds a line break (synthetic JSON), so they agree.
+    print(json.dumps({"wave": wave_code, "rows": lines - 1, "seconds": seconds, "mb": size / 2**20,
+                      "start_rss_mb": start_rss, "peak_rss_mb": _memory_mb("VmHWM")}))
+
+
+def export(db_path: Path | str, wave_code: str, out: Path) -> None:
     """Export one wave to CSV through the streaming path and print one JSON line of figures."""
     from sqlalchemy import select
 
@@ -140,7 +218,7 @@ def export(db_path: Path, wave_code: str, out: Path) -> None:
     from survey.models import Wave
     from survey.services.exports import iter_wave_csv
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}"})
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": _url(db_path)})
     with app.app_context():
         wave = db.session.scalar(select(Wave).where(Wave.code == wave_code))
         _reset_peak()
@@ -157,37 +235,73 @@ def export(db_path: Path, wave_code: str, out: Path) -> None:
                       "start_rss_mb": start_rss, "peak_rss_mb": _memory_mb("VmHWM")}))
 
 
+def _run(mode: str, db: str, code: str, out: Path) -> dict:
+    # A fresh process per export: its peak RSS is the export's alone.
+    done = subprocess.run([sys.executable, __file__, f"--{mode}", db, code, str(out)],
+                          check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _line(label: str, r: dict) -> None:
+    print(f"{label:<24} {r['rows']:>9,} rows  {r['seconds']:6.1f} s  "
+          f"{r['rows'] / r['seconds']:>9,.0f} rows/s  {r['mb']:7.1f} MB  "
+          f"peak RSS {r['peak_rss_mb']:6.1f} MB (at start {r['start_rss_mb']:.1f} MB, "
+          f"+{r['peak_rss_mb'] - r['start_rss_mb']:.1f} MB)")
+
+
+def bench(backend: str, where: Path, waves: dict[str, int], reuse: bool) -> None:
+    """Build the waves on ``backend`` and print each export (and the COPY anchor on PostgreSQL)."""
+    print(f"--- {backend}")
+    if backend == "sqlite":
+        db = str(where / "bench.sqlite3")
+        if not (reuse and Path(db).exists()):
+            Path(db).unlink(missing_ok=True)
+            t0 = time.perf_counter()
+            build(Path(db), waves)
+            print(f"built {sum(waves.values()):,} responses in {time.perf_counter() - t0:.1f} s")
+    else:
+        db = create_pg_database()
+    try:
+        if backend == "postgresql":
+            t0 = time.perf_counter()
+            build(db, waves)
+            print(f"built {sum(waves.values()):,} responses in {time.perf_counter() - t0:.1f} s")
+        for code in waves:
+            ours = _run("export", db, code, where / f"{backend}-{code.lower()}.csv")
+            _line(f"{code} export", ours)
+            if backend == "postgresql":
+                anchor = _run("anchor", db, code, where / f"{backend}-{code.lower()}-copy.csv")
+                _line(f"{code} COPY TO STDOUT", anchor)
+                print(f"{'':<24} export / COPY: {ours['rows'] / ours['seconds'] / (anchor['rows'] / anchor['seconds']):.2f} "
+                      f"of the anchor's rows/s")
+    finally:
+        if backend == "postgresql":
+            drop_pg_database(db)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=100_000)
-    parser.add_argument("--keep", type=Path, help="Directory to keep the database and CSV files in.")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--keep", type=Path, help="Directory to keep the SQLite database and CSV files in.")
     parser.add_argument("--reuse", action="store_true",
-                        help="Export the database already in --keep instead of building one.")
+                        help="Export the SQLite database already in --keep instead of building one.")
     parser.add_argument("--export", nargs=3, metavar=("DB", "WAVE", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--anchor", nargs=3, metavar=("DB", "WAVE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export:
-        export(Path(args.export[0]), args.export[1], Path(args.export[2]))
+        export(args.export[0], args.export[1], Path(args.export[2]))
         return
+    if args.anchor:
+        copy_anchor(args.anchor[0], args.anchor[1], Path(args.anchor[2]))
+        return
+    backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     with tempfile.TemporaryDirectory() as tmp:
         where = args.keep or Path(tmp)
         where.mkdir(parents=True, exist_ok=True)
-        db_path = where / "bench.sqlite3"
-        waves = {"SMALL": args.small, "LARGE": args.rows}
-        if not (args.reuse and db_path.exists()):
-            db_path.unlink(missing_ok=True)
-            t0 = time.perf_counter()
-            build(db_path, waves)
-            print(f"built {sum(waves.values()):,} responses in {time.perf_counter() - t0:.1f} s")
-        for code in waves:
-            out = where / f"{code.lower()}.csv"
-            done = subprocess.run([sys.executable, __file__, "--export", str(db_path), code, str(out)],
-                                  check=True, capture_output=True, text=True)
-            r = json.loads(done.stdout.strip().splitlines()[-1])
-            print(f"{code:>5}: {r['rows']:>9,} rows  {r['seconds']:6.1f} s  "
-                  f"{r['rows'] / r['seconds']:>9,.0f} rows/s  {r['mb']:7.1f} MB  "
-                  f"peak RSS {r['peak_rss_mb']:6.1f} MB (at start {r['start_rss_mb']:.1f} MB, "
-                  f"+{r['peak_rss_mb'] - r['start_rss_mb']:.1f} MB)")
+        for backend in backends:
+            bench(backend, where, {"SMALL": args.small, "LARGE": args.rows}, args.reuse)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints their figures (several minutes on a 2-core machine).
 # With an argument, runs only the benchmarks whose file name contains it: scripts/bench.sh sipas
+# bench_bulk_reports.py needs Redis (127.0.0.1:6379, or BENCH_REDIS_URL) for its queue
+# workers; bench_export_csv.py runs on SQLite and on PostgreSQL (BENCH_PG_ADMIN_URL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

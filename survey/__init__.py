@@ -46,7 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(methodology.bp)
 
-    from . import assets, cli, errors, headers, ratelimits, security
+    from . import assets, cli, errors, headers, jobs, ratelimits, security
 
     errors.init_app(app)
     ratelimits.init_app(app)
@@ -54,4 +54,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     headers.init_app(app)
     assets.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)
     return app

@@ -53,7 +53,7 @@ def demo_command(responses: int, seed: int, reset: bool, port: int) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on ``app``."""
-    from . import cli_codes, cli_exports, cli_quality, cli_questionnaires, cli_reports, cli_setup, cli_users
+    from . import cli_codes, cli_exports, cli_jobs, cli_quality, cli_questionnaires, cli_reports, cli_setup, cli_users
 
     for command in (db_upgrade_command, init_db_command, demo_command):
         app.cli.add_command(command)
@@ -64,3 +64,4 @@ def init_app(app: Flask) -> None:
     cli_setup.init_app(app)
     cli_questionnaires.init_app(app)
     cli_quality.init_app(app)
+    cli_jobs.init_app(app)

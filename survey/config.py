@@ -63,6 +63,16 @@ def defaults(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # Prefix of the submission counters' keys (a shared Redis may serve other apps).
         "RATELIMIT_SUBMIT_KEY_PREFIX": os.environ.get("RATELIMIT_SUBMIT_KEY_PREFIX", "sipas"),
+        # The shared results cache (survey/services/results_cache.py): the database by
+        # default, Redis when set (redis://127.0.0.1:6379/1); keys under the prefix.
+        "RESULTS_CACHE_URL": os.environ.get("RESULTS_CACHE_URL") or None,
+        "RESULTS_CACHE_PREFIX": os.environ.get("RESULTS_CACHE_PREFIX", "sipas:results"),
+        # Seconds a server trusts a wave's data version: a new response shows within this.
+        "RESULTS_CACHE_FRESHNESS": float(os.environ.get("RESULTS_CACHE_FRESHNESS", "60")),
+        # Above this many responses a first view shows "being computed" instead of waiting.
+        "RESULTS_CACHE_SYNC_LIMIT": int(os.environ.get("RESULTS_CACHE_SYNC_LIMIT", "200000")),
+        # Settings besides SIPAS_OPTIONS that change the results (part of the cache key).
+        "RESULTS_CACHE_KEY_SETTINGS": ("QUALITY_EXCLUDE",),
         # Off: survey/ratelimits.py sets Retry-After on the 429 alone.
         "RATELIMIT_HEADERS_ENABLED": False,
         # A Redis outage falls back to per-process counters instead of refusing citizens.
@@ -105,6 +115,19 @@ def defaults(instance_path: str) -> dict:
         "QUALITY_EXCLUDE": os.environ.get("QUALITY_EXCLUDE", "confirmed"),
         # How many reverse proxies add X-Forwarded-For in front of the app (0: none).
         "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR") or 0),
+        # Background jobs (survey/jobs): empty runs them in threads of each web process
+        # (no server needed); redis://127.0.0.1:6379/0 sends them to `flask worker`s.
+        "JOBS_BROKER_URL": os.environ.get("JOBS_BROKER_URL", ""),
+        # Prefix of the queue's Redis keys (a shared Redis may serve other apps).
+        "JOBS_NAMESPACE": os.environ.get("JOBS_NAMESPACE", "sipas-jobs"),
+        # Where finished files are kept: shared by every worker and web server.
+        "JOBS_DIR": os.environ.get("JOBS_DIR", os.path.join(instance_path, "jobs")),
+        # Milliseconds without a heartbeat after which a worker counts as dead and its
+        # messages go back on the queue; and the chance (per million fetches) of looking.
+        "JOBS_HEARTBEAT_TIMEOUT": int(os.environ.get("JOBS_HEARTBEAT_TIMEOUT", 60_000)),
+        "JOBS_MAINTENANCE_CHANCE": int(os.environ.get("JOBS_MAINTENANCE_CHANCE", 1000)),
+        # Worker threads of the embedded queue (PDF layout holds the GIL: 1 is enough).
+        "JOBS_EMBEDDED_THREADS": int(os.environ.get("JOBS_EMBEDDED_THREADS", 1)),
         # The address printed in links made outside a request (password-reset links).
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
     }

@@ -108,6 +108,8 @@ def app(database_url, app_config):
         "SQLALCHEMY_DATABASE_URI": database_url,
         # Forms are tested without tokens; tests of CSRF itself turn it on in app_config.
         "WTF_CSRF_ENABLED": False,
+        # Results show new responses at once (production trusts a data version a minute).
+        "RESULTS_CACHE_FRESHNESS": 0,
         **app_config,
     }
     app = create_app(config)

@@ -10,4 +10,4 @@ from flask import Blueprint
 
 bp = Blueprint("officials", __name__, url_prefix="/quan-ly")
 
-from . import admin_audit, admin_users, api_tokens, auth, codes, desk, formatting, kiosks, quality, views  # noqa: E402,F401  (routes and helpers attach to bp)
+from . import admin_audit, admin_users, api_tokens, auth, codes, desk, formatting, jobs, kiosks, quality, views  # noqa: E402,F401  (routes and helpers attach to bp)

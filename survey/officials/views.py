@@ -60,9 +60,12 @@ def unit_dashboard(code: str):
     unit, waves, filters = _dashboard_filters(code)
     data = None
     if filters is not None:
-        data = dashboard.unit_dashboard(unit, waves, filters.wave, field=filters.field_code,
-                                        channel=filters.channel, lang=current_lang(),
-                                        mode=filters.mode)
+        try:
+            data = dashboard.unit_dashboard(unit, waves, filters.wave, field=filters.field_code,
+                                            channel=filters.channel, lang=current_lang(),
+                                            mode=filters.mode)
+        except dashboard.Computing as busy:
+            return _computing(unit, busy)
         data["modes"] = mode_counts(filters.wave, unit.descendant_ids())
     visible = scope_ids()
     if data and data.get("children") and visible is not None:
@@ -82,6 +85,7 @@ def unit_dashboard(code: str):
                            ancestors=ancestors,
                            linked={a.id for a in ancestors if visible is None or a.id in visible},
                            export_formats=EXPORT_FORMATS,
+                           has_subunits=bool(unit.children) if filters is not None else False,
                            demo=bool(filters and filters.wave.is_demo))
 
 
@@ -97,6 +101,8 @@ def unit_report(code: str):
     try:
         pdf = reports.unit_report_pdf(unit, filters.wave, compare=compare, lang=current_lang(),
                                       field=filters.field_code, channel=filters.channel)
+    except dashboard.Computing as busy:
+        return _computing(unit, busy)
     except reports.ReportError as error:
         current_app.logger.warning("report of %s for wave %s refused: %s",
                                    unit.code, filters.wave.code, error)
@@ -142,6 +148,18 @@ def unit_export(code: str, fmt: str):
         with open(path, "rb") as fh:
             data = fh.read()
     return Response(data, mimetype=MIMETYPES[fmt], headers=headers)
+
+
+COMPUTING_REFRESH = 5      # seconds between the self-refreshes of the "being computed" page
+
+
+def _computing(unit, busy):
+    """The "being computed" page (202): progress, refreshed by the ``Refresh`` header (no
+    script; axe forbids a short ``<meta http-equiv=refresh>``, a header is not markup)."""
+    body = render_template("officials/computing.html", unit=unit, progress=busy.progress,
+                           refresh=COMPUTING_REFRESH)
+    return Response(body, status=202, headers={"Refresh": str(COMPUTING_REFRESH),
+                                               "Cache-Control": "no-store"})
 
 
 DESIGN_FILES = {"don-vi": 0, "ho-so": 1}

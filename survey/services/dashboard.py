@@ -5,11 +5,9 @@ The statistics come from ``analysis.sipas.compute_sipas`` through the reports se
 glue (``survey.services.reports.wave_result``, which also applies the service field and
 channel filters); this module caches results and picks out the rows of one unit.
 
-Caching: results are kept in ``flask.g`` for the request, so a dashboard that needs the
-same wave for the headline, the trend and the previous-wave arrows computes it once.  A
-province with tens of thousands of responses and many waves will want a shared results
-cache (keyed by wave, filters and the wave's last response time, stored in PostgreSQL or
-on disk) so that the trend does not recompute every wave on every page view.
+Caching: every result comes from the shared results cache (``results_cache``: keyed by
+wave, filters, options and the wave's data version; in the database or Redis), so a view
+of any unit reads the results computed once for the wave, never the responses.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from flask import current_app, g
+from flask import current_app
 
 from analysis.report.formatting import fmt_int, is_missing
 from analysis.sipas import SipasResult, change_test, comparable_keys, compare_waves
@@ -25,60 +23,23 @@ from analysis.sipas.breakdown import unit_counts
 from analysis.sipas.standard import PresentationStandard
 
 from ..models import Unit, Wave
-from . import reports
-from . import flag_reviews
+from . import flag_reviews, reports, results_cache
+from .wave_data import wave_questionnaire
 from .flags import flag_counts
 
-_CACHE_ATTR = "_dashboard_results"
-
-
-@dataclass(frozen=True)
-class Computed:
-    """The outcome of one computation: a result, or why there is none."""
-
-    result: SipasResult | None
-    n_responses: int
-    problem: str | None = None
+Computed = results_cache.Computed
+Computing = results_cache.Computing
 
 
 def results(wave: Wave, *, field: str | None = None, channel: str | None = None,
             previous: Wave | None = None, mode: str | None = None) -> Computed:
-    """Return the SIPAS results of ``wave`` restricted to a field and/or channel, cached.
+    """Return the SIPAS results of ``wave`` restricted to a field, channel and/or collection
+    mode, from the shared results cache (:mod:`survey.services.results_cache`).
 
     With ``previous`` the rankings carry rank changes against that wave (same filters).
+    Raises :class:`Computing` while a big wave's results are being computed.
     """
-    cache = g.setdefault(_CACHE_ATTR, {})
-    key = (wave.id, field, channel, previous.id if previous is not None else None, mode)
-    if key in cache:
-        return cache[key]
-    if previous is None:
-        # Indices do not depend on the previous wave (only rank changes do): any result
-        # of this wave under these filters will do.
-        for (w, f, c, _p, m), computed in cache.items():
-            if (w, f, c, m) == (wave.id, field, channel, mode):
-                return computed
-    prior = None
-    if previous is not None:
-        prior = results(previous, field=field, channel=channel, mode=mode).result
-    computed = _compute(wave, field=field, channel=channel, prior=prior, mode=mode)
-    cache[key] = computed
-    return computed
-
-
-def _compute(wave: Wave, *, field, channel, prior, mode=None) -> Computed:
-    inputs = reports.wave_inputs(wave)
-    mask = reports.domain_mask(inputs.responses, field=field, channel=channel, mode=mode)
-    n = len(inputs.responses) if mask is None else int(mask.sum())
-    if n == 0:
-        return Computed(None, 0)
-    try:
-        result = reports.wave_result(wave, prior, field=field, channel=channel, mode=mode)
-    except reports.ReportError as error:
-        # Data the engine cannot analyse (e.g. responses of a unit without dossiers) is a
-        # state to explain to the official, not a server error; the log keeps the details.
-        current_app.logger.warning("wave %s cannot be analysed: %s", wave.code, error)
-        return Computed(None, n, str(error.__cause__ or error))
-    return Computed(result, n)
+    return results_cache.sipas(wave, field=field, channel=channel, previous=previous, mode=mode)
 
 
 def _num(value) -> float | None:
@@ -189,8 +150,7 @@ def unit_dashboard(unit: Unit, waves: list[Wave], wave: Wave, *, field: str | No
     current = results(wave, field=field, channel=channel, previous=previous, mode=mode)
     before = (results(previous, field=field, channel=channel, mode=mode)
               if previous is not None else None)
-    inputs = reports.wave_inputs(wave)
-    q = inputs.questionnaire
+    q = wave_questionnaire(wave)
     spec = q.analysis
     code = unit.code
     out = {"wave": wave, "previous_wave": previous, "problem": current.problem,
@@ -284,8 +244,12 @@ def trend(unit: Unit, waves: list[Wave], current: Wave, *, field=None, channel=N
     points = []
     before = None
     before_meta = None
-    for wave in waves:
-        computed = results(wave, field=field, channel=channel, mode=mode)
+    position = [w.id for w in waves].index(current.id) if current in waves else -1
+    for k, wave in enumerate(waves):
+        # The current wave's result is the one with rank changes the dashboard reads (its
+        # indices do not depend on the previous wave): one cache entry, not two.
+        previous = waves[k - 1] if k == position and k > 0 else None
+        computed = results(wave, field=field, channel=channel, previous=previous, mode=mode)
         meta = computed.result.meta if computed.result is not None else None
         keys = comparable_keys(meta, before_meta)
         same = keys is None or ("overall", "overall") in keys
@@ -318,7 +282,6 @@ def breakdowns(wave: Wave, unit: Unit, lang: str = "vi") -> dict:
     except reports.ReportError as error:
         current_app.logger.warning("breakdowns of wave %s: %s", wave.code, error)
         return {"by_field": [], "by_channel": [], "counts": []}
-    inputs = reports.wave_inputs(wave)
     names = reports.field_names(lang)
 
     def rows(table, label):
@@ -334,7 +297,7 @@ def breakdowns(wave: Wave, unit: Unit, lang: str = "vi") -> dict:
             out.append(est)
         return out
 
-    counts = unit_counts(tables["counts"], inputs.units, unit.code)
+    counts = unit_counts(tables["counts"], tables["units"], unit.code)
     return {
         "by_field": rows(tables["by_field"], lambda c: names.get(c, c)),
         "by_channel": rows(tables["by_channel"], lambda c: c),

@@ -22,6 +22,7 @@ from sqlalchemy import exists, select
 from ..extensions import db
 from ..models import FLAG_DECISIONS, FlagReview, Response, Wave, utcnow
 from . import audit
+from .results_cache import bump_version
 
 EXCLUDE_MODES = ("confirmed", "flagged", "none")
 FLAG_CONFIRMED = "flag.confirmed"
@@ -55,6 +56,8 @@ def review(response: Response, flag: str, decision: str) -> FlagReview:
     audit.record(FLAG_CONFIRMED if decision == "confirmed" else FLAG_CLEARED,
                  unit=response.unit, wave=response.wave,
                  details={"response": response.id, "flag": flag, "previous": previous})
+    # Which responses the analysis leaves out may have changed: cached results are stale.
+    bump_version(response.wave_id)
     db.session.commit()
     return row
 

@@ -37,6 +37,7 @@ from ..extensions import db
 from ..models import MAX_DURATION, Response, Wave
 from .exports import wave_questionnaire
 from .flags import BURST_FLAG, usual_hourly_count
+from .results_cache import bump_version
 
 TOO_FAST = "too_fast"
 STRAIGHTLINE = "straightline"
@@ -197,5 +198,8 @@ def flag_wave(wave: Wave) -> dict[str, int]:
                 row.flags = current + new
                 for flag in new:
                     added[flag] += 1
+    if any(added.values()):
+        # Under QUALITY_EXCLUDE=flagged the analysed responses changed: cached results are stale.
+        bump_version(wave.id)
     db.session.commit()
     return added

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,18 +26,35 @@ from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..models import ServiceField, Unit, Wave
-from . import flag_reviews
+from . import flag_reviews, results_cache
 from .modes import mode_counts
-from .exports import (populations_or_counts, read_wave_frame, wave_populations,
-                      wave_questionnaire)
+from .wave_data import read_wave, wave_info, wave_questionnaire
 from .responses import response_channel
 
-__all__ = ["WaveInputs", "ReportError", "wave_inputs", "domain_mask", "wave_breakdowns", "wave_history", "field_names", "design_tables", "wave_result", "wave_info",
-           "unit_report_pdf", "bulk_reports", "latest_wave", "top_unit", "report_filename"]
+__all__ = ["WaveInputs", "ReportError", "wave_inputs", "compute_results", "compute_breakdowns",
+           "cached_result", "domain_mask", "wave_breakdowns", "wave_history", "field_names", "design_tables", "wave_result", "wave_info",
+           "unit_report_pdf", "bulk_reports", "request_caches", "reuse_request_caches",
+           "wave_results", "unit_report_from", "latest_wave", "top_unit", "report_filename"]
 
 _CACHE_ATTR = "_report_wave_inputs"
-_BREAKDOWN_ATTR = "_report_wave_breakdowns"
 _HISTORY_ATTR = "_report_wave_history"
+
+
+# The wave inputs, histories and results-cache entries (survey/services/results_cache.py)
+# an app context has read.
+_REQUEST_CACHES = (_CACHE_ATTR, _HISTORY_ATTR, "_results_cache")
+
+
+def request_caches() -> dict:
+    """The wave inputs, histories and cached results read in this app context (for reuse)."""
+    return {name: g.get(name) for name in _REQUEST_CACHES if name in g}
+
+
+def reuse_request_caches(saved: dict) -> None:
+    """Start this app context with caches of an earlier one (a worker's next report of the
+    same bulk job: the wave is read and computed once per job, not once per report)."""
+    for name, value in saved.items():
+        setattr(g, name, dict(value))
 
 
 class ReportError(Exception):
@@ -64,28 +81,6 @@ def _options() -> SipasOptions:
     return SipasOptions(**(config or {}))
 
 
-def _unit_frame(wave: Wave, response_codes: Iterable[str]) -> pd.DataFrame:
-    """The wave's scope (plus any unit its responses name) as ``code, name, name_en, kind,
-    parent_code``; a parent outside the frame becomes a root."""
-    scope = wave.scope_unit_ids()
-    query = select(Unit.id, Unit.code, Unit.name, Unit.name_en, Unit.kind, Unit.parent_id)
-    rows = db.session.execute(query).all()
-    codes = set(response_codes)
-    keep = [r for r in rows if not scope or r.id in scope or r.code in codes]
-    by_id = {r.id: r.code for r in keep}
-    return pd.DataFrame([(r.code, r.name, r.name_en, r.kind, by_id.get(r.parent_id))
-                         for r in keep], columns=["code", "name", "name_en", "kind", "parent_code"])
-
-
-def wave_info(wave: Wave | None) -> dict | None:
-    """Code, names and dates of a wave for the report's cover (plain data)."""
-    if wave is None:
-        return None
-    return {"code": wave.code, "name": wave.name, "name_en": wave.name_en,
-            "starts_on": wave.starts_on.isoformat() if wave.starts_on else None,
-            "ends_on": wave.ends_on.isoformat() if wave.ends_on else None}
-
-
 def wave_inputs(wave: Wave) -> WaveInputs:
     """Read the responses, populations and unit tree of ``wave`` (once per request)."""
     cache = g.setdefault(_CACHE_ATTR, {}) if has_app_context() else {}
@@ -93,16 +88,10 @@ def wave_inputs(wave: Wave) -> WaveInputs:
         return cache[wave.id]
     # Flagged responses are left out or kept by ``QUALITY_EXCLUDE`` (flag_reviews).
     quality = flag_reviews.summary(wave)
-    frame = read_wave_frame(wave, exclude=flag_reviews.excluded_ids(wave, quality["mode"]))
-    counts = (frame.groupby(["unit_code", "service_field"], dropna=False).size()
-              .rename("n").reset_index())
-    # Without any dossier counts every response weighs the same; the report says so in its
-    # methods section.
-    populations, unweighted = populations_or_counts(wave_populations(wave), counts)
-    inputs = WaveInputs(responses=frame, populations=populations,
-                        units=_unit_frame(wave, frame["unit_code"].dropna().unique()),
-                        questionnaire=wave_questionnaire(wave), options=_options(),
-                        unweighted=unweighted, info=wave_info(wave), quality=quality)
+    data = read_wave(wave, exclude=flag_reviews.excluded_ids(wave, quality["mode"]))
+    inputs = WaveInputs(responses=data.responses, populations=data.populations,
+                        units=data.units, questionnaire=data.questionnaire, options=_options(),
+                        unweighted=data.unweighted, info=data.info, quality=quality)
     cache[wave.id] = inputs
     return inputs
 
@@ -151,32 +140,86 @@ def wave_result(wave: Wave, previous: SipasResult | None = None, *, field: str |
     return result
 
 
-def wave_breakdowns(wave: Wave) -> dict:
-    """Tables by service field and by channel (domain estimates of the full design), and the
-    responses against dossiers, of ``wave`` (computed once per request).
+def compute_breakdowns(wave: Wave, *, options: SipasOptions | None = None,
+                       progress: Callable[[int], None] | None = None) -> dict:
+    """Compute the tables by service field and by channel (domain estimates of the full
+    design) and the responses against dossiers of ``wave``, with its unit frame.
 
-    Returns ``{"by_field", "by_channel", "counts"}`` as DataFrames (empty without
-    responses); see :func:`analysis.sipas.domain_breakdown` and
-    :func:`analysis.sipas.response_counts`.
+    Returns ``{"by_field", "by_channel", "counts", "units", "unweighted", "problem"}``
+    (plain frames; empty tables and the engine's message in ``problem`` when it refuses
+    the data).  The results cache stores this; read it with :func:`wave_breakdowns`.
     """
-    cache = g.setdefault(_BREAKDOWN_ATTR, {}) if has_app_context() else {}
-    if wave.id in cache:
-        return cache[wave.id]
     inputs = wave_inputs(wave)
+    if progress is not None:
+        progress(40)
+    options = options or inputs.options
     frame = inputs.responses
     empty = pd.DataFrame(columns=["domain", "unit_code", "kind", "id", "value"])
     out = {"by_field": empty, "by_channel": empty,
-           "counts": response_counts(frame, inputs.populations)}
+           "counts": response_counts(frame, inputs.populations),
+           "units": inputs.units, "unweighted": inputs.unweighted, "problem": None}
     if len(frame):
         args = (frame, inputs.questionnaire, inputs.units, inputs.populations)
         try:
-            out["by_field"] = domain_breakdown(*args, "service_field", options=inputs.options)
+            out["by_field"] = domain_breakdown(*args, "service_field", options=options)
+            if progress is not None:
+                progress(70)
             out["by_channel"] = domain_breakdown(*args, frame["channel"].map(response_channel),
-                                                 options=inputs.options)
+                                                 options=options)
         except SipasInputError as error:
-            raise ReportError(f"wave {wave.code}: {error}") from error
-    cache[wave.id] = out
+            out["by_field"] = out["by_channel"] = empty
+            out["problem"] = f"wave {wave.code}: {error}"
     return out
+
+
+def wave_breakdowns(wave: Wave) -> dict:
+    """Tables by service field and by channel (domain estimates of the full design), and the
+    responses against dossiers, of ``wave``, from the shared results cache.
+
+    Returns ``{"by_field", "by_channel", "counts", ...}`` as DataFrames (empty without
+    responses); see :func:`compute_breakdowns`.  Raises :class:`ReportError` when the
+    engine refuses the wave's data.
+    """
+    out = results_cache.breakdowns(wave, wait=True)
+    if out.get("problem"):
+        raise ReportError(out["problem"])
+    return out
+
+
+def compute_results(wave: Wave, previous: SipasResult | None = None, *, field: str | None = None,
+                    channel: str | None = None, options: SipasOptions | None = None,
+                    progress: Callable[[int], None] | None = None,
+                    mode: str | None = None) -> results_cache.Computed:
+    """Compute the SIPAS results of ``wave`` under the filters as the cache stores them: the
+    result, the number of responses in the domain, or why there is none."""
+    inputs = wave_inputs(wave)
+    if progress is not None:
+        progress(40)
+    mask = domain_mask(inputs.responses, field=field, channel=channel, mode=mode)
+    n = len(inputs.responses) if mask is None else int(mask.sum())
+    if n == 0:
+        return results_cache.Computed(None, 0)
+    try:
+        result = wave_result(wave, previous, field=field, channel=channel, options=options,
+                             mode=mode)
+    except ReportError as error:
+        # Data the engine cannot analyse (e.g. responses of a unit without dossiers) is a
+        # state to explain to the official, not a server error; the log keeps the details.
+        if has_app_context():
+            current_app.logger.warning("wave %s cannot be analysed: %s", wave.code, error)
+        return results_cache.Computed(None, n, str(error.__cause__ or error))
+    return results_cache.Computed(result, n)
+
+
+def cached_result(wave: Wave, previous: Wave | None = None, *, field: str | None = None,
+                  channel: str | None = None, mode: str | None = None) -> SipasResult | None:
+    """The SIPAS result of ``wave`` from the shared cache (computed there when missing);
+    raises :class:`ReportError` when the engine refuses the data."""
+    computed = results_cache.sipas(wave, field=field, channel=channel, previous=previous,
+                                   mode=mode, wait=True)
+    if computed.problem is not None:
+        raise ReportError(f"wave {wave.code}: {computed.problem}")
+    return computed.result
 
 
 def design_tables(wave: Wave, unit_code: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -213,7 +256,7 @@ def wave_history(waves: list[Wave], *, field: str | None = None,
         key = (wave.id, field, channel)
         if key not in cache:
             try:
-                cache[key] = wave_result(wave, field=field, channel=channel)
+                cache[key] = cached_result(wave, field=field, channel=channel)
             except ReportError:
                 cache[key] = None
         out.append((wave, cache[key]))
@@ -222,8 +265,8 @@ def wave_history(waves: list[Wave], *, field: str | None = None,
 
 def _results(wave: Wave, compare: Wave | None, *, field: str | None = None,
              channel: str | None = None) -> tuple[SipasResult | None, SipasResult | None]:
-    prev = wave_result(compare, field=field, channel=channel) if compare is not None else None
-    return wave_result(wave, previous=prev, field=field, channel=channel), prev
+    prev = cached_result(compare, field=field, channel=channel) if compare is not None else None
+    return cached_result(wave, compare, field=field, channel=channel), prev
 
 
 def _filters_info(field: str | None, channel: str | None) -> dict | None:
@@ -255,6 +298,21 @@ def unit_report_pdf(unit: Unit, wave: Wave, compare: Wave | None = None, lang: s
     return render_pdf(_report_context(result, prev, unit.code, wave, compare, lang, filters))
 
 
+def wave_results(wave: Wave, compare: Wave | None = None) -> tuple[SipasResult | None, SipasResult | None]:
+    """The whole wave's result and ``compare``'s, as every report of a bulk run uses them."""
+    return _results(wave, compare)
+
+
+def unit_report_from(results: tuple, unit: Unit, wave: Wave, compare: Wave | None = None,
+                     lang: str = "vi") -> bytes:
+    """The PDF report of ``unit`` from ``results`` of :func:`wave_results` (a bulk job's
+    report: the same bytes as :func:`unit_report_pdf` for the whole wave)."""
+    if wave.units and not wave.covers(unit):
+        raise ReportError(f"unit {unit.code} is outside the scope of wave {wave.code}")
+    result, prev = results
+    return render_pdf(_report_context(result, prev, unit.code, wave, compare, lang))
+
+
 def report_filename(unit_code: str, wave_code: str, lang: str) -> str:
     """A safe file name for a unit's report: ``bao-cao_<unit>_<wave>_<lang>.pdf``."""
     def safe(s):
@@ -269,8 +327,8 @@ def _report_context(result, prev, unit_code: str, wave: Wave, compare: Wave | No
     With ``extras`` the report has the tables by field and channel, responses against
     dossiers and the trend across the waves up to ``wave`` (same filters).
     """
-    inputs = wave_inputs(wave)
     breakdowns = history = None
+    cached = results_cache.breakdowns(wave, wait=True)
     if extras:
         breakdowns = dict(wave_breakdowns(wave), field_names=field_names(lang))
         unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
@@ -280,9 +338,9 @@ def _report_context(result, prev, unit_code: str, wave: Wave, compare: Wave | No
                    wave_history(_waves_until(wave),
                                 field=((filters or {}).get("field") or {}).get("code"),
                                 channel=(filters or {}).get("channel"))]
-    return build_report(result, unit_code, questionnaire=inputs.questionnaire,
-                        units=inputs.units, lang=lang, compare=prev,
-                        wave=inputs.info, compare_wave=wave_info(compare), filters=filters,
+    return build_report(result, unit_code, questionnaire=wave_questionnaire(wave),
+                        units=cached["units"], lang=lang, compare=prev,
+                        wave=wave_info(wave), compare_wave=wave_info(compare), filters=filters,
                         breakdowns=breakdowns, history=history)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import ServiceField, ServicePoint, Unit, utcnow
 from .setup_files import Problem, check_code, check_text, read_table, write_table
+from .results_cache import bump_version
 from .setup_plan import Change, Plan, finish, start
 
 UNIT_COLUMNS = ("code", "name", "name_en", "kind", "parent_code")
@@ -120,6 +121,7 @@ def import_unit_rows(rows: Rows, *, apply: bool = False, problems=None) -> Plan:
             unit.retired_at = now
             for point in unit.service_points:
                 point.active = False
+        bump_version(0)     # names and the tree are in every wave's results
 
     plan.writer = write
     return finish(plan, apply=apply)

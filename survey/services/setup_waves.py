@@ -10,6 +10,7 @@ explicit (:func:`set_wave_status`).
 
 from __future__ import annotations
 
+import logging
 import re
 
 from sqlalchemy import func, select
@@ -20,8 +21,11 @@ from ..extensions import db
 from ..models import (Population, QuestionnaireVersion, Response, ServiceField, ServicePoint,
                       Unit, Wave, local_today)
 from .questionnaire_versions import register_version
+from .results_cache import bump_version, precompute_wave
 from .setup_files import Problem, check_code, check_text, parse_date, read_table
 from .setup_plan import Change, Plan, _audit, finish, start
+
+log = logging.getLogger(__name__)
 
 WAVE_COLUMNS = ("code", "name", "name_en", "questionnaire", "start", "end", "units")
 POPULATION_COLUMNS = ("unit_code", "field_code", "dossiers")
@@ -145,6 +149,8 @@ def import_wave_rows(rows: Rows, *, apply: bool = False, problems=None, create_o
             wave.questionnaire_version_id = questionnaire.id
             wave.starts_on, wave.ends_on = starts, ends
             wave.units = [units[c] for c in codes]
+            if wave.id is not None:
+                bump_version(wave.id)      # its scope may have changed: results are stale
 
     plan.writer = write
     return finish(plan, apply=apply)
@@ -194,7 +200,22 @@ def set_wave_status(code: str, status: str, *, today=None) -> str:
     old, wave.status = wave.status, status
     _audit(f"wave.{'open' if status == 'open' else 'close'}", {"wave": code, "from": old, "to": status})
     db.session.commit()
+    if status == "closed":
+        _precompute(wave)
     return old
+
+
+def _precompute(wave: Wave) -> None:
+    """Compute a closed wave's results now, so that its first dashboard view is a cached
+    one (a direct call here; a queue job where a task queue is configured)."""
+    from .reports import _waves_until
+
+    earlier = _waves_until(wave)
+    previous = earlier[-2].id if len(earlier) > 1 else None
+    try:
+        precompute_wave(wave.id, previous)
+    except Exception:  # noqa: BLE001  (closing the wave stands; the first view computes)
+        log.exception("precomputing the results of wave %s failed", wave.code)
 
 
 def first_point(code: str) -> str | None:

@@ -67,6 +67,8 @@ def point_tablets(status=200):
         return 404 if role == "desk_operator" else 403
     return expect
 
+READERS = ("administrator", "methodologist", "official")
+
 
 def index(role, inside):
     return {None: SIGN_IN, "desk_operator": 302}.get(role, 200)
@@ -160,6 +162,23 @@ RULES = {
         only(("administrator", "methodologist"), 404), scoped=True, data={}),
     ("officials.live", "GET"): Rule("GET", lambda c, u: "/quan-ly/so-phieu",
                                     only(("administrator", "methodologist", "official"))),
+
+    # Background jobs: a unit's job needs the unit in scope; a job is its owner's alone
+    # (a made-up id is a 404 for every reader of results).
+    ("officials.start_bulk_reports", "POST"): Rule(
+        "POST", lambda c, u: f"/quan-ly/don-vi/{u}/bao-cao-hang-loat?wave=2026", results(400),
+        scoped=True, data={"which": "children"}),            # a commune has no subunits
+    ("officials.start_export", "POST"): Rule(
+        "POST", lambda c, u: f"/quan-ly/don-vi/{u}/xuat-nen.csv?wave=NO-SUCH-WAVE", results(400),
+        scoped=True),
+    ("officials.job_list", "GET"): Rule("GET", lambda c, u: "/quan-ly/tac-vu/", only(READERS)),
+    ("officials.job", "GET"): Rule("GET", lambda c, u: f"/quan-ly/tac-vu/{'0' * 32}", only(READERS, 404)),
+    ("officials.job_status", "GET"): Rule("GET", lambda c, u: f"/quan-ly/tac-vu/{'0' * 32}.json",
+                                          only(READERS, 404)),
+    ("officials.job_file", "GET"): Rule("GET", lambda c, u: f"/quan-ly/tac-vu/{'0' * 32}/tep",
+                                        only(READERS, 404)),
+    ("officials.job_retry", "POST"): Rule("POST", lambda c, u: f"/quan-ly/tac-vu/{'0' * 32}/thu-lai",
+                                          only(READERS, 404)),
     ("admin.index", "GET"): Rule("GET", lambda c, u: SETUP + "/", only(("administrator",))),
     ("admin.preview", "POST"): Rule("POST", lambda c, u: SETUP + "/units/xem-truoc",
                                     only(("administrator",), 400), data={}),

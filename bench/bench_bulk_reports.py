@@ -1,0 +1,235 @@
+"""Benchmark: bulk reports on the task queue with 1 and 2 workers, and one report's time.
+
+Run from the repository root (Redis at 127.0.0.1:6379, or ``--redis URL``)::
+
+    .venv/bin/python bench/bench_bulk_reports.py [--units 100] [-n 20000] [--keep DIR]
+
+A temporary SQLite database gets one province of 300 communes and a wave of ``-n``
+synthetic responses (``bench_export_csv.build``). Then, on the same ``--units`` communes:
+
+- anchor: ``reports.bulk_reports`` with a pool of 2 processes (the ``flask report-bulk``
+  path; the issue measured 100 reports in 68 s with it);
+- ``report-bulk`` on the queue (Redis, a namespace of its own) with 1, then 2 worker
+  processes (``flask --app wsgi worker``), started before the job and timed from the
+  job's start to its ZIP; the ratio 2 workers / 1 worker (goal >= 1.8);
+- one commune's report in this process, median of ``--repeat``, split into its steps
+  (goal <= 0.6 s; the issue measured 1.17 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def _app(db_url: str, jobs_dir: Path, redis_url: str, namespace: str):
+    from survey import create_app
+    from survey.extensions import db
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": db_url,
+                      "JOBS_DIR": str(jobs_dir), "JOBS_BROKER_URL": redis_url,
+                      "JOBS_NAMESPACE": namespace})
+    with app.app_context():
+        db.create_all()             # a kept database from an older schema gets the new tables
+    return app
+
+
+def _units(app, count: int):
+    from sqlalchemy import select
+
+    from survey.extensions import db
+    from survey.models import Unit, Wave
+
+    wave = db.session.scalar(select(Wave).where(Wave.code == "BULK"))
+    units = list(db.session.scalars(select(Unit).where(Unit.kind == "commune")
+                                    .order_by(Unit.code).limit(count)))
+    return wave, units
+
+
+def _start_workers(count: int, env: dict) -> list[subprocess.Popen]:
+    workers = []
+    for _ in range(count):
+        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+        # Ready once it says so (imports and app creation are not part of the run).
+        line = process.stderr.readline()
+        if "Worker running" not in line:
+            raise RuntimeError(f"worker did not start: {line}{process.stderr.read()}")
+        workers.append(process)
+    return workers
+
+
+def _stop(workers: list[subprocess.Popen]) -> None:
+    for process in workers:
+        process.terminate()
+    for process in workers:
+        process.wait(timeout=120)
+        process.stderr.close()
+
+
+def queue_run(app, n_workers: int, n_units: int, env: dict) -> float:
+    """Seconds from the start of a ``report-bulk`` job to its ZIP, with ``n_workers``."""
+    from survey.extensions import db
+    from survey.models_jobs import Job
+    from survey.services import jobs
+
+    workers = _start_workers(n_workers, env)
+    try:
+        with app.app_context():
+            wave, units = _units(app, n_units)
+            t0 = time.perf_counter()
+            job = jobs.start_bulk_reports(None, wave, units)
+            job_id = job.id
+            deadline = time.monotonic() + 3600
+            while time.monotonic() < deadline:
+                # A new transaction per look: a SQLite reader keeps its snapshot otherwise.
+                db.session.rollback()
+                job = db.session.get(Job, job_id)
+                if job.status in ("ready", "failed"):
+                    break
+                time.sleep(0.05)
+            elapsed = time.perf_counter() - t0
+            if job.status != "ready":
+                raise RuntimeError(f"job {job_id} ended {job.status}: {job.error}")
+    finally:
+        _stop(workers)
+    return elapsed
+
+
+def pool_run(app, n_units: int, out: Path) -> float:
+    """Seconds of ``reports.bulk_reports`` with a pool of 2 processes (the anchor)."""
+    from survey.services import reports
+
+    with app.app_context():
+        wave, units = _units(app, n_units)
+        t0 = time.perf_counter()
+        reports.bulk_reports(wave, units, out, workers=2)
+        return time.perf_counter() - t0
+
+
+def one_report(app, repeat: int) -> dict[str, float]:
+    """Median seconds of each step of one commune's report (after a warm-up report).
+
+    The steps are those of ``analysis.report.render_pdf``, timed one by one.
+    """
+    import logging
+
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    from analysis.report import charts
+    from analysis.report import render as R
+    from analysis.report.fetcher import AssetFetcher
+    from survey.extensions import db
+    from survey.services import reports
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    base = "sipas-asset:templates/"
+    steps: dict[str, list[float]] = {}
+    with app.app_context():
+        wave, units = _units(app, 3)
+        results = reports.wave_results(wave)
+        reports.unit_report_from(results, units[0], wave)             # warm-up
+        for _ in range(repeat):
+            t = [time.perf_counter()]
+            context = reports._report_context(*results, units[1].code, wave, None, "vi")
+            t.append(time.perf_counter())
+            drawn = {"elements": charts.element_chart(context["element_chart"], "vi")}
+            if context.get("drivers"):
+                drawn["drivers"] = charts.drivers_chart(context["drivers"], "vi")
+            t.append(time.perf_counter())
+            html = R.render_html(context, charts_markup=drawn)
+            t.append(time.perf_counter())
+            fetcher, fonts = AssetFetcher(), FontConfiguration()
+            css = weasyprint.CSS(string=R._stylesheet_text(), url_fetcher=fetcher,
+                                 font_config=fonts, base_url=base)
+            t.append(time.perf_counter())
+            document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=base).render(
+                stylesheets=[css], font_config=fonts, pdf_variant=R.PDF_VARIANT)
+            t.append(time.perf_counter())
+            document.write_pdf(pdf_variant=R.PDF_VARIANT)
+            t.append(time.perf_counter())
+            reports.unit_report_from(results, units[1], wave)
+            t.append(time.perf_counter())
+            for name, a in (("context (plain data)", 0), ("charts (matplotlib SVG)", 1),
+                            ("HTML template", 2), ("CSS + fonts (@font-face)", 3),
+                            ("WeasyPrint: parse, styles, layout", 4),
+                            ("WeasyPrint: PDF (draw incl. SVG, fonts)", 5),
+                            ("whole report (unit_report_from)", 6)):
+                steps.setdefault(name, []).append(t[a + 1] - t[a])
+        db.session.remove()
+    return {name: statistics.median(values) for name, values in steps.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("-n", type=int, default=20_000, help="responses in the wave")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--workers", default="1,2", help="queue worker counts, comma-separated")
+    parser.add_argument("--skip", default="", help="parts to skip: one,anchor (comma-separated)")
+    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser.add_argument("--keep", type=Path, help="Directory to keep the database in (reused).")
+    args = parser.parse_args()
+
+    import redis
+
+    from bench_export_csv import build
+
+    with tempfile.TemporaryDirectory() as tmp:
+        where = args.keep or Path(tmp)
+        where.mkdir(parents=True, exist_ok=True)
+        db_path = where / "bulk.sqlite3"
+        if not db_path.exists():
+            t0 = time.perf_counter()
+            build(db_path, {"BULK": args.n})
+            print(f"built {args.n:,} responses in {time.perf_counter() - t0:.1f} s")
+        db_url = f"sqlite:///{db_path}"
+        namespace = f"sipas-bench-{uuid.uuid4().hex[:12]}"
+        app = _app(db_url, Path(tmp) / "jobs", args.redis, namespace)
+        env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench", "FLASK_APP": "wsgi",
+               "JOBS_BROKER_URL": args.redis, "JOBS_NAMESPACE": namespace,
+               "JOBS_DIR": str(Path(tmp) / "jobs")}
+        try:
+            skip = set(args.skip.split(","))
+            if "one" not in skip:
+                steps = one_report(app, args.repeat)
+                print(f"one commune's report, median of {args.repeat} (issue: 1.17 s; goal <= 0.6 s):")
+                for name, seconds in steps.items():
+                    print(f"  {name:<40} {seconds:6.3f} s")
+            if "anchor" not in skip:
+                anchor = pool_run(app, args.units, Path(tmp) / "pool")
+                print(f"anchor: bulk_reports, pool of 2 processes: {args.units} reports in {anchor:6.1f} s "
+                      f"({args.units / anchor:5.2f} reports/s; issue: 100 in 68 s, 1.47/s)", flush=True)
+            times = {}
+            for count in (int(w) for w in args.workers.split(",")):
+                times[count] = queue_run(app, count, args.units, env)
+                print(f"queue, {count} worker(s): {args.units} reports in {times[count]:6.1f} s "
+                      f"({args.units / times[count]:5.2f} reports/s)", flush=True)
+            if 1 in times and 2 in times:
+                print(f"ratio 2 workers / 1 worker: {times[1] / times[2]:4.2f}x (goal >= 1.8x)")
+        finally:
+            connection = redis.Redis.from_url(args.redis)
+            keys = list(connection.scan_iter(match=f"{namespace}*"))
+            if keys:
+                connection.delete(*keys)
+            with app.app_context():
+                from survey.extensions import db
+
+                db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

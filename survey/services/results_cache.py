@@ -1,0 +1,400 @@
+"""The shared results cache: SIPAS results computed once, seen by every worker and server.
+
+A cached entry is keyed by the wave, the filters (service field, channel, the wave rank
+changes are measured against), the options (the SIPAS options and the settings named in
+``RESULTS_CACHE_KEY_SETTINGS``) and the wave's *data version* — read in one query from the
+wave's responses (count and largest id), its populations (count and a checksum of the
+dossiers), its questionnaire version and the counters of ``results_versions`` (bumped by
+:func:`bump_version`).  Any new response, population or option change therefore makes a
+new key; old entries are never served again and are deleted when their wave is
+recomputed.  The version is re-read at most every ``RESULTS_CACHE_FRESHNESS`` seconds
+(default 60) per process: a new response shows on the dashboard within that delay.
+
+Storage: the database (table ``results_cache``) by default, Redis when
+``RESULTS_CACHE_URL`` is set (e.g. ``redis://127.0.0.1:6379/1``; keys under
+``RESULTS_CACHE_PREFIX``).  Computed once: the first view takes a lock (a ``computing``
+row inserted under the key's primary key, or ``SET NX`` in Redis); a concurrent view waits
+for the result, or — for waves above ``RESULTS_CACHE_SYNC_LIMIT`` responses — is told the
+results are being computed, with their progress, while a background thread (later a queue
+job: :func:`compute_and_store` is its entry point) computes them.
+
+Interface used by the task queue: ``compute_and_store(wave_id, filters, options)`` and
+``get_or_compute(wave, filters, options)``; ``precompute_wave(wave_id)`` computes what a
+wave's dashboards need (called when a wave closes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import pickle
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import current_app, g, has_app_context
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from analysis.sipas import SipasOptions, SipasResult
+
+from ..extensions import db
+from ..models import Wave
+from ..models_results import ResultsCacheEntry, ResultsVersion
+
+__all__ = ["Computed", "Computing", "bump_version", "breakdowns", "compute_and_store",
+           "data_version", "get_or_compute", "precompute_wave", "sipas"]
+
+log = logging.getLogger(__name__)
+
+FRESHNESS = 60            # seconds a process trusts the data version it read
+LOCK_SECONDS = 900        # a "computing" lock older than this is taken over (a dead worker)
+SYNC_LIMIT = 200_000      # above this many responses a first view does not wait
+WAIT_SECONDS = 120        # how long a small wave's concurrent first view waits
+_POLL = 0.2
+
+_versions: dict[tuple, tuple[float, str, int]] = {}   # per process: (db, wave) -> (read at, version, n)
+_versions_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Computed:
+    """The outcome of one computation: a result, or why there is none."""
+
+    result: SipasResult | None
+    n_responses: int
+    problem: str | None = None
+
+
+class Computing(Exception):
+    """The results are being computed; ``progress`` is a percentage."""
+
+    def __init__(self, wave_id: int, progress: int):
+        self.wave_id, self.progress = wave_id, progress
+        super().__init__(f"results of wave {wave_id} are being computed ({progress}%)")
+
+
+def _config(name: str, default):
+    return current_app.config.get(name, default) if has_app_context() else default
+
+
+# ---- the data version ----------------------------------------------------------------------
+
+_VERSION_SQL = text("""
+SELECT (SELECT count(*) FROM responses WHERE wave_id = :w),
+       (SELECT max(id) FROM responses WHERE wave_id = :w),
+       (SELECT count(*) FROM populations WHERE wave_id = :w),
+       (SELECT coalesce(sum(dossiers * (unit_id * 7919 + service_field_id)), 0)
+          FROM populations WHERE wave_id = :w),
+       (SELECT coalesce(sum(version), 0) FROM results_versions WHERE wave_id IN (:w, 0)),
+       (SELECT questionnaire_version_id FROM waves WHERE id = :w)
+""")
+
+
+def data_version(wave_id: int, *, fresh: bool = False) -> tuple[str, int]:
+    """The data version of a wave and its number of responses (one query; remembered for
+    ``RESULTS_CACHE_FRESHNESS`` seconds unless ``fresh``)."""
+    freshness = float(_config("RESULTS_CACHE_FRESHNESS", FRESHNESS))
+    now = time.monotonic()
+    memo_key = (db.engine.url.render_as_string(), wave_id)
+    with _versions_lock:
+        known = _versions.get(memo_key)
+    if known and not fresh and now - known[0] < freshness:
+        return known[1], known[2]
+    row = db.session.execute(_VERSION_SQL, {"w": wave_id}).one()
+    version = "-".join(str(v) for v in row)
+    with _versions_lock:
+        _versions[memo_key] = (now, version, int(row[0]))
+    return version, int(row[0])
+
+
+def bump_version(wave_id: int = 0) -> None:
+    """Make every cached result of ``wave_id`` (0: of every wave) stale, in the caller's
+    transaction: for changes the data version does not see (a unit renamed, a flag
+    reviewed)."""
+    row = db.session.get(ResultsVersion, wave_id)
+    if row is None:
+        db.session.add(ResultsVersion(wave_id=wave_id, version=1))
+    else:
+        row.version = ResultsVersion.version + 1
+    with _versions_lock:
+        _versions.clear()
+
+
+def _options(options: dict | None) -> tuple[SipasOptions, dict]:
+    """The effective SIPAS options, and what of the options goes into the key."""
+    base = dict(_config("SIPAS_OPTIONS", None) or {})
+    base.update(options or {})
+    effective = SipasOptions(**base)
+    keyed = {"sipas": dataclasses.asdict(effective)}
+    for name in _config("RESULTS_CACHE_KEY_SETTINGS", ()):
+        keyed[name] = _config(name, None)
+    return effective, keyed
+
+
+def _key(kind: str, wave_id: int, filters: dict, keyed_options: dict, version: str) -> str:
+    text_ = json.dumps({"kind": kind, "wave": wave_id, "filters": filters,
+                        "options": keyed_options, "version": version},
+                       sort_keys=True, default=str)
+    return hashlib.sha256(text_.encode()).hexdigest()
+
+
+# ---- storage -----------------------------------------------------------------------------
+
+class _DatabaseStore:
+    """Entries in the ``results_cache`` table, written on connections of their own (so the
+    lock is visible at once to every worker, whatever the request's transaction does)."""
+
+    def get(self, key: str) -> dict | None:
+        with db.engine.connect() as conn:
+            row = conn.execute(select(ResultsCacheEntry.state, ResultsCacheEntry.progress,
+                                      ResultsCacheEntry.payload, ResultsCacheEntry.problem,
+                                      ResultsCacheEntry.updated_at)
+                               .where(ResultsCacheEntry.key == key)).first()
+        if row is None:
+            return None
+        return {"state": row.state, "progress": row.progress, "payload": row.payload,
+                "problem": row.problem, "age": (_utcnow() - row.updated_at).total_seconds()}
+
+    def claim(self, key: str, wave_id: int) -> bool:
+        values = {"key": key, "wave_id": wave_id, "state": "computing", "progress": 0,
+                  "updated_at": _utcnow()}
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(insert(ResultsCacheEntry).values(**values))
+            return True
+        except IntegrityError:
+            pass
+        # Take over a lock left by a dead worker, or a failure to retry.
+        stale = _utcnow() - dt.timedelta(seconds=_config("RESULTS_CACHE_LOCK_SECONDS", LOCK_SECONDS))
+        with db.engine.begin() as conn:
+            taken = conn.execute(update(ResultsCacheEntry).where(
+                ResultsCacheEntry.key == key,
+                (ResultsCacheEntry.state == "failed")
+                | ((ResultsCacheEntry.state == "computing") & (ResultsCacheEntry.updated_at < stale)))
+                .values(state="computing", progress=0, problem=None, updated_at=_utcnow()))
+            return taken.rowcount == 1
+
+    def progress(self, key: str, percent: int) -> None:
+        with db.engine.begin() as conn:
+            conn.execute(update(ResultsCacheEntry).where(ResultsCacheEntry.key == key)
+                         .values(progress=percent, updated_at=_utcnow()))
+
+    def put(self, key: str, wave_id: int, payload: bytes) -> None:
+        with db.engine.begin() as conn:
+            # Older versions of the same wave are never read again.
+            conn.execute(delete(ResultsCacheEntry).where(ResultsCacheEntry.wave_id == wave_id,
+                                                         ResultsCacheEntry.state == "ready",
+                                                         ResultsCacheEntry.updated_at < _utcnow()
+                                                         - dt.timedelta(days=1)))
+            conn.execute(update(ResultsCacheEntry).where(ResultsCacheEntry.key == key)
+                         .values(state="ready", progress=100, payload=payload, updated_at=_utcnow()))
+
+    def fail(self, key: str, problem: str) -> None:
+        with db.engine.begin() as conn:
+            conn.execute(update(ResultsCacheEntry).where(ResultsCacheEntry.key == key)
+                         .values(state="failed", problem=problem[:2000], updated_at=_utcnow()))
+
+
+class _RedisStore:
+    """Entries in Redis: ``<prefix>:r:<key>`` (the pickled result) and ``<prefix>:s:<key>``
+    (a hash with state, progress, problem) whose ``SET NX`` with expiry is the lock."""
+
+    TTL = 30 * 86400
+
+    def __init__(self, url: str, prefix: str):
+        import redis
+
+        self.redis = redis.Redis.from_url(url)
+        self.prefix = prefix
+
+    def get(self, key: str) -> dict | None:
+        state, payload = self.redis.mget(f"{self.prefix}:s:{key}", f"{self.prefix}:r:{key}")
+        if payload is not None:
+            return {"state": "ready", "progress": 100, "payload": payload, "problem": None, "age": 0}
+        if state is None:
+            return None
+        info = json.loads(state)
+        return {"state": info["state"], "progress": info.get("progress", 0), "payload": None,
+                "problem": info.get("problem"), "age": 0}
+
+    def claim(self, key: str, wave_id: int) -> bool:
+        lock = int(_config("RESULTS_CACHE_LOCK_SECONDS", LOCK_SECONDS))
+        name = f"{self.prefix}:s:{key}"
+        value = json.dumps({"state": "computing", "progress": 0})
+        if self.redis.set(name, value, nx=True, ex=lock):
+            return True
+        current = self.redis.get(name)
+        if current is not None and json.loads(current)["state"] == "failed":
+            # Retry a failure: the one who swaps the value takes the lock.
+            return bool(self.redis.set(name, value, ex=lock, get=True) == current)
+        return False
+
+    def progress(self, key: str, percent: int) -> None:
+        self.redis.set(f"{self.prefix}:s:{key}", json.dumps({"state": "computing", "progress": percent}),
+                       xx=True, keepttl=True)
+
+    def put(self, key: str, wave_id: int, payload: bytes) -> None:
+        pipe = self.redis.pipeline()
+        pipe.set(f"{self.prefix}:r:{key}", payload, ex=self.TTL)
+        pipe.set(f"{self.prefix}:s:{key}", json.dumps({"state": "ready", "progress": 100}), ex=self.TTL)
+        pipe.execute()
+
+    def fail(self, key: str, problem: str) -> None:
+        self.redis.set(f"{self.prefix}:s:{key}",
+                       json.dumps({"state": "failed", "progress": 0, "problem": problem[:2000]}),
+                       ex=300)
+
+
+_stores: dict = {}
+
+
+def _store():
+    url = _config("RESULTS_CACHE_URL", None)
+    if not url:
+        return _DatabaseStore()
+    prefix = _config("RESULTS_CACHE_PREFIX", "sipas:results")
+    if (url, prefix) not in _stores:
+        _stores[(url, prefix)] = _RedisStore(url, prefix)
+    return _stores[(url, prefix)]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# ---- computing ---------------------------------------------------------------------------
+
+def _normal(filters: dict | None) -> dict:
+    filters = filters or {}
+    return {"field": filters.get("field"), "channel": filters.get("channel"),
+            "mode": filters.get("mode"), "previous": filters.get("previous")}
+
+
+def _compute(kind: str, wave_id: int, filters: dict, options: SipasOptions, report) -> object:
+    """Compute one entry from the database (``report(percent)`` tells the progress)."""
+    from . import reports            # reports reads the wave; imported late (it imports us)
+
+    wave = db.session.get(Wave, wave_id)
+    report(10)
+    if kind == "breakdowns":
+        return reports.compute_breakdowns(wave, options=options, progress=report)
+    prior = None
+    if filters["previous"] is not None:
+        prior = sipas(db.session.get(Wave, filters["previous"]), field=filters["field"],
+                      channel=filters["channel"], mode=filters["mode"], wait=True).result
+    return reports.compute_results(wave, prior, field=filters["field"],
+                                   channel=filters["channel"], options=options, progress=report,
+                                   mode=filters["mode"])
+
+
+def compute_and_store(wave_id: int, filters: dict | None = None, options: dict | None = None, *,
+                      kind: str = "sipas") -> str:
+    """Compute the ``kind`` entry (``sipas`` or ``breakdowns``) of a wave under ``filters``
+    (``field``, ``channel``, ``previous``: a wave id) and ``options`` (SIPAS options over
+    the app's) and store it, unless another worker is already at it or it is stored.
+    Returns ``"stored"``, ``"cached"`` or ``"busy"``.  The entry point of a queue job."""
+    filters = _normal(filters)
+    effective, keyed = _options(options)
+    version, _n = data_version(wave_id, fresh=True)
+    key = _key(kind, wave_id, filters, keyed, version)
+    store = _store()
+    entry = store.get(key)
+    if entry is not None and entry["state"] == "ready":
+        return "cached"
+    if not store.claim(key, wave_id):
+        return "busy"
+    _run(store, key, kind, wave_id, filters, effective)
+    return "stored"
+
+
+def _run(store, key, kind, wave_id, filters, effective) -> object:
+    def report(percent):
+        store.progress(key, int(percent))
+
+    try:
+        value = _compute(kind, wave_id, filters, effective, report)
+    except Exception as error:  # noqa: BLE001  (the failure is stored, then raised)
+        store.fail(key, f"{type(error).__name__}: {error}")
+        raise
+    store.put(key, wave_id, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return value
+
+
+def _background(app, store, key, kind, wave_id, filters, effective) -> None:
+    with app.app_context():
+        try:
+            _run(store, key, kind, wave_id, filters, effective)
+        except Exception:  # noqa: BLE001  (stored as the entry's problem)
+            log.exception("computing results of wave %s failed", wave_id)
+        finally:
+            db.session.remove()
+
+
+def get_or_compute(wave: Wave, filters: dict | None = None, options: dict | None = None, *,
+                   kind: str = "sipas", wait: bool | None = None):
+    """Return the cached ``kind`` entry of ``wave`` under ``filters`` and ``options``,
+    computing it (once, whoever asks at the same time) when it is missing.
+
+    ``wait`` (default: only for waves up to ``RESULTS_CACHE_SYNC_LIMIT`` responses) computes
+    or waits here; otherwise the computation runs in the background and :class:`Computing`
+    is raised with its progress.
+    """
+    filters = _normal(filters)
+    effective, keyed = _options(options)
+    version, n = data_version(wave.id)
+    key = _key(kind, wave.id, filters, keyed, version)
+    memo = g.setdefault("_results_cache", {}) if has_app_context() else {}
+    if key in memo:
+        return memo[key]
+    if wait is None:
+        wait = n <= int(_config("RESULTS_CACHE_SYNC_LIMIT", SYNC_LIMIT))
+    store = _store()
+    deadline = time.monotonic() + float(_config("RESULTS_CACHE_WAIT_SECONDS", WAIT_SECONDS))
+    while True:
+        entry = store.get(key)
+        if entry is not None and entry["state"] == "ready":
+            value = pickle.loads(entry["payload"])
+            break
+        if store.claim(key, wave.id):
+            if wait:
+                value = _run(store, key, kind, wave.id, filters, effective)
+                break
+            app = current_app._get_current_object()
+            threading.Thread(target=_background, daemon=True, name=f"results-{wave.id}",
+                             args=(app, store, key, kind, wave.id, filters, effective)).start()
+            raise Computing(wave.id, 0)
+        if entry is not None and entry["state"] == "failed" and wait:
+            raise RuntimeError(entry["problem"])
+        if not wait or time.monotonic() > deadline:
+            raise Computing(wave.id, entry["progress"] if entry else 0)
+        time.sleep(_POLL)
+    memo[key] = value
+    return value
+
+
+def sipas(wave: Wave, *, field: str | None = None, channel: str | None = None,
+          previous: Wave | None = None, options: dict | None = None,
+          wait: bool | None = None, mode: str | None = None) -> Computed:
+    """The SIPAS results of ``wave`` under the filters, from the cache (see the module)."""
+    filters = {"field": field, "channel": channel, "mode": mode,
+               "previous": previous.id if previous is not None else None}
+    return get_or_compute(wave, filters, options, kind="sipas", wait=wait)
+
+
+def breakdowns(wave: Wave, *, options: dict | None = None, wait: bool | None = None) -> dict:
+    """The wave's tables by field and channel, responses against dossiers and its unit
+    frame, from the cache (see :func:`survey.services.reports.compute_breakdowns`)."""
+    return get_or_compute(wave, None, options, kind="breakdowns", wait=wait)
+
+
+def precompute_wave(wave_id: int, previous_id: int | None = None) -> None:
+    """Compute what the dashboards and reports of a wave read first: its results (also
+    against ``previous_id``) and its breakdowns.  Called when a wave closes."""
+    compute_and_store(wave_id, kind="breakdowns")
+    compute_and_store(wave_id)
+    if previous_id is not None:
+        compute_and_store(wave_id, {"previous": previous_id})
