@@ -1,7 +1,7 @@
 """The shared results cache (database backend) and the results version counters.
 
 Revision ID: 0011_results_cache
-Revises: 0004
+Revises: 0009_data_quality
 Create Date: 2026-12-03
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_results_cache"
-down_revision = "0004"
+down_revision = "0009_data_quality"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Background jobs: bulk reports, exports and precomputations, with one part per unit.
 
 Revision ID: 0012_jobs
-Revises: 0004
+Revises: 0011_results_cache
 Create Date: 2026-12-03
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_jobs"
-down_revision = "0004"
+down_revision = "0011_results_cache"
 branch_labels = None
 depends_on = None
 
