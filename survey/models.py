@@ -307,3 +307,4 @@ class Response(db.Model):
 # tables in the metadata wherever the models are imported.
 from .models_accounts import (AuditEvent, PasswordResetToken, User, UserSession,  # noqa: E402,F401
                               user_units)
+from .models_setup import SetupVersion  # noqa: E402,F401

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import uuid
 
-from flask import jsonify, request
+from flask import abort, jsonify, request
 from flask_babel import force_locale, gettext as _
 from questionnaires import check_answers
 from sqlalchemy import select
@@ -20,11 +20,12 @@ from werkzeug.exceptions import BadRequest, Conflict, Gone, NotFound
 
 from ..errors import answer_error_message, api_locale
 from ..extensions import db
-from ..models import Response, ServiceField, utcnow
+from ..models import Response, utcnow
 from ..public.flow import channel_of
 from ..ratelimits import address_limit, limit_point
-from ..services.links import SurveyLinkError, find_survey
-from ..services.questionnaire_versions import load_version
+from ..services.links import SurveyLinkError
+from ..services.lookup import resolve, service_field as lookup_service_field
+from ..services.questionnaire_versions import compiled_version, load_version
 from ..services.responses import CLOCK_SKEW, same_timing, store_response
 from ..security import is_clean_text
 from . import bp
@@ -51,22 +52,21 @@ def create_response():
 def _create_response(lang: str):
     body, started_at = _read_body()
     submission_id = str(uuid.UUID(body["submission_id"]))
-    # A kiosk retrying after a lost reply must hear "duplicate", even if the wave closed.
-    existing = db.session.scalar(select(Response).where(Response.submission_id == submission_id))
-    if existing is not None:
-        return _duplicate(existing, body, started_at)
-    try:
-        wave, point = find_survey(body["wave"], body["point"])
-    except SurveyLinkError as error:
-        _refuse_link(error)
+    # The cached look-up: no query for a known, open link (survey.services.lookup).
+    link = resolve(body["wave"], body["point"])
+    reason = link.refusal()
+    if reason is not None:
+        # A kiosk retrying after a lost reply must hear "duplicate", even if the wave closed.
+        _answer_if_stored(submission_id, body, started_at)
+        _refuse_link(SurveyLinkError(reason))
+    wave, point = link.wave, link.point
     limit_point(point.code)
-    questionnaire = load_version(wave.questionnaire_version)
+    questionnaire = compiled_version(wave.questionnaire_version_id, wave.content_hash)
 
     errors = []
     service_field = None
     if body.get("field") is not None:
-        service_field = db.session.scalar(
-            select(ServiceField).where(ServiceField.code == body["field"]))
+        service_field = lookup_service_field(body["field"])
         if service_field is None:
             errors.append({"question": None, "code": "unknown_field",
                            "message": _("Unknown service field “%(code)s”.",
@@ -78,6 +78,7 @@ def _create_response(lang: str):
     if len(answers) > len(questionnaire.questions):
         # More answers than questions: some are surely unknown. Say which without checking
         # the rest, so a huge body costs no more than reading it.
+        _answer_if_stored(submission_id, body, started_at)
         unknown = [str(k) for k in answers if k not in questionnaire.questions]
         total = len(errors) + len(unknown)
         errors += [{"question": k, "code": "unknown_question",
@@ -90,6 +91,8 @@ def _create_response(lang: str):
                 "message": answer_error_message(e, questionnaire, lang)}
                for e in result.errors[:max(0, MAX_ERRORS - len(errors))]]
     if errors:
+        # Another body under a stored submission_id is a conflict, valid or not.
+        _answer_if_stored(submission_id, body, started_at)
         return _invalid(errors, total)
 
     try:
@@ -103,6 +106,16 @@ def _create_response(lang: str):
     if created:
         return jsonify({"status": "created"}), 201
     return _duplicate(row, body, started_at)
+
+
+def _answer_if_stored(submission_id: str, body: dict, started_at: dt.datetime | None) -> None:
+    """Answer 200 (raised as an HTTP exception) or 409 when ``submission_id`` is stored.
+
+    Only the refusal paths ask: a valid new submission learns it from its INSERT.
+    """
+    existing = db.session.scalar(select(Response).where(Response.submission_id == submission_id))
+    if existing is not None:
+        abort(_duplicate(existing, body, started_at)[0])
 
 
 def _invalid(errors: list[dict], total: int):

@@ -8,8 +8,10 @@ history).  The window is the clock hour because ``submitted_at`` is stored to th
 Every response of that point and hour is then flagged, so that stuffing shows on the
 officials' dashboard instead of being counted silently.
 
-Cost on the submission path: one count on the index (service_point_id, submitted_at); the
-history and the flagging run only once that count exceeds ``BURST_MIN_PER_HOUR``.
+Cost on the submission path: none of its own.  The count on the index (service_point_id,
+submitted_at) rides in the RETURNING clause of the submission's INSERT
+(``survey.services.responses``) and is judged by :func:`is_burst_count`; the history and
+the flagging run only once that count exceeds ``BURST_MIN_PER_HOUR``.
 """
 
 import datetime as dt
@@ -40,11 +42,17 @@ def usual_hourly_count(point_id: int, hour: dt.datetime, days: int) -> float:
 
 def is_burst(point_id: int, hour: dt.datetime) -> bool:
     """Return whether one more response at ``point_id`` in ``hour`` makes a burst."""
-    config = current_app.config
-    minimum = int(config["BURST_MIN_PER_HOUR"])
     count = 1 + db.session.scalar(
         select(func.count(Response.id))
         .where(Response.service_point_id == point_id, Response.submitted_at == hour))
+    return is_burst_count(point_id, hour, count)
+
+
+def is_burst_count(point_id: int, hour: dt.datetime, count: int) -> bool:
+    """Return whether ``count`` responses at ``point_id`` in ``hour`` (the newest included)
+    make a burst; reads the history only above ``BURST_MIN_PER_HOUR``."""
+    config = current_app.config
+    minimum = int(config["BURST_MIN_PER_HOUR"])
     if count <= minimum:
         return False
     usual = usual_hourly_count(point_id, hour, int(config["BURST_HISTORY_DAYS"]))
