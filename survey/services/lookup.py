@@ -16,7 +16,9 @@ service fields, whoever makes it: ``survey/models_setup.py``).  Then:
   events below), so pages shown by this process see it at the next request;
 - other look-ups (the survey pages) re-read the version at most every
   ``SURVEY_LOOKUP_RECHECK_SECONDS`` (default 5): that is the bound after which another
-  process's change shows on a page that stores nothing.
+  process's change shows on a page that stores nothing;
+- a cached link that refuses (closed, out of scope...) is confirmed on the current
+  version before it refuses anything, so reopening a wave takes effect at once too.
 
 Only links that exist are cached, so unknown codes cannot crowd out the real ones.
 """
@@ -157,21 +159,29 @@ class LinkCache:
             self._version = version
         self._checked_at = time.monotonic()
 
-    def _recheck(self) -> None:
+    def _recheck(self, force: bool = False) -> None:
         with self._lock:
-            due = time.monotonic() - self._checked_at >= self.recheck_seconds
+            due = force or time.monotonic() - self._checked_at >= self.recheck_seconds
         if due:
             version = db.session.scalar(select(_version_expression()))
             with self._lock:
                 self._adopt(version)
 
-    def resolve(self, wave_code: str, point_code: str) -> SurveyLink:
-        """Return the link ``/s/<wave_code>/<point_code>``, from the cache when fresh."""
+    def resolve(self, wave_code: str, point_code: str, *, recheck: bool = True) -> SurveyLink:
+        """Return the link ``/s/<wave_code>/<point_code>``, from the cache when fresh.
+
+        ``recheck=False`` skips the periodic version read: for a caller whose write is
+        guarded by the version anyway (``store_response``).
+        """
         key = (wave_code, point_code)
         with self._lock:
             cached = self._links.get(key)
         if cached is not None:
-            self._recheck()
+            # A refusal is confirmed on the current version: a wave opened again, or a
+            # point reactivated, by another process takes answers at once too.
+            refused = cached.refusal() is not None
+            if recheck or refused:
+                self._recheck(force=refused)
             with self._lock:
                 cached = self._links.get(key)
                 if cached is not None and cached.version == self._version:
@@ -195,10 +205,12 @@ class LinkCache:
         return link
 
     def field(self, code: str | None) -> FieldInfo | None:
-        """Return the service field with this code, or None (all fields cached at once)."""
+        """Return the service field with this code, or None (all fields cached at once).
+
+        No version read of its own: the link's look-up in the same request refreshes it.
+        """
         if not code:
             return None
-        self._recheck()
         with self._lock:
             fields = self._fields
         if fields is None:
@@ -229,9 +241,9 @@ def link_cache() -> LinkCache:
     return cache
 
 
-def resolve(wave_code: str, point_code: str) -> SurveyLink:
+def resolve(wave_code: str, point_code: str, *, recheck: bool = True) -> SurveyLink:
     """Return the survey link of these codes (see ``LinkCache.resolve``)."""
-    return link_cache().resolve(wave_code, point_code)
+    return link_cache().resolve(wave_code, point_code, recheck=recheck)
 
 
 def service_field(code: str | None) -> FieldInfo | None:

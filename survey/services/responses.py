@@ -140,7 +140,8 @@ def store_response(
     cache = link_cache()
     wave_code, point_code = wave.code, service_point.code
     for _ in range(LOOKUP_ATTEMPTS):
-        link = cache.resolve(wave_code, point_code)
+        # No periodic version read: the INSERT below checks the version itself.
+        link = cache.resolve(wave_code, point_code, recheck=False)
         reason = link.refusal(local_today())
         if reason is None and (link.wave.id, link.point.id) != (wave.id, service_point.id):
             reason = "unknown_wave" if link.wave.id != wave.id else "unknown_point"
