@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
@@ -21,7 +21,7 @@ from ..database import begin_write
 from ..extensions import db
 from ..models import (CHANNELS, MAX_DURATION, MODES, Response, SetupVersion, answering_duration,
                       coarse_time, local_today, utcnow)
-from .flags import flag_hour, is_burst_count
+from .flags import BURST_FLAG, flag_hour, is_burst_count, known_burst, remember_burst
 from .links import SurveyLinkError
 from .lookup import link_cache
 
@@ -54,22 +54,36 @@ def _find(submission_id: str) -> Response | None:
     return db.session.scalar(select(Response).where(Response.submission_id == submission_id))
 
 
-def _insert(values: dict, version: int):
-    """The one statement storing ``values`` unless a twin exists or the set-up changed."""
+COLUMNS = ("wave_id", "unit_id", "service_point_id", "service_field_id", "channel", "mode",
+           "questionnaire_version_id", "answers", "duration_seconds", "submitted_at",
+           "submission_id", "flags", "is_demo")
+_statements: dict[str, object] = {}
+
+
+def _insert(dialect: str):
+    """The one statement storing a response unless a twin exists or the set-up changed.
+
+    Built once per dialect, with bound parameters (``COLUMNS`` and ``setup_version``), so
+    that SQLAlchemy's compiled cache serves every later submission.
+    """
+    statement = _statements.get(dialect)
+    if statement is not None:
+        return statement
     table = Response.__table__
-    dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     unchanged = func.coalesce(select(SetupVersion.version).where(SetupVersion.id == 1)
-                              .scalar_subquery(), 0) == version
-    source = select(*(literal(value, table.c[name].type).label(name)
-                      for name, value in values.items())).where(unchanged)
+                              .scalar_subquery(), 0) == bindparam("setup_version")
+    source = select(*(bindparam(name, type_=table.c[name].type).label(name)
+                      for name in COLUMNS)).where(unchanged)
     same_hour = table.alias("same_hour")
     count = (select(func.count(same_hour.c.id))
-             .where(same_hour.c.service_point_id == values["service_point_id"],
-                    same_hour.c.submitted_at == values["submitted_at"]).scalar_subquery())
-    return (insert(table).from_select(list(values), source)
-            .on_conflict_do_nothing(index_elements=["submission_id"])
-            .returning(table.c.id, count.label("same_hour")))
+             .where(same_hour.c.service_point_id == bindparam("service_point_id"),
+                    same_hour.c.submitted_at == bindparam("submitted_at")).scalar_subquery())
+    statement = (insert(table).from_select(list(COLUMNS), source)
+                 .on_conflict_do_nothing(index_elements=["submission_id"])
+                 .returning(table.c.id, count.label("same_hour")))
+    _statements[dialect] = statement
+    return statement
 
 
 def store_response(
@@ -137,6 +151,9 @@ def store_response(
         flags=list(flags),
         is_demo=bool(is_demo),
     )
+    # An hour already found a burst at this point stays one: flag the row as it goes in.
+    if known_burst(service_point.id, hour) and BURST_FLAG not in values["flags"]:
+        values["flags"].append(BURST_FLAG)
     cache = link_cache()
     wave_code, point_code = wave.code, service_point.code
     for _ in range(LOOKUP_ATTEMPTS):
@@ -154,7 +171,9 @@ def store_response(
         values["unit_id"] = link.point.unit_id
         # On SQLite: take the write lock now (waiting for it if need be), before the insert.
         begin_write(db.session)
-        inserted = db.session.execute(_insert(values, link.version)).first()
+        dialect = db.session.get_bind().dialect.name
+        inserted = db.session.execute(_insert(dialect),
+                                      {**values, "setup_version": link.version}).first()
         if inserted is not None:
             return _created(values, inserted), True
         # Nothing inserted: a twin holds the submission_id (on PostgreSQL we waited for it
@@ -178,9 +197,13 @@ def _created(values: dict, inserted) -> Response:
     # existed; SQLite after it was written.
     if db.session.get_bind().dialect.name == "postgresql":
         count += 1
-    if is_burst_count(values["service_point_id"], values["submitted_at"], count):
-        flag_hour(values["service_point_id"], values["submitted_at"])
+    point_id, hour = values["service_point_id"], values["submitted_at"]
+    burst = BURST_FLAG not in values["flags"] and is_burst_count(point_id, hour, count)
+    if burst:
+        flag_hour(point_id, hour)
     db.session.commit()
+    if burst:
+        remember_burst(point_id, hour)
     return row
 
 

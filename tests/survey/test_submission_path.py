@@ -300,3 +300,18 @@ def test_the_migrated_database_raises_the_version_too(fresh_database):
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("app_config", [{"BURST_MIN_PER_HOUR": 3, "BURST_FACTOR": 2,
+                                         "RATELIMIT_SUBMIT_PER_ADDRESS": "1000 per minute",
+                                         "RATELIMIT_SUBMIT_PER_POINT": "1000 per minute"}])
+def test_a_sustained_burst_costs_no_extra_statement(app, client, site):
+    for _ in range(4):                      # the 4th exceeds 3 without history: a burst
+        assert client.post(URL, json=api_body(site)).status_code == 201
+    with statements(app) as seen:
+        assert client.post(URL, json=api_body(site)).status_code == 201
+    # The hour is known to be a burst in this process: the row goes in flagged.
+    assert len(seen) <= 3, seen
+    with app.app_context():
+        assert list(db.session.scalars(select(Response.flags).order_by(Response.id))) == [
+            ["burst"]] * 5
