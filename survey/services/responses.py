@@ -171,8 +171,9 @@ def store_response(
         values["unit_id"] = link.point.unit_id
         # On SQLite: take the write lock now (waiting for it if need be), before the insert.
         begin_write(db.session)
-        dialect = db.session.get_bind().dialect.name
-        inserted = db.session.execute(_insert(dialect),
+        # A Core statement on the session's connection: no ORM machinery on the hot path.
+        connection = db.session.connection()
+        inserted = connection.execute(_insert(connection.dialect.name),
                                       {**values, "setup_version": link.version}).first()
         if inserted is not None:
             return _created(values, inserted), True
@@ -195,7 +196,7 @@ def _created(values: dict, inserted) -> Response:
     count = inserted.same_hour
     # PostgreSQL evaluates RETURNING's subquery on the statement's snapshot, before the row
     # existed; SQLite after it was written.
-    if db.session.get_bind().dialect.name == "postgresql":
+    if db.session.connection().dialect.name == "postgresql":
         count += 1
     point_id, hour = values["service_point_id"], values["submitted_at"]
     burst = BURST_FLAG not in values["flags"] and is_burst_count(point_id, hour, count)
