@@ -14,6 +14,7 @@ import uuid
 
 from flask import abort, jsonify, request
 from flask_babel import force_locale, gettext as _
+from flask_limiter import RateLimitExceeded
 from questionnaires import check_answers
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, Conflict, Gone, NotFound
@@ -60,7 +61,13 @@ def _create_response(lang: str):
         _answer_if_stored(submission_id, body, started_at)
         _refuse_link(SurveyLinkError(reason))
     wave, point = link.wave, link.point
-    limit_point(point.code)
+    try:
+        limit_point(point.code)
+    except RateLimitExceeded:
+        # A retry of a stored submission is answered, not refused: only this refusal path
+        # looks for it, so a valid new submission pays nothing for the rule.
+        _answer_if_stored(submission_id, body, started_at)
+        raise
     questionnaire = compiled_version(wave.questionnaire_version_id, wave.content_hash)
 
     errors = []

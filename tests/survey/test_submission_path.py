@@ -315,3 +315,15 @@ def test_a_sustained_burst_costs_no_extra_statement(app, client, site):
     with app.app_context():
         assert list(db.session.scalars(select(Response.flags).order_by(Response.id))) == [
             ["burst"]] * 5
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_SUBMIT_PER_ADDRESS": "1000 per minute",
+                                         "RATELIMIT_SUBMIT_PER_POINT": "2 per minute",
+                                         "RATELIMIT_SUBMIT_KEY_PREFIX": f"h13s-{uuid.uuid4().hex}"}])
+def test_a_retry_is_answered_when_the_points_limit_is_reached(app, client, site):
+    first = api_body(site)
+    assert client.post(URL, json=first).status_code == 201
+    assert client.post(URL, json=api_body(site)).status_code == 201
+    assert client.post(URL, json=first).status_code == 200          # not 429
+    assert client.post(URL, json=api_body(site)).status_code == 429
+    assert stored(app) == 2
