@@ -301,6 +301,18 @@ def measure(label: str, server_app: str, env: dict, cwd: Path, port: int, table:
     return run
 
 
+def print_rows(rows) -> None:
+    """Print one backend's lines of the table."""
+    for backend, label, rate, *figures in rows:
+        if not figures:
+            print(f"{backend:<11} {label:<16} {rate:8.2f}", flush=True)
+            continue
+        p50, p99, accepted, refused, stored, in_flight, consistent = figures
+        print(f"{backend:<11} {label:<16} {rate:8.1f} {p50:8.1f} {p99:8.1f} "
+              f"{accepted:9d} {refused:8d} {stored:8d} {in_flight:10d} {consistent:>16}",
+              flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -314,8 +326,11 @@ def main() -> None:
 
     print(f"wrk {args.threads} threads, {args.connections} connections, {args.seconds:g} s; "
           f"gunicorn 2 sync workers; one new submission_id per request")
-    rows = []
+    print(f"{'database':<11} {'server':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'accepted':>9} {'refused':>8} {'stored':>8} {'in flight':>10} {'stored=accepted':>16}",
+          flush=True)
     for n, backend in enumerate(args.backends.split(",")):
+        rows = []
         with tempfile.TemporaryDirectory() as tmp, Database(backend, Path(tmp)) as database:
             tmp = Path(tmp)
             template = build_ours(database.ours_url)
@@ -348,18 +363,12 @@ def main() -> None:
                              result["p99_us"] / 1000, result["created"], refused,
                              result["stored"], in_flight, "yes" if consistent else "NO"))
             rows.append((backend, "ratio ours/bare", ours["rate"] / anchor["rate"]))
+            # Printed before the database is dropped (a drop may wait on other sessions).
+            print_rows(rows)
 
-    print(f"{'database':<11} {'server':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'accepted':>9} {'refused':>8} {'stored':>8} {'in flight':>10} {'stored=accepted':>16}")
-    for backend, label, rate, *figures in rows:
-        if not figures:
-            print(f"{backend:<11} {label:<16} {rate:8.2f}")
-            continue
-        p50, p99, accepted, refused, stored, in_flight, consistent = figures
-        print(f"{backend:<11} {label:<16} {rate:8.1f} {p50:8.1f} {p99:8.1f} "
-              f"{accepted:9d} {refused:8d} {stored:8d} {in_flight:10d} {consistent:>16}")
     print("stored=accepted: every accepted submission stored, and nothing else but answers "
           "still in flight when wrk stopped (accepted <= stored <= accepted + in flight)")
+
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints their figures (several minutes on a 2-core machine).
 # With an argument, runs only the benchmarks whose file name contains it: scripts/bench.sh sipas
+# scripts/bench.sh submit: submissions through gunicorn against a bare endpoint, on SQLite
+# and PostgreSQL (needs wrk, installed by setup.sh, and PostgreSQL on 127.0.0.1:5432).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

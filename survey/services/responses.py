@@ -189,21 +189,23 @@ def store_response(
 
 
 def _created(values: dict, inserted) -> Response:
-    """Return the row just inserted as a persistent object (no query), flag a burst, commit."""
-    row = Response(id=inserted.id, **values)
-    make_transient_to_detached(row)
-    db.session.add(row)
+    """Commit the row just inserted, flag a burst, return the row as a persistent object."""
     count = inserted.same_hour
     # PostgreSQL evaluates RETURNING's subquery on the statement's snapshot, before the row
     # existed; SQLite after it was written.
     if db.session.connection().dialect.name == "postgresql":
         count += 1
-    point_id, hour = values["service_point_id"], values["submitted_at"]
-    burst = BURST_FLAG not in values["flags"] and is_burst_count(point_id, hour, count)
-    if burst:
-        flag_hour(point_id, hour)
+    # Commit at once: SQLite's write lock (and PostgreSQL's row locks) are held no longer
+    # than the INSERT itself; the rest is Python and, rarely, the burst's own transaction.
     db.session.commit()
-    if burst:
+    row = Response(id=inserted.id, **values)
+    make_transient_to_detached(row)          # as if loaded: no query
+    db.session.add(row)
+    point_id, hour = values["service_point_id"], values["submitted_at"]
+    if BURST_FLAG not in values["flags"] and is_burst_count(point_id, hour, count):
+        begin_write(db.session)
+        flag_hour(point_id, hour)
+        db.session.commit()
         remember_burst(point_id, hour)
     return row
 
