@@ -52,6 +52,11 @@ def defaults(instance_path: str) -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": os.path.join(os.pardir, "translations"),
         # Seconds a SQLite writer waits for the write lock (see survey/database.py).
         "SQLITE_BUSY_TIMEOUT": float(os.environ.get("SQLITE_BUSY_TIMEOUT", 15)),
+        # The cached survey-link look-up (survey/services/lookup.py): how many links each
+        # process keeps, and how often a page re-reads the setup version (a submission's
+        # INSERT checks it every time).
+        "SURVEY_LOOKUP_SIZE": int(os.environ.get("SURVEY_LOOKUP_SIZE", 4096)),
+        "SURVEY_LOOKUP_RECHECK_SECONDS": float(os.environ.get("SURVEY_LOOKUP_RECHECK_SECONDS", 5)),
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Behind HTTPS (production) cookies must never travel over plain HTTP.
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),

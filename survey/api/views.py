@@ -12,8 +12,9 @@ import datetime as dt
 import json
 import uuid
 
-from flask import current_app, jsonify, request
+from flask import abort, current_app, jsonify, request
 from flask_babel import force_locale, gettext as _
+from flask_limiter import RateLimitExceeded
 from pydantic import ValidationError
 from questionnaires import check_answers
 from sqlalchemy import select
@@ -22,14 +23,15 @@ from werkzeug.exceptions import BadRequest, Conflict, Forbidden, Gone, NotFound,
 
 from ..errors import answer_error_message, api_locale
 from ..extensions import db
-from ..models import MAX_DURATION, Response, ServiceField, Wave, answering_duration, utcnow
+from ..models import MAX_DURATION, Response, answering_duration, utcnow
 from ..public.flow import channel_of
 from ..ratelimits import address_limit, limit_point
-from ..services.invitations import InvitationError
 from ..services import devices
-from ..services.links import SurveyLinkError, find_survey
+from ..services.invitations import InvitationError
+from ..services.links import SurveyLinkError
+from ..services.lookup import resolve, service_field as lookup_service_field
 from ..services.quality import ParadataError, answer_flags, clean_paradata
-from ..services.questionnaire_versions import load_version
+from ..services.questionnaire_versions import compiled_version, load_version
 from ..services.responses import CLOCK_SKEW, is_stored, same_timing, store_response
 from ..security import is_clean_text
 from . import bp, credentials
@@ -66,25 +68,36 @@ def _create_response(lang: str):
     body, started_at = _read_body()
     device = _kiosk_device(body)
     submission_id = str(uuid.UUID(body["submission_id"]))
-    # A kiosk retrying after a lost reply must hear "duplicate", even if the wave closed.
-    existing = db.session.scalar(select(Response).where(Response.submission_id == submission_id))
-    if existing is not None:
-        return _duplicate(existing, body, started_at)
-    invitation = credentials.invitation_for(body) if scheme == "code" else None
-    if invitation is not None and invitation.service_field is not None and body.get("field") is None:
-        body["field"] = invitation.service_field.code
+    invitation = None
+    if scheme == "code":
+        # A retry after a lost reply must hear "duplicate", though its code is now used.
+        _answer_if_stored(submission_id, body, started_at)
+        invitation = credentials.invitation_for(body)
+        if invitation.service_field is not None and body.get("field") is None:
+            body["field"] = invitation.service_field.code
+    # The cached look-up: no query for a known, open link (survey.services.lookup).
+    link = resolve(body["wave"], body["point"])
+    reason = link.refusal()
+    if reason is not None:
+        # A kiosk retrying after a lost reply must hear "duplicate", even if the wave closed.
+        _answer_if_stored(submission_id, body, started_at)
+        _refuse_link(SurveyLinkError(reason))
+    wave, point = link.wave, link.point
+    if device is not None:
+        _check_device_link(device, wave, point, submission_id)
     try:
-        wave, point = find_survey(body["wave"], body["point"])
-    except SurveyLinkError as error:
-        _refuse_link(error)
-    limit_point(point.code)
-    questionnaire = load_version(wave.questionnaire_version)
+        limit_point(point.code)
+    except RateLimitExceeded:
+        # A retry of a stored submission is answered, not refused: only this refusal path
+        # looks for it, so a valid new submission pays nothing for the rule.
+        _answer_if_stored(submission_id, body, started_at)
+        raise
+    questionnaire = compiled_version(wave.questionnaire_version_id, wave.content_hash)
 
     errors = []
     service_field = None
     if body.get("field") is not None:
-        service_field = db.session.scalar(
-            select(ServiceField).where(ServiceField.code == body["field"]))
+        service_field = lookup_service_field(body["field"])
         if service_field is None:
             errors.append({"question": None, "code": "unknown_field",
                            "message": _("Unknown service field “%(code)s”.",
@@ -107,6 +120,7 @@ def _create_response(lang: str):
     if len(answers) > len(questionnaire.questions):
         # More answers than questions: some are surely unknown. Say which without checking
         # the rest, so a huge body costs no more than reading it.
+        _answer_if_stored(submission_id, body, started_at)
         unknown = [str(k) for k in answers if k not in questionnaire.questions]
         total = len(errors) + len(unknown)
         errors += [{"question": k, "code": "unknown_question",
@@ -119,6 +133,8 @@ def _create_response(lang: str):
                 "message": answer_error_message(e, questionnaire, lang)}
                for e in result.errors[:max(0, MAX_ERRORS - len(errors))]]
     if errors:
+        # Another body under a stored submission_id is a conflict, valid or not.
+        _answer_if_stored(submission_id, body, started_at)
         return _invalid(errors, total)
 
     try:
@@ -149,9 +165,8 @@ def _create_response(lang: str):
 def _kiosk_device(body: dict):
     """Return the kiosk named by ``Authorization: Device <token>``, or None without one.
 
-    401 for an unknown or revoked credential; 403 when the body names another service
-    point than the device's, or a wave the device does not answer (a retry of a stored
-    submission is left to the duplicate check, which compares wave and point itself).
+    401 for an unknown or revoked credential (one query; the link is checked later by
+    :func:`_check_device_link`).
     """
     header = request.headers.get("Authorization", "")
     if not header.strip().lower().startswith(devices.AUTH_SCHEME.lower()):
@@ -163,15 +178,33 @@ def _kiosk_device(body: dict):
                              "Ask the desk operator to enrol it again; its unsent answers "
                              "stay on the tablet."),
                            www_authenticate=WWWAuthenticate(devices.AUTH_SCHEME))
-    if body["point"] != device.service_point.code:
-        raise Forbidden(_("This tablet is enrolled at another service point."))
-    stored = db.session.scalar(select(Response.id).where(
-        Response.submission_id == str(uuid.UUID(body["submission_id"]))))
-    if stored is None and body["wave"] not in {w.code for w in devices.device_waves(device)}:
-        wave = db.session.scalar(select(Wave).where(Wave.code == body["wave"]))
-        if wave is not None and wave.is_open():  # else find_survey says 404 or 410
-            raise Forbidden(_("This tablet does not answer this survey."))
     return device
+
+
+def _check_device_link(device, wave, point, submission_id: str) -> None:
+    """403 when the body names another service point than the device's, or an open wave
+    the device does not answer (a retry of a stored submission is left to the duplicate
+    check).  No query when the wave's questionnaire is of the device's kind."""
+    if point.id != device.service_point_id:
+        raise Forbidden(_("This tablet is enrolled at another service point."))
+    questionnaire = compiled_version(wave.questionnaire_version_id, wave.content_hash)
+    if (questionnaire.id == devices.DESK_QID) == (device.questionnaire == "desk"):
+        return
+    # Another kind: allowed only when no wave of the device's kind is open (device_waves).
+    if is_stored(submission_id):
+        return
+    if wave.code not in {w.code for w in devices.device_waves(device)}:
+        raise Forbidden(_("This tablet does not answer this survey."))
+
+
+def _answer_if_stored(submission_id: str, body: dict, started_at: dt.datetime | None) -> None:
+    """Answer 200 (raised as an HTTP exception) or 409 when ``submission_id`` is stored.
+
+    Only the refusal paths ask: a valid new submission learns it from its INSERT.
+    """
+    existing = db.session.scalar(select(Response).where(Response.submission_id == submission_id))
+    if existing is not None:
+        abort(_duplicate(existing, body, started_at)[0])
 
 
 def _invalid(errors: list[dict], total: int):

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from ..errors import answer_error_message
 from ..i18n import current_lang
 from ..extensions import db
-from ..models import ServiceField, ServicePoint, Wave
-from ..services.links import SurveyLinkError, find_survey
-from ..services.questionnaire_versions import load_version
+from ..models import ServiceField
+from ..services.lookup import PointInfo, WaveInfo, resolve, service_field as lookup_service_field
+from ..services.questionnaire_versions import compiled_version
 from .flow import FIELD_PAGE, counted_pages, next_page, previous_page
 from .forms import element_form, field_form, field_key
 from .state import dump_state
@@ -20,10 +20,14 @@ from .state import dump_state
 
 @dataclass
 class SurveyContext:
-    """The wave, service point and questionnaire behind one survey link."""
+    """The wave, service point and questionnaire behind one survey link.
 
-    wave: Wave
-    point: ServicePoint
+    ``wave`` and ``point`` are the snapshots of the cached look-up
+    (``survey.services.lookup``): a page costs no query to find them.
+    """
+
+    wave: WaveInfo
+    point: PointInfo
     questionnaire: object
     lang: str
     is_open: bool = True
@@ -31,23 +35,18 @@ class SurveyContext:
 
 def open_survey(wave_code: str, point_code: str, *, allow_closed: bool = False):
     """Return the SurveyContext of a link; 404 when unknown, 410 when the wave is over."""
-    try:
-        wave, point = find_survey(wave_code, point_code)
-        is_open = True
-    except SurveyLinkError as error:
-        if error.reason != "closed":
-            abort(404, _("This survey link does not exist. Please check the address or "
-                         "scan the QR code again."))
-        if not allow_closed:
-            abort(410, _("The survey period has ended. Thank you for your interest."))
-        wave = db.session.scalar(select(Wave).where(Wave.code == wave_code))
-        point = db.session.scalar(select(ServicePoint).where(ServicePoint.code == point_code))
-        if wave is None or point is None:
-            abort(404)
-        is_open = False
-    return SurveyContext(wave=wave, point=point,
-                         questionnaire=load_version(wave.questionnaire_version),
-                         lang=current_lang(), is_open=is_open)
+    link = resolve(wave_code, point_code)
+    reason = link.refusal()
+    if reason not in (None, "closed"):
+        abort(404, _("This survey link does not exist. Please check the address or "
+                     "scan the QR code again."))
+    if reason == "closed" and not allow_closed:
+        abort(410, _("The survey period has ended. Thank you for your interest."))
+    wave = link.wave
+    return SurveyContext(wave=wave, point=link.point,
+                         questionnaire=compiled_version(wave.questionnaire_version_id,
+                                                        wave.content_hash),
+                         lang=current_lang(), is_open=reason is None)
 
 
 def service_fields() -> list[ServiceField]:
@@ -55,11 +54,9 @@ def service_fields() -> list[ServiceField]:
     return list(db.session.scalars(select(ServiceField).order_by(ServiceField.code)))
 
 
-def service_field_by_code(code: str | None) -> ServiceField | None:
-    """Return the service field with this code, or None."""
-    if not code:
-        return None
-    return db.session.scalar(select(ServiceField).where(ServiceField.code == code))
+def service_field_by_code(code: str | None):
+    """Return the service field with this code (a cached snapshot), or None."""
+    return lookup_service_field(code)
 
 
 def _question_views(q, element, form, lang, relevant_ids, errors_by_question):

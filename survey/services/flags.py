@@ -8,14 +8,21 @@ history).  The window is the clock hour because ``submitted_at`` is stored to th
 Every response of that point and hour is then flagged, so that stuffing shows on the
 officials' dashboard instead of being counted silently.
 
-Cost on the submission path: one count on the index (service_point_id, submitted_at); the
-history and the flagging run only once that count exceeds ``BURST_MIN_PER_HOUR``.
+Cost on the submission path: none of its own.  The count on the index (service_point_id,
+submitted_at) rides in the RETURNING clause of the submission's INSERT
+(``survey.services.responses``) and is judged by :func:`is_burst_count`; the history is
+read only once that count exceeds ``BURST_MIN_PER_HOUR``, and then once per point and hour
+in each process (it lies before the hour, so it does not change during it).  The whole
+hour is flagged once per point and process (:func:`flag_hour`); after that the process
+knows the hour is a burst (counts only grow within it) and inserts the next responses
+already flagged (:func:`known_burst`), so a sustained burst costs nothing more.
 """
 
 import datetime as dt
 import statistics
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Collection
+from threading import Lock
 
 from flask import current_app
 from sqlalchemy import case, func, select
@@ -25,6 +32,32 @@ from ..models import Response, Wave
 from .exports import scope_query
 
 BURST_FLAG = "burst"
+# Points and hours remembered per process: (point id, hour) -> usual count / flagged.
+MEMO_SIZE = 4096
+_memo_lock = Lock()
+
+
+def _memo(name: str) -> OrderedDict:
+    # Per app: a test's app must not inherit another's points and hours.
+    return current_app.extensions.setdefault("survey_bursts", {}).setdefault(name, OrderedDict())
+
+
+def _remember(name: str, key, value) -> None:
+    with _memo_lock:
+        memo = _memo(name)
+        memo[key] = value
+        while len(memo) > MEMO_SIZE:
+            memo.popitem(last=False)
+
+
+def known_burst(point_id: int, hour: dt.datetime) -> bool:
+    """Return whether this process already flagged ``hour`` at the point as a burst."""
+    return (point_id, hour) in _memo("flagged")
+
+
+def remember_burst(point_id: int, hour: dt.datetime) -> None:
+    """Note (after the flags are committed) that ``hour`` at the point is a burst."""
+    _remember("flagged", (point_id, hour), True)
 
 
 def usual_hourly_count(point_id: int, hour: dt.datetime, days: int) -> float:
@@ -40,14 +73,24 @@ def usual_hourly_count(point_id: int, hour: dt.datetime, days: int) -> float:
 
 def is_burst(point_id: int, hour: dt.datetime) -> bool:
     """Return whether one more response at ``point_id`` in ``hour`` makes a burst."""
-    config = current_app.config
-    minimum = int(config["BURST_MIN_PER_HOUR"])
     count = 1 + db.session.scalar(
         select(func.count(Response.id))
         .where(Response.service_point_id == point_id, Response.submitted_at == hour))
+    return is_burst_count(point_id, hour, count)
+
+
+def is_burst_count(point_id: int, hour: dt.datetime, count: int) -> bool:
+    """Return whether ``count`` responses at ``point_id`` in ``hour`` (the newest included)
+    make a burst; reads the history only above ``BURST_MIN_PER_HOUR``."""
+    config = current_app.config
+    minimum = int(config["BURST_MIN_PER_HOUR"])
     if count <= minimum:
         return False
-    usual = usual_hourly_count(point_id, hour, int(config["BURST_HISTORY_DAYS"]))
+    key = (point_id, hour)
+    usual = _memo("usual").get(key)
+    if usual is None:
+        usual = usual_hourly_count(point_id, hour, int(config["BURST_HISTORY_DAYS"]))
+        _remember("usual", key, usual)
     return count > float(config["BURST_FACTOR"]) * usual
 
 

@@ -2,10 +2,9 @@
 
 import datetime as dt
 
-from sqlalchemy import select
-
 from ..extensions import db
 from ..models import ServicePoint, Wave
+from .lookup import resolve
 
 REASONS = ("unknown_wave", "unknown_point", "closed", "out_of_scope")
 
@@ -19,15 +18,20 @@ class SurveyLinkError(LookupError):
 
 
 def check_open(wave: Wave, point: ServicePoint, *, today: dt.date | None = None) -> None:
-    """Raise ``SurveyLinkError`` unless ``wave`` takes answers today at ``point``."""
-    if not wave.is_open(today):
-        raise SurveyLinkError("closed")
-    if not wave.covers(point.unit):
-        raise SurveyLinkError("out_of_scope")
+    """Raise ``SurveyLinkError`` unless ``wave`` takes answers today at ``point``.
+
+    Answered from the cached look-up (``survey.services.lookup``), by the link's codes.
+    """
+    reason = resolve(wave.code, point.code).refusal(today)
+    if reason is not None:
+        raise SurveyLinkError(reason)
 
 
 def find_survey(wave_code: str, point_code: str, *, today: dt.date | None = None) -> tuple[Wave, ServicePoint]:
-    """Return the open wave and the active service point a survey link names.
+    """Return the open wave and the active service point a survey link names (ORM rows).
+
+    The hot paths (the API, the web survey) use ``survey.services.lookup.resolve``, which
+    returns snapshots and costs no query when cached; this loads the rows besides.
 
     Raises
     ------
@@ -36,11 +40,8 @@ def find_survey(wave_code: str, point_code: str, *, today: dt.date | None = None
         open, or ``today`` — default today in Vietnam — outside its dates) or
         ``out_of_scope`` (the point's unit is not under one of the wave's units).
     """
-    wave = db.session.scalar(select(Wave).where(Wave.code == wave_code))
-    if wave is None:
-        raise SurveyLinkError("unknown_wave")
-    point = db.session.scalar(select(ServicePoint).where(ServicePoint.code == point_code))
-    if point is None or not point.active:
-        raise SurveyLinkError("unknown_point")
-    check_open(wave, point, today=today)
-    return wave, point
+    link = resolve(wave_code, point_code)
+    reason = link.refusal(today)
+    if reason is not None:
+        raise SurveyLinkError(reason)
+    return db.session.get(Wave, link.wave.id), db.session.get(ServicePoint, link.point.id)

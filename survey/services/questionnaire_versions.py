@@ -78,3 +78,18 @@ def load_version(row: QuestionnaireVersion) -> Questionnaire:
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return q
+
+
+def compiled_version(version_id: int, content_hash: str | None = None) -> Questionnaire:
+    """Return the definition of version ``version_id``, compiled once per content hash.
+
+    With the ``content_hash`` (the cached survey-link look-up carries it) a compiled
+    definition costs no query at all; otherwise, or the first time, the row is read.
+    """
+    if content_hash is not None:
+        with _cache_lock:
+            q = _cache.get(content_hash)
+            if q is not None:
+                _cache.move_to_end(content_hash)
+                return q
+    return load_version(db.session.get(QuestionnaireVersion, version_id))

@@ -1,22 +1,35 @@
-"""Storing a submitted questionnaire exactly once."""
+"""Storing a submitted questionnaire exactly once, in one statement.
+
+A valid new submission costs one ``INSERT … SELECT … WHERE <setup version unchanged>
+ON CONFLICT (submission_id) DO NOTHING RETURNING id, <this hour's count at the point>``
+(plus ``BEGIN IMMEDIATE`` on SQLite): the link was checked on the cached look-up
+(``survey.services.lookup``), the ``WHERE`` makes that check exact (a set-up change since
+the look-up inserts nothing, and the look-up is read again), the conflict clause makes
+retries idempotent, and the count feeds the burst rule (``survey.services.flags``).
+"""
 
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..database import begin_write
 from ..extensions import db
-from ..models import (CHANNELS, MAX_DURATION, MODES, Response, ServiceField, ServicePoint,
-                      Wave, answering_duration, coarse_time, utcnow)
-from .flags import BURST_FLAG, flag_hour, is_burst
+from ..models import (CHANNELS, MAX_DURATION, MODES, Response, SetupVersion, answering_duration,
+                      coarse_time, local_today, utcnow)
+from .flags import BURST_FLAG, flag_hour, is_burst_count, known_burst, remember_burst
 from .invitations import InvitationError, redeem
-from .links import check_open
+from .links import SurveyLinkError
+from .lookup import link_cache
 
 # Clocks of tablets drift; times that far off still count as consistent.
 CLOCK_SKEW = dt.timedelta(minutes=15)
+# Set-up changes racing one submission: look again this many times, then give up.
+LOOKUP_ATTEMPTS = 3
 
 
 def response_channel(answer) -> str:
@@ -47,14 +60,46 @@ def is_stored(submission_id: str | uuid.UUID) -> bool:
     return _find(normalize_submission_id(submission_id)) is not None
 
 
+COLUMNS = ("wave_id", "unit_id", "service_point_id", "service_field_id", "channel", "mode",
+           "questionnaire_version_id", "answers", "duration_seconds", "submitted_at",
+           "submission_id", "flags", "is_demo", "paradata")
+_statements: dict[str, object] = {}
+
+
+def _insert(dialect: str):
+    """The one statement storing a response unless a twin exists or the set-up changed.
+
+    Built once per dialect, with bound parameters (``COLUMNS`` and ``setup_version``), so
+    that SQLAlchemy's compiled cache serves every later submission.
+    """
+    statement = _statements.get(dialect)
+    if statement is not None:
+        return statement
+    table = Response.__table__
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    unchanged = func.coalesce(select(SetupVersion.version).where(SetupVersion.id == 1)
+                              .scalar_subquery(), 0) == bindparam("setup_version")
+    source = select(*(bindparam(name, type_=table.c[name].type).label(name)
+                      for name in COLUMNS)).where(unchanged)
+    same_hour = table.alias("same_hour")
+    count = (select(func.count(same_hour.c.id))
+             .where(same_hour.c.service_point_id == bindparam("service_point_id"),
+                    same_hour.c.submitted_at == bindparam("submitted_at")).scalar_subquery())
+    statement = (insert(table).from_select(list(COLUMNS), source)
+                 .on_conflict_do_nothing(index_elements=["submission_id"])
+                 .returning(table.c.id, count.label("same_hour")))
+    _statements[dialect] = statement
+    return statement
+
+
 def store_response(
     *,
-    wave: Wave,
-    service_point: ServicePoint,
+    wave,
+    service_point,
     answers: Mapping[str, object],
     submission_id: str | uuid.UUID,
     started_at: dt.datetime | None,
-    service_field: ServiceField | None = None,
+    service_field=None,
     channel: str = "in_person",
     mode: str = "web",
     flags: Iterable[str] = (),
@@ -65,17 +110,23 @@ def store_response(
 ) -> tuple[Response, bool]:
     """Store checked answers once per ``submission_id`` and commit.
 
+    ``wave``, ``service_point`` and ``service_field`` are model rows or the snapshots of
+    ``survey.services.lookup`` (``id``, ``code``, ``unit_id``, ``questionnaire_version_id``
+    are read).  The row records ``wave.questionnaire_version_id``: the version the answers
+    were checked against.
+
     Times are kept coarse for anonymity: ``submitted_at`` is the current hour and
     ``started_at`` (naive UTC or aware) only yields ``duration_seconds``.  A client that
     queued the answers offline passes the moment they were given as ``submitted_at``
     (naive UTC or aware; a future one counts as now), which then stands for the current
-    time in both.  An unusual burst
-    at the service point flags the response (``survey.services.bursts``).
+    time in both.  An unusual burst at the service point flags the response
+    (``survey.services.flags``).
 
     ``answers`` must already be clean (``questionnaires.check_answers(...).values``), and
     ``paradata`` too (``survey.services.quality.clean_paradata``).  A
     second call with the same ``submission_id`` — a retry after a network drop, or the same
-    form sent twice at once — stores nothing and returns the first row.
+    form sent twice at once — stores nothing and returns the first row, even if the wave
+    closed since.
 
     Returns
     -------
@@ -87,7 +138,7 @@ def store_response(
     ValueError
         ``submission_id`` is not a UUID, or ``channel``/``mode`` is unknown.
     survey.services.links.SurveyLinkError
-        ``closed`` or ``out_of_scope``: the wave does not take answers at this point.
+        ``closed`` or ``out_of_scope`` (or ``unknown_*``): the link takes no answers.
     survey.services.invitations.InvitationError
         ``used``: the ``invitation`` (an ``InvitationCode``, consumed in the same
         transaction as the insert) was used meanwhile; nothing is stored.
@@ -97,12 +148,6 @@ def store_response(
         raise ValueError(f"unknown channel {channel!r}")
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
-    # A retry of something already stored succeeds even if the wave closed since.
-    existing = _find(submission_id)
-    if existing is not None:
-        return existing, False
-    check_open(wave, service_point)
-
     if started_at is not None and started_at.tzinfo is not None:
         started_at = started_at.astimezone(dt.UTC).replace(tzinfo=None)
     now = utcnow()
@@ -111,7 +156,7 @@ def store_response(
             submitted_at = submitted_at.astimezone(dt.UTC).replace(tzinfo=None)
         now = min(submitted_at, now)
     hour = coarse_time(now)
-    row = Response(
+    values = dict(
         wave_id=wave.id,
         unit_id=service_point.unit_id,
         service_point_id=service_point.id,
@@ -124,35 +169,75 @@ def store_response(
         submitted_at=hour,
         submission_id=submission_id,
         flags=list(flags),
-        is_demo=is_demo,
+        is_demo=bool(is_demo),
         paradata=dict(paradata) if paradata else None,
     )
-    # On SQLite: take the write lock now (waiting for it if need be), before the insert.
-    begin_write(db.session)
-    if invitation is not None:
-        try:
-            redeem(invitation)
-        except InvitationError:
-            db.session.rollback()
-            raise
-    if is_burst(service_point.id, hour):
-        flag_hour(service_point.id, hour)
-        if BURST_FLAG not in row.flags:
-            row.flags = [*row.flags, BURST_FLAG]
-    # The unique submission_id decides between concurrent twins: the loser's INSERT fails
-    # (on PostgreSQL only after the winner commits), and the SAVEPOINT keeps the caller's
-    # session usable so we can return the winner's row.
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
+    # An hour already found a burst at this point stays one: flag the row as it goes in.
+    if known_burst(service_point.id, hour) and BURST_FLAG not in values["flags"]:
+        values["flags"].append(BURST_FLAG)
+    cache = link_cache()
+    wave_code, point_code = wave.code, service_point.code
+    for _ in range(LOOKUP_ATTEMPTS):
+        # No periodic version read: the INSERT below checks the version itself.
+        link = cache.resolve(wave_code, point_code, recheck=False)
+        reason = link.refusal(local_today())
+        if reason is None and (link.wave.id, link.point.id) != (wave.id, service_point.id):
+            reason = "unknown_wave" if link.wave.id != wave.id else "unknown_point"
+        if reason is not None:
+            # A retry of something already stored succeeds even if the wave closed since.
+            existing = _find(submission_id)
+            if existing is not None:
+                return existing, False
+            raise SurveyLinkError(reason)
+        values["unit_id"] = link.point.unit_id
+        # On SQLite: take the write lock now (waiting for it if need be), before the insert.
+        begin_write(db.session)
+        if invitation is not None:
+            # The code is consumed in the transaction of the insert: both or neither.
+            try:
+                redeem(invitation)
+            except InvitationError:
+                db.session.rollback()
+                raise
+        # A Core statement on the session's connection: no ORM machinery on the hot path.
+        connection = db.session.connection()
+        inserted = connection.execute(_insert(connection.dialect.name),
+                                      {**values, "setup_version": link.version}).first()
+        if inserted is not None:
+            return _created(values, inserted), True
+        # Nothing inserted: a twin holds the submission_id (on PostgreSQL we waited for it
+        # to commit), or the set-up changed since the look-up.
         existing = _find(submission_id)
-        if existing is None:
-            raise
-        db.session.commit()
-        return existing, False
+        if invitation is not None:
+            db.session.rollback()   # nothing stored by this call: the code stays unused
+        else:
+            db.session.commit()
+        if existing is not None:
+            return existing, False
+        cache.clear()
+    raise RuntimeError("the survey set-up kept changing during one submission")
+
+
+def _created(values: dict, inserted) -> Response:
+    """Commit the row just inserted, flag a burst, return the row as a persistent object."""
+    count = inserted.same_hour
+    # PostgreSQL evaluates RETURNING's subquery on the statement's snapshot, before the row
+    # existed; SQLite after it was written.
+    if db.session.connection().dialect.name == "postgresql":
+        count += 1
+    # Commit at once: SQLite's write lock (and PostgreSQL's row locks) are held no longer
+    # than the INSERT itself; the rest is Python and, rarely, the burst's own transaction.
     db.session.commit()
-    return row, True
+    row = Response(id=inserted.id, **values)
+    make_transient_to_detached(row)          # as if loaded: no query
+    db.session.add(row)
+    point_id, hour = values["service_point_id"], values["submitted_at"]
+    if BURST_FLAG not in values["flags"] and is_burst_count(point_id, hour, count):
+        begin_write(db.session)
+        flag_hour(point_id, hour)
+        db.session.commit()
+        remember_burst(point_id, hour)
+    return row
 
 
 def same_timing(started_at: dt.datetime | None, row: Response) -> bool:
