@@ -12,7 +12,6 @@ of any unit reads the results computed once for the wave, never the responses.
 
 from __future__ import annotations
 
-
 import pandas as pd
 from flask import current_app
 
