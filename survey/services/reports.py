@@ -252,11 +252,13 @@ def wave_history(waves: list[Wave], *, field: str | None = None,
     """The results of ``waves`` (oldest first) under the same filters, for the trend."""
     cache = g.setdefault(_HISTORY_ATTR, {}) if has_app_context() else {}
     out = []
-    for wave in waves:
+    for k, wave in enumerate(waves):
         key = (wave.id, field, channel)
+        # The last wave's result is the one with rank changes its report reads: one entry.
+        previous = waves[k - 1] if k == len(waves) - 1 and k > 0 else None
         if key not in cache:
             try:
-                cache[key] = cached_result(wave, field=field, channel=channel)
+                cache[key] = cached_result(wave, previous, field=field, channel=channel)
             except ReportError:
                 cache[key] = None
         out.append((wave, cache[key]))

@@ -7,7 +7,8 @@ wave's responses (count and largest id), its populations (count and a checksum o
 dossiers), its questionnaire version and the counters of ``results_versions`` (bumped by
 :func:`bump_version`).  Any new response, population or option change therefore makes a
 new key; old entries are never served again and are deleted when their wave is
-recomputed.  The version is re-read at most every ``RESULTS_CACHE_FRESHNESS`` seconds
+recomputed.  While a big wave's new version is being computed, the results of its
+last computed version are shown.  The version is re-read at most every ``RESULTS_CACHE_FRESHNESS`` seconds
 (default 60) per process: a new response shows on the dashboard within that delay.
 
 Storage: the database (table ``results_cache``) by default, Redis when
@@ -87,7 +88,8 @@ _VERSION_SQL = text("""
 SELECT (SELECT count(*) FROM responses WHERE wave_id = :w),
        (SELECT max(id) FROM responses WHERE wave_id = :w),
        (SELECT count(*) FROM populations WHERE wave_id = :w),
-       (SELECT coalesce(sum(dossiers * (unit_id * 7919 + service_field_id)), 0)
+       (SELECT coalesce(sum(CAST(dossiers AS BIGINT) * (CAST(unit_id AS BIGINT) * 7919
+                                                              + service_field_id)), 0)
           FROM populations WHERE wave_id = :w),
        (SELECT coalesce(sum(version), 0) FROM results_versions WHERE wave_id IN (:w, 0)),
        (SELECT questionnaire_version_id FROM waves WHERE id = :w)
@@ -193,6 +195,13 @@ class _DatabaseStore:
             conn.execute(update(ResultsCacheEntry).where(ResultsCacheEntry.key == key)
                          .values(state="ready", progress=100, payload=payload, updated_at=_utcnow()))
 
+    def set_latest(self, name: str, wave_id: int, key: str) -> None:
+        with db.engine.begin() as conn:
+            conn.execute(delete(ResultsCacheEntry).where(ResultsCacheEntry.key == name))
+            conn.execute(insert(ResultsCacheEntry).values(
+                key=name, wave_id=wave_id, state="ready", progress=100, payload=key.encode(),
+                updated_at=_utcnow()))
+
     def fail(self, key: str, problem: str) -> None:
         with db.engine.begin() as conn:
             conn.execute(update(ResultsCacheEntry).where(ResultsCacheEntry.key == key)
@@ -242,6 +251,9 @@ class _RedisStore:
         pipe.set(f"{self.prefix}:r:{key}", payload, ex=self.TTL)
         pipe.set(f"{self.prefix}:s:{key}", json.dumps({"state": "ready", "progress": 100}), ex=self.TTL)
         pipe.execute()
+
+    def set_latest(self, name: str, wave_id: int, key: str) -> None:
+        self.redis.set(f"{self.prefix}:r:{name}", key.encode(), ex=self.TTL)
 
     def fail(self, key: str, problem: str) -> None:
         self.redis.set(f"{self.prefix}:s:{key}",
@@ -307,11 +319,16 @@ def compute_and_store(wave_id: int, filters: dict | None = None, options: dict |
         return "cached"
     if not store.claim(key, wave_id):
         return "busy"
-    _run(store, key, kind, wave_id, filters, effective)
+    latest = _latest_name(_key(kind, wave_id, filters, keyed, ""))
+    _run(store, key, kind, wave_id, filters, effective, latest)
     return "stored"
 
 
-def _run(store, key, kind, wave_id, filters, effective) -> object:
+def _latest_name(key_without_version: str) -> str:
+    return hashlib.sha256(f"latest:{key_without_version}".encode()).hexdigest()
+
+
+def _run(store, key, kind, wave_id, filters, effective, latest: str | None = None) -> object:
     def report(percent):
         store.progress(key, int(percent))
 
@@ -321,13 +338,21 @@ def _run(store, key, kind, wave_id, filters, effective) -> object:
         store.fail(key, f"{type(error).__name__}: {error}")
         raise
     store.put(key, wave_id, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    if latest is not None:
+        store.set_latest(latest, wave_id, key)
+    session = db.session
+    if (session.get_bind().dialect.name == "sqlite" and not (session.new or session.dirty
+                                                             or session.deleted)):
+        # SQLite cannot turn a read transaction that began before the store's write into
+        # a write one ("database is locked"): end the request's read-only transaction.
+        session.commit()
     return value
 
 
-def _background(app, store, key, kind, wave_id, filters, effective) -> None:
+def _background(app, store, key, kind, wave_id, filters, effective, latest) -> None:
     with app.app_context():
         try:
-            _run(store, key, kind, wave_id, filters, effective)
+            _run(store, key, kind, wave_id, filters, effective, latest)
         except Exception:  # noqa: BLE001  (stored as the entry's problem)
             log.exception("computing results of wave %s failed", wave_id)
         finally:
@@ -347,6 +372,7 @@ def get_or_compute(wave: Wave, filters: dict | None = None, options: dict | None
     effective, keyed = _options(options)
     version, n = data_version(wave.id)
     key = _key(kind, wave.id, filters, keyed, version)
+    latest = _latest_name(_key(kind, wave.id, filters, keyed, ""))
     memo = g.setdefault("_results_cache", {}) if has_app_context() else {}
     if key in memo:
         return memo[key]
@@ -361,19 +387,36 @@ def get_or_compute(wave: Wave, filters: dict | None = None, options: dict | None
             break
         if store.claim(key, wave.id):
             if wait:
-                value = _run(store, key, kind, wave.id, filters, effective)
+                value = _run(store, key, kind, wave.id, filters, effective, latest)
                 break
             app = current_app._get_current_object()
             threading.Thread(target=_background, daemon=True, name=f"results-{wave.id}",
-                             args=(app, store, key, kind, wave.id, filters, effective)).start()
-            raise Computing(wave.id, 0)
+                             args=(app, store, key, kind, wave.id, filters, effective,
+                                   latest)).start()
+            entry = None
         if entry is not None and entry["state"] == "failed" and wait:
             raise RuntimeError(entry["problem"])
         if not wait or time.monotonic() > deadline:
+            # While a big wave's new data version is being computed, the results of its
+            # previous version are shown (the documented delay): never a blank page.
+            stale = _stale(store, latest)
+            if stale is not None:
+                value = stale
+                break
             raise Computing(wave.id, entry["progress"] if entry else 0)
         time.sleep(_POLL)
     memo[key] = value
     return value
+
+
+def _stale(store, latest: str):
+    pointer = store.get(latest)
+    if pointer is None or pointer["state"] != "ready":
+        return None
+    entry = store.get(pointer["payload"].decode())
+    if entry is None or entry["state"] != "ready":
+        return None
+    return pickle.loads(entry["payload"])
 
 
 def sipas(wave: Wave, *, field: str | None = None, channel: str | None = None,

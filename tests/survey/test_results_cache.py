@@ -223,13 +223,3 @@ def test_a_big_wave_shows_a_page_that_refreshes_itself(app, official, province, 
             if thread.name.startswith("results-"):
                 thread.join(120)
     assert response.status_code == 200
-
-
-def test_stored_rows_are_cleared_with_the_tables(app, province):
-    with _fresh_request(app):
-        results_cache.sipas(_wave("2026"))
-        stored = db.session.scalars(select(ResultsCacheEntry.state)).all()
-    if app.config.get("RESULTS_CACHE_URL"):
-        assert stored == []
-    else:
-        assert stored == ["ready"]
