@@ -85,6 +85,18 @@ def signatures(questionnaire) -> dict[str, str]:
         q = _question(questionnaire, spec.expectations)
         for value in (q or {}).get("choices") or []:
             out[f"expectation|{value}"] = _hash({"q": q, "value": value})
+    points = getattr(spec, "par_points", None)
+    if points is not None:
+        # PAR Index points follow their index and the edition's mapping (labels aside).
+        table = points.to_dict()
+        parts = []
+        for comp in table["components"]:
+            source = "overall|overall" if comp["index"] == "overall" else f"element|{comp['index']}"
+            mapping = {k: v for k, v in comp.items() if k != "label"}
+            sig = _hash({"index": out.get(source), "mapping": mapping, "edition": table["edition"]})
+            out[f"points|{comp['id']}"] = sig
+            parts.append(sig)
+        out["points|total"] = _hash({"components": parts})
     return out
 
 

@@ -79,6 +79,8 @@ def _create_response(lang: str):
     link = resolve(body["wave"], body["point"])
     reason = link.refusal()
     if reason is not None:
+        if device is not None and body["point"] != device.service_point.code:
+            raise Forbidden(_("This tablet is enrolled at another service point."))
         # A kiosk retrying after a lost reply must hear "duplicate", even if the wave closed.
         _answer_if_stored(submission_id, body, started_at)
         _refuse_link(SurveyLinkError(reason))
@@ -317,6 +319,8 @@ def _validation_message(error: ValidationError) -> str:
         return _("“%(key)s” must be a string or null.", key="field")
     if key in ("started_at", "submitted_at"):
         return _("“%(key)s” must be an ISO 8601 time or null.", key=key)
+    if key == "paradata":
+        return _("“%(key)s” must be a JSON object or null.", key="paradata")
     return _("“answers” must be a JSON object.")
 
 

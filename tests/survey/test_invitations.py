@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from survey.extensions import db
 from survey.models import Response, ServiceField, ServicePoint, Wave
 from survey.models_invitations import InvitationCode
-from survey.services import flags as flags_service
 from survey.services import invitations
 from survey.services.code_sheets import CSV_COLUMNS, sheet_csv, sheet_pdf
 from survey.services.responses import store_response
@@ -159,7 +158,8 @@ def test_redemption_is_atomic_with_the_response(app, setting, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("survey.services.responses.is_burst", broken)
+    # The INSERT is built after the code's UPDATE, in the same transaction: break it there.
+    monkeypatch.setattr("survey.services.responses._insert", broken)
     with app.app_context():
         invitation = invitations.find_code(code)
         with pytest.raises(RuntimeError):
@@ -169,7 +169,7 @@ def test_redemption_is_atomic_with_the_response(app, setting, monkeypatch):
                            started_at=None, mode="code", invitation=invitation)
         db.session.rollback()
     assert code_rows(app)[0].used_on is None and count(app) == 0
-    monkeypatch.setattr("survey.services.responses.is_burst", flags_service.is_burst)
+    monkeypatch.undo()
     with app.app_context():
         invitation = invitations.find_code(code)
         _row, created = store_response(wave=db.session.get(Wave, wave.id),
