@@ -13,6 +13,7 @@ from survey.public import state as state_module
 from survey.services import quality
 from survey.services.quality import (NEAR_DUPLICATE, STRAIGHTLINE, TOO_FAST, ParadataError,
                                      clean_paradata, flag_wave)
+from tests.factories import enrol_device
 from tests.survey.public.helpers import answer_survey, mini_questionnaire
 
 API = "/api/v1/responses"
@@ -35,6 +36,16 @@ def site(make_wave, make_point):
     return wave, make_point(wave.units[0]), make_point(wave.units[0])
 
 
+def kiosk_auth(client, point) -> dict:
+    """The ``Authorization`` header of a kiosk enrolled at ``point`` (once per client and
+    point): the API refuses anonymous submissions."""
+    kiosks = client.__dict__.setdefault("kiosks", {})
+    if point.id not in kiosks:
+        token = enrol_device(client.application, point, questionnaire="full")
+        kiosks[point.id] = {"Authorization": f"Device {token}"}
+    return kiosks[point.id]
+
+
 def submit(client, wave, point, answers=ANSWERS, *, seconds_ago=None, paradata=None):
     body = {"wave": wave.code, "point": point.code, "submission_id": str(uuid.uuid4()),
             "answers": dict(answers)}
@@ -42,7 +53,7 @@ def submit(client, wave, point, answers=ANSWERS, *, seconds_ago=None, paradata=N
         body["started_at"] = (utcnow() - dt.timedelta(seconds=seconds_ago)).isoformat()
     if paradata is not None:
         body["paradata"] = paradata
-    return client.post(API, json=body)
+    return client.post(API, json=body, headers=kiosk_auth(client, point))
 
 
 def stored(app, submission=None):
