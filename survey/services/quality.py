@@ -22,8 +22,8 @@ Rules (settings in ``survey/config.py``; every flag is added, never deleted):
 
 ``too_fast`` and ``straightline`` need only the submission itself and are computed by the
 submission paths (:func:`answer_flags`); ``burst`` at submission too (one indexed count).
-``burst_device`` and ``near_duplicate`` compare responses with each other and runs in :func:`flag_wave`
-(``flask --app wsgi quality flag WAVE``), which applies every rule to a whole wave and is
+``burst_device`` and ``near_duplicate`` compare responses with each other and run in
+:func:`flag_wave` (``flask --app wsgi quality flag WAVE``), which applies every rule to a whole wave and is
 idempotent: a second run changes nothing.
 """
 
