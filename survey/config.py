@@ -98,7 +98,8 @@ def defaults(instance_path: str) -> dict:
         "RATELIMIT_API_PER_TOKEN": os.environ.get("RATELIMIT_API_PER_TOKEN", "60 per minute"),
         # A point's responses of one hour are flagged "burst" when there are more than
         # BURST_MIN_PER_HOUR of them and more than BURST_FACTOR x its median hourly count
-        # of the previous BURST_HISTORY_DAYS days (survey/services/bursts.py).
+        # of the previous BURST_HISTORY_DAYS days (survey/services/flags.py); the batch
+        # applies the same settings per kiosk device, flag "burst_device" (quality.py).
         "BURST_MIN_PER_HOUR": int(os.environ.get("BURST_MIN_PER_HOUR", 30)),
         "BURST_FACTOR": float(os.environ.get("BURST_FACTOR", 5)),
         "BURST_HISTORY_DAYS": int(os.environ.get("BURST_HISTORY_DAYS", 7)),

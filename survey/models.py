@@ -286,6 +286,10 @@ class Response(db.Model):
     submission_id: Mapped[str] = mapped_column(String(36), unique=True)
     flags: Mapped[list[str]] = mapped_column(JSONType, default=list)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The kiosk tablet that sent it (``Authorization: Device``), null for every other
+    # channel: an internal key of a desk's tablet, not of a person, used by the per-device
+    # burst rule (survey/services/quality.py) and never exported.
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), index=True)
 
     wave: Mapped[Wave] = relationship()
     unit: Mapped[Unit] = relationship()

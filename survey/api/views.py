@@ -67,6 +67,8 @@ def _create_response(lang: str):
     scheme = credentials.require_credential()
     body, started_at = _read_body()
     device = _kiosk_device(body)
+    # Read now, while the row is loaded: recorded on the response (per-device bursts).
+    device_id = device.id if device is not None else None
     submission_id = str(uuid.UUID(body["submission_id"]))
     invitation = None
     if scheme == "code":
@@ -146,7 +148,7 @@ def _create_response(lang: str):
             service_field=service_field, channel=channel_of(result.values),
             mode="kiosk" if device is not None else "code" if invitation is not None else "api",
             submitted_at=submitted_at, is_demo=wave.is_demo, invitation=invitation,
-            paradata=paradata,
+            paradata=paradata, device_id=device_id,
             flags=answer_flags(questionnaire, result.values,
                                answering_duration(started_at, submitted_at or utcnow())))
     except SurveyLinkError as error:

@@ -27,6 +27,7 @@ FLAG_LABELS = {
     "too_fast": _l("Completed too fast for the number of questions answered"),
     "straightline": _l("The same answer to every scale question"),
     "burst": _l("Burst: unusually many responses at one service point within one hour"),
+    "burst_device": _l("Burst: unusually many responses from one kiosk tablet within one hour"),
     "near_duplicate": _l("Near-identical to another response at the same point"),
 }
 DECISION_LABELS = {None: _l("Not reviewed"), "confirmed": _l("Confirmed"),

@@ -60,15 +60,25 @@ def remember_burst(point_id: int, hour: dt.datetime) -> None:
     _remember("flagged", (point_id, hour), True)
 
 
-def usual_hourly_count(point_id: int, hour: dt.datetime, days: int) -> float:
-    """Return the median responses per active hour at the point in the ``days`` before ``hour``."""
+def _usual(column, key: int, hour: dt.datetime, days: int) -> float:
     counts = db.session.scalars(
         select(func.count(Response.id))
-        .where(Response.service_point_id == point_id,
+        .where(column == key,
                Response.submitted_at >= hour - dt.timedelta(days=days),
                Response.submitted_at < hour)
         .group_by(Response.submitted_at)).all()
     return float(statistics.median(counts)) if counts else 0.0
+
+
+def usual_hourly_count(point_id: int, hour: dt.datetime, days: int) -> float:
+    """Return the median responses per active hour at the point in the ``days`` before ``hour``."""
+    return _usual(Response.service_point_id, point_id, hour, days)
+
+
+def usual_device_hourly_count(device_id: int, hour: dt.datetime, days: int) -> float:
+    """Return the median responses per active hour from the kiosk device ``device_id`` in
+    the ``days`` before ``hour`` (its own usual rate, over every wave)."""
+    return _usual(Response.device_id, device_id, hour, days)
 
 
 def is_burst(point_id: int, hour: dt.datetime) -> bool:

@@ -10,8 +10,11 @@ Rules (settings in ``survey/config.py``; every flag is added, never deleted):
 - ``straightline``: the same value on every answered scale question, with at least
   ``QUALITY_STRAIGHTLINE_MIN`` (default 8) scale answers ("not applicable" does not count).
 - ``burst``: the point's responses of one hour are far above its usual rate
-  (``survey.services.flags``).  Kiosk devices are not on this branch: bursts are per
-  service point.
+  (``survey.services.flags``).
+- ``burst_device``: the responses one kiosk device (``Response.device_id``) sent in one
+  hour are far above that device's own usual rate, by the same rule and settings as per
+  point.  A point with several tablets can stay calm while one of them is misused (or
+  stuck resubmitting); only the batch applies it, so the submission path is unchanged.
 - ``near_duplicate``: two responses at one service point submitted within
   ``QUALITY_DUPLICATE_HOURS`` hours (times are kept to the hour) that agree on at least
   ``QUALITY_DUPLICATE_SHARE`` of the questions either answered, with at least
@@ -19,8 +22,8 @@ Rules (settings in ``survey/config.py``; every flag is added, never deleted):
 
 ``too_fast`` and ``straightline`` need only the submission itself and are computed by the
 submission paths (:func:`answer_flags`); ``burst`` at submission too (one indexed count).
-``near_duplicate`` compares responses with each other and runs in :func:`flag_wave`
-(``flask --app wsgi quality flag WAVE``), which applies every rule to a whole wave and is
+``burst_device`` and ``near_duplicate`` compare responses with each other and run in
+:func:`flag_wave` (``flask --app wsgi quality flag WAVE``), which applies every rule to a whole wave and is
 idempotent: a second run changes nothing.
 """
 
@@ -29,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import select
@@ -36,13 +40,14 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import MAX_DURATION, Response, Wave
 from .exports import wave_questionnaire
-from .flags import BURST_FLAG, usual_hourly_count
+from .flags import BURST_FLAG, usual_device_hourly_count, usual_hourly_count
 from .results_cache import bump_version
 
 TOO_FAST = "too_fast"
 STRAIGHTLINE = "straightline"
 NEAR_DUPLICATE = "near_duplicate"
-RULE_FLAGS = (TOO_FAST, STRAIGHTLINE, BURST_FLAG, NEAR_DUPLICATE)
+DEVICE_BURST = "burst_device"
+RULE_FLAGS = (TOO_FAST, STRAIGHTLINE, BURST_FLAG, DEVICE_BURST, NEAR_DUPLICATE)
 # Paradata are small: at most this many pages, page names of at most this many characters.
 MAX_PAGES = 100
 MAX_PAGE_NAME = 64
@@ -143,8 +148,9 @@ def _near_duplicates(rows: list[Response]) -> set[int]:
     return found
 
 
-def _bursts(rows: list[Response]) -> set[int]:
-    """Ids among ``rows`` (one point) in an hour far above the point's usual rate."""
+def _bursts(rows: list[Response], usual) -> set[int]:
+    """Ids among ``rows`` (one point, or one device) in an hour far above the usual rate
+    ``usual(hour, days)`` of that point or device."""
     config = current_app.config
     minimum, factor = int(config["BURST_MIN_PER_HOUR"]), float(config["BURST_FACTOR"])
     by_hour = defaultdict(list)
@@ -154,10 +160,21 @@ def _bursts(rows: list[Response]) -> set[int]:
     for hour, ids in by_hour.items():
         if len(ids) <= minimum:
             continue
-        usual = usual_hourly_count(rows[0].service_point_id, hour,
-                                   int(config["BURST_HISTORY_DAYS"]))
-        if len(ids) > factor * usual:
+        if len(ids) > factor * usual(hour, int(config["BURST_HISTORY_DAYS"])):
             found.update(ids)
+    return found
+
+
+def _device_bursts(rows: list[Response]) -> set[int]:
+    """Ids among ``rows`` (one point) sent by a kiosk device in an hour far above that
+    device's own usual rate (``burst_device``)."""
+    by_device = defaultdict(list)
+    for row in rows:
+        if row.device_id is not None:
+            by_device[row.device_id].append(row)
+    found = set()
+    for device_id, own in by_device.items():
+        found |= _bursts(own, partial(usual_device_hourly_count, device_id))
     return found
 
 
@@ -180,7 +197,9 @@ def flag_wave(wave: Wave) -> dict[str, int]:
             select(Response).where(Response.wave_id == wave.id,
                                    Response.service_point_id == point_id)
             .order_by(Response.submitted_at, Response.id)))
-        duplicates, bursts = _near_duplicates(rows), _bursts(rows)
+        duplicates = _near_duplicates(rows)
+        bursts = _bursts(rows, partial(usual_hourly_count, point_id))
+        device_bursts = _device_bursts(rows)
         for row in rows:
             answers = row.answers if isinstance(row.answers, dict) else {}
             earned = []
@@ -190,6 +209,8 @@ def flag_wave(wave: Wave) -> dict[str, int]:
                 earned.append(STRAIGHTLINE)
             if row.id in bursts:
                 earned.append(BURST_FLAG)
+            if row.id in device_bursts:
+                earned.append(DEVICE_BURST)
             if row.id in duplicates:
                 earned.append(NEAR_DUPLICATE)
             current = list(row.flags) if isinstance(row.flags, list) else []

@@ -62,7 +62,7 @@ def is_stored(submission_id: str | uuid.UUID) -> bool:
 
 COLUMNS = ("wave_id", "unit_id", "service_point_id", "service_field_id", "channel", "mode",
            "questionnaire_version_id", "answers", "duration_seconds", "submitted_at",
-           "submission_id", "flags", "is_demo", "paradata")
+           "submission_id", "flags", "is_demo", "paradata", "device_id")
 _statements: dict[str, object] = {}
 
 
@@ -107,6 +107,7 @@ def store_response(
     submitted_at: dt.datetime | None = None,
     paradata: Mapping[str, object] | None = None,
     invitation=None,
+    device_id: int | None = None,
 ) -> tuple[Response, bool]:
     """Store checked answers once per ``submission_id`` and commit.
 
@@ -120,7 +121,9 @@ def store_response(
     queued the answers offline passes the moment they were given as ``submitted_at``
     (naive UTC or aware; a future one counts as now), which then stands for the current
     time in both.  An unusual burst at the service point flags the response
-    (``survey.services.flags``).
+    (``survey.services.flags``).  ``device_id`` is the kiosk tablet that sent the answers
+    (``Authorization: Device``), None for every other channel; the per-device burst rule
+    of the batch reads it (``survey.services.quality``).
 
     ``answers`` must already be clean (``questionnaires.check_answers(...).values``), and
     ``paradata`` too (``survey.services.quality.clean_paradata``).  A
@@ -171,6 +174,7 @@ def store_response(
         flags=list(flags),
         is_demo=bool(is_demo),
         paradata=dict(paradata) if paradata else None,
+        device_id=device_id,
     )
     # An hour already found a burst at this point stays one: flag the row as it goes in.
     if known_burst(service_point.id, hour) and BURST_FLAG not in values["flags"]:

@@ -11,10 +11,10 @@ from survey.extensions import db
 from survey.models import MAX_DURATION, Response, coarse_time, utcnow
 from survey.public import state as state_module
 from survey.services import quality
-from survey.services.quality import (NEAR_DUPLICATE, STRAIGHTLINE, TOO_FAST, ParadataError,
+from survey.services.quality import (DEVICE_BURST, NEAR_DUPLICATE, STRAIGHTLINE, TOO_FAST, ParadataError,
                                      clean_paradata, flag_wave)
+from tests.factories import enrol_device
 from tests.survey.public.helpers import answer_survey, mini_questionnaire
-from tests import factories
 
 API = "/api/v1/responses"
 # Five answers; two of them (seats, overall) on the 1-5 scale.
@@ -36,6 +36,16 @@ def site(make_wave, make_point):
     return wave, make_point(wave.units[0]), make_point(wave.units[0])
 
 
+def kiosk_auth(client, point) -> dict:
+    """The ``Authorization`` header of a kiosk enrolled at ``point`` (once per client and
+    point): the API refuses anonymous submissions."""
+    kiosks = client.__dict__.setdefault("kiosks", {})
+    if point.id not in kiosks:
+        token = enrol_device(client.application, point, questionnaire="full")
+        kiosks[point.id] = {"Authorization": f"Device {token}"}
+    return kiosks[point.id]
+
+
 def submit(client, wave, point, answers=ANSWERS, *, seconds_ago=None, paradata=None):
     body = {"wave": wave.code, "point": point.code, "submission_id": str(uuid.uuid4()),
             "answers": dict(answers)}
@@ -43,9 +53,7 @@ def submit(client, wave, point, answers=ANSWERS, *, seconds_ago=None, paradata=N
         body["started_at"] = (utcnow() - dt.timedelta(seconds=seconds_ago)).isoformat()
     if paradata is not None:
         body["paradata"] = paradata
-    # The API takes answers from an enrolled kiosk (or with a one-time code) only.
-    token = factories.enrol_device(client.application, point, questionnaire="full")
-    return client.post(API, json=body, headers={"Authorization": f"Device {token}"})
+    return client.post(API, json=body, headers=kiosk_auth(client, point))
 
 
 def stored(app, submission=None):
@@ -183,6 +191,106 @@ def test_batch_flags_bursts_far_above_the_usual_rate_only(app, site, create_resp
     assert added["burst"] == 7
     assert all(flags[r.id] == ["burst"] for r in burst)
     assert all(flags[r.id] == [] for r in calm)
+
+
+def _device_id(app, point, name) -> int:
+    """Enrol a kiosk tablet called ``name`` at ``point``; return its id."""
+    from survey.models_devices import Device
+    from survey.services.devices import token_hash
+
+    token = enrol_device(app, point, name=name, questionnaire="full")
+    with app.app_context():
+        return db.session.scalar(select(Device.id).where(Device.token_hash == token_hash(token)))
+
+
+def test_batch_flags_a_device_far_above_its_own_usual_rate(app, site, create_response, runner):
+    wave, point, _ = site
+    busy, steady = _device_id(app, point, "Quầy 1"), _device_id(app, point, "Quầy 2")
+    hour = coarse_time(utcnow()) - dt.timedelta(hours=5)
+    # Three earlier days: the busy tablet sends 2 an hour, the steady one 3, the point 5.
+    for day in (1, 2, 3):
+        earlier = hour - dt.timedelta(days=day)
+        for i in range(2):
+            _insert(app, create_response, wave, point, {**ANSWERS, "visits": 100 + i}, earlier,
+                    device_id=busy, mode="kiosk")
+        for i in range(3):
+            _insert(app, create_response, wave, point, {**ANSWERS, "visits": 200 + i}, earlier,
+                    device_id=steady, mode="kiosk")
+    # Now 7 from each: 7 > 3 x 2 for the busy one; 7 is not above 3 x 3 for the steady one,
+    # and the point's 14 (15 with a public-link answer) is not above 3 x 5.
+    burst = [_insert(app, create_response, wave, point, {**ANSWERS, "visits": 300 + i}, hour,
+                     device_id=busy, mode="kiosk") for i in range(7)]
+    calm = [_insert(app, create_response, wave, point, {**ANSWERS, "visits": 400 + i}, hour,
+                    device_id=steady, mode="kiosk") for i in range(7)]
+    public = _insert(app, create_response, wave, point, {**ANSWERS, "visits": 500}, hour)
+    result = runner.invoke(args=["quality", "flag", wave.code])
+    assert result.exit_code == 0, result.output
+    assert "burst_device: 7" in result.output and "burst: 0" in result.output
+    with app.app_context():
+        flags = {r.id: r.flags for r in db.session.scalars(select(Response))}
+    assert all(flags[r.id] == [DEVICE_BURST] for r in burst)
+    assert all(flags[r.id] == [] for r in calm) and flags[public.id] == []
+    assert sum(1 for f in flags.values() if f) == 7       # the history is not flagged
+    # Idempotent: a second run adds nothing and changes nothing.
+    again = runner.invoke(args=["quality", "flag", wave.code])
+    assert "0 flag(s) added" in again.output
+    with app.app_context():
+        assert {r.id: r.flags for r in db.session.scalars(select(Response))} == flags
+
+
+def test_a_device_without_history_needs_more_than_the_minimum(app, site, create_response):
+    wave, point, _ = site
+    device = _device_id(app, point, "Quầy 1")
+    hour = coarse_time(utcnow()) - dt.timedelta(hours=5)
+    # BURST_MIN_PER_HOUR is 5: five in an hour from a new tablet are not a burst, six are.
+    five = [_insert(app, create_response, wave, point, {**ANSWERS, "visits": 10 + i}, hour,
+                    device_id=device, mode="kiosk") for i in range(5)]
+    later = hour + dt.timedelta(hours=2)
+    six = [_insert(app, create_response, wave, point, {**ANSWERS, "visits": 20 + i}, later,
+                   device_id=device, mode="kiosk") for i in range(6)]
+    with app.app_context():
+        added = flag_wave(db.session.get(type(wave), wave.id))
+        flags = {r.id: r.flags for r in db.session.scalars(select(Response))}
+    # The earlier hour is the device's history now: median 5, and 6 is not above 3 x 5 …
+    assert added[DEVICE_BURST] == 0 and all(flags[r.id] == [] for r in five + six)
+    # … while six in the same hour from a tablet with no history are (6 > 5 and 6 > 3 x 0);
+    # the point's 12 then are not above 3 x 5, so only the device's rule flags them.
+    other = _device_id(app, point, "Quầy 2")
+    fresh = [_insert(app, create_response, wave, point, {**ANSWERS, "visits": 40 + i},
+                     later, device_id=other, mode="kiosk") for i in range(6)]
+    with app.app_context():
+        added = flag_wave(db.session.get(type(wave), wave.id))
+        flags = {r.id: r.flags for r in db.session.scalars(select(Response))}
+    assert added[DEVICE_BURST] == 6 and all(flags[r.id] == [DEVICE_BURST] for r in fresh)
+    assert all(flags[r.id] == [] for r in five + six)
+
+
+def test_only_a_kiosk_submission_records_its_device(app, client, site):
+    wave, point, _ = site
+    assert submit(client, wave, point).status_code == 201           # as the kiosk
+    last, _visited = answer_survey(client, client.get(f"/s/{wave.code}/{point.code}"),
+                                   mini_questionnaire())
+    assert last.status_code == 303                                  # the public link
+    with app.app_context():
+        rows = db.session.scalars(select(Response).order_by(Response.id)).all()
+        from survey.models_devices import Device
+        [device] = db.session.scalars(select(Device)).all()
+    assert [(r.mode, r.device_id) for r in rows] == [("kiosk", device.id), ("web", None)]
+
+
+def test_the_device_is_not_exported(app, site, create_response):
+    from survey.services.exports import iter_wave_csv
+
+    wave, point, _ = site
+    device = _device_id(app, point, "Quầy 1")
+    _insert(app, create_response, wave, point, ANSWERS, coarse_time(utcnow()), device_id=device,
+            mode="kiosk")
+    for lang, words in (("en", ("device", "tablet")), ("vi", ("thiết bị", "máy tính bảng"))):
+        with app.app_context():
+            text = b"".join(iter_wave_csv(db.session.get(type(wave), wave.id), lang=lang))
+        lines = text.decode("utf-8-sig").lower().splitlines()
+        assert len(lines) == 2                                  # the row is there …
+        assert not any(word in lines[0] for word in words)      # … not its tablet
 
 
 def test_batch_applies_the_answer_rules_to_stored_rows(app, site, create_response):

@@ -90,6 +90,8 @@ def test_a_code_submits_once_201_200_409(app, client, site):
     assert stored(app) == 1 and stored(app, mode="code") == 1
     with app.app_context():
         assert db.session.scalar(select(InvitationCode.used_on)) is not None
+        # A code is no device: the response records none.
+        assert db.session.scalar(select(Response.device_id)) is None
 
 
 def test_a_code_fills_in_its_field_and_refuses_other_places(app, client, site, make_point):

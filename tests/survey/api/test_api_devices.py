@@ -52,6 +52,17 @@ def test_kiosk_submission_is_stored_with_mode_kiosk(app, client, kiosk):
         assert [(r.mode, r.service_point_id, r.wave_id) for r in rows] == [("kiosk", point.id, wave.id)]
 
 
+def test_kiosk_submission_records_its_device(app, client, kiosk, device_auth):
+    wave, point, token, device_id = kiosk
+    other = device_auth(point)                     # a second tablet at the same desk
+    assert client.post(URL, json=_body(wave, point), headers=_auth(token)).status_code == 201
+    assert client.post(URL, json=_body(wave, point), headers=other).status_code == 201
+    with app.app_context():
+        devices_of_rows = list(db.session.scalars(select(Response.device_id).order_by(Response.id)))
+    assert devices_of_rows[0] == device_id
+    assert devices_of_rows[1] is not None and devices_of_rows[1] != device_id
+
+
 @pytest.mark.parametrize("header", ["Device nope", "Device ", "device " + "x" * 40])
 def test_unknown_credential_is_401_with_a_clear_message(app, client, kiosk, header):
     wave, point, _, _ = kiosk

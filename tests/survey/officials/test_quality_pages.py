@@ -172,3 +172,20 @@ def test_live_counts_per_point_in_scope(app, sign_in_as, province, create_respon
     assert f'data-point="{point_b.code}"' in everyone
     assert sign_in_as("desk_operator", units=[province.communes[0]]).get(
         "/quan-ly/so-phieu").status_code == 403
+
+
+def test_a_device_burst_shows_with_its_label_on_the_flags_page_and_dashboard(app, official,
+                                                                             province):
+    ids = flag_responses(app, province, 2, flag="burst_device")
+    vi_label = "Tăng đột biến: số phiếu gửi từ một máy tính bảng tại quầy trong một giờ cao bất thường"
+    en_label = "Burst: unusually many responses from one kiosk tablet within one hour"
+    page = official.get("/quan-ly/chat-luong/TINH?wave=2026").get_data(as_text=True)
+    assert all(f'data-response="{i}"' in page for i in ids)
+    assert vi_label in page and "burst_device" not in re.sub(r'data-flag="[^"]*"|value="[^"]*"', "", page)
+    dashboard = official.get("/quan-ly/don-vi/TINH?wave=2026").get_data(as_text=True)
+    assert f"{vi_label}: 2" in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dashboard))
+    assert review(official, "TINH", ids[0], "confirmed", flag="burst_device").status_code == 303
+    official.set_cookie("lang", "en")
+    assert en_label in official.get("/quan-ly/chat-luong/TINH?wave=2026").get_data(as_text=True)
+    dashboard = official.get("/quan-ly/don-vi/TINH?wave=2026").get_data(as_text=True)
+    assert f"{en_label}: 2" in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dashboard))
