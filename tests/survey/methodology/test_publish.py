@@ -82,8 +82,8 @@ def test_publish_is_immutable_audited_and_refuses_changed_reused_ids(app):
         with pytest.raises(qp.PublishError) as error:
             qp.publish(_q(desk("2", codes=True)))
         assert error.value.problems == [
-            "question 'trips': its choices was [1, 2, 3] in published version 1 and is "
-            "[1, 22, 3] here; a question whose choices changes needs a new id"]
+            "question 'trips': its choices were [1, 2, 3] in published version 1 and are "
+            "[1, 22, 3] here; a question whose choices change needs a new id"]
         renamed, new = qp.publish(_q(desk("2", rename=True)))
         assert new
         stored = db.session.get(QuestionnaireVersion, first.id)
@@ -135,7 +135,7 @@ def test_cli_check_publish_export(app, runner, tmp_path):
     published = runner.invoke(args=["questionnaire", "publish", _write(tmp_path, "d1.yaml", desk("1"))])
     assert published.exit_code == 0 and "Published desk@1." in published.output
     refused = runner.invoke(args=["questionnaire", "publish", _write(tmp_path, "d2.yaml", desk("2", codes=True))])
-    assert refused.exit_code == 2 and "question 'trips': its choices was [1, 2, 3]" in refused.output
+    assert refused.exit_code == 2 and "question 'trips': its choices were [1, 2, 3]" in refused.output
     reworded = runner.invoke(args=["questionnaire", "check", _write(tmp_path, "d3.yaml", desk("3", reword=True))])
     assert reworded.exit_code == 0 and "reworded trips (label)" in reworded.output
     out = tmp_path / "out.yaml"
