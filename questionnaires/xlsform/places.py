@@ -34,7 +34,8 @@ class Place:
             return N_("%(sheet)s row %(row)s", sheet=self.sheet, row=self.row)
         if self.column:
             return N_("%(sheet)s, column %(column)s", sheet=self.sheet, column=self.column)
-        return plain("%(sheet)s", sheet=self.sheet)
+        # A msgid of a placeholder alone: Vietnamese says "trang survey" (sheet survey).
+        return N_("%(sheet)s", sheet=self.sheet)
 
     def __str__(self) -> str:
         return str(self.text())
