@@ -225,3 +225,52 @@ def test_every_problem_raised_is_a_translated_template():
     assert len(seen) > 40
     assert sorted(seen - templates) == []         # every one is marked for extraction
     assert sorted(t for t in seen if not vi.get(t)) == []
+
+
+def _diff_rows(response) -> list[list[str]]:
+    body = response.get_data(as_text=True)
+    table = re.search(r'<table class="data-table compact changes">(.*?)</table>', body, re.S).group(1)
+    rows = re.findall(r"<tr class=\"change-[a-z_]+\">(.*?)</tr>", table, re.S)
+    return [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td>(.*?)</td>", r, re.S)]
+            for r in rows]
+
+
+@pytest.mark.parametrize(("lang", "label", "condition"), [
+    ("vi", ["Sửa câu chữ", "trips", "nhãn"], ["Đổi điều kiện", "harassment", "điều kiện hiển thị"]),
+    ("en", ["Reworded", "trips", "label"], ["Condition changed", "harassment", "condition for showing"]),
+])
+def test_the_changes_name_their_field_in_the_page_language(app, sign_in_as, lang, label, condition):
+    from survey.services import questionnaire_publish as qp
+
+    from .helpers import desk
+
+    with app.app_context():
+        qp.publish(qp.check_upload(desk("1").encode(), "d.yaml").questionnaire)
+    client = sign_in_as("methodologist")
+    client.set_cookie("lang", lang)
+    text = desk("2", reword=True).replace("      - id: harassment\n",
+                                          "      - id: harassment\n        relevant: \"trips >= 2\"\n")
+    response = client.post(f"{BASE}/kiem-tra", data={"file": (io.BytesIO(text.encode()), "d.yaml")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 200
+    rows = [row[:3] for row in _diff_rows(response)]
+    assert label in rows and condition in rows
+    if lang == "vi":
+        assert all(row[2] not in ("label", "relevant", "hint", "constraint") for row in rows)
+
+
+def test_the_command_speaks_vietnamese_by_default_and_english_on_request(runner, tmp_path):
+    path = tmp_path / "unknown_keys.yaml"
+    path.write_bytes((BROKEN / "unknown_keys.yaml").read_bytes())
+    vi = runner.invoke(args=["questionnaire", "check", str(path)])
+    assert vi.exit_code == 2
+    assert vi.output.splitlines() == CASES[0][1]
+    en = runner.invoke(args=["questionnaire", "check", "--lang", "en", str(path)])
+    assert en.exit_code == 2 and en.output.splitlines() == CASES[0][2]
+    runner.env = {"SIPAS_LANG": "en"}
+    assert runner.invoke(args=["questionnaire", "check", str(path)]).output.splitlines() == CASES[0][2]
+    missing = runner.invoke(args=["questionnaire", "check", str(tmp_path / "none.yaml")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    runner.env = {}
+    missing = runner.invoke(args=["questionnaire", "check", str(tmp_path / "none.yaml")])
+    assert missing.exit_code == 2 and "không có tệp này" in missing.output
