@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .messages import N_, Text
+from .messages import N_, Text, plain
 from .model import Questionnaire
 
 BUNDLED_DIR = Path(__file__).parent
@@ -73,6 +73,35 @@ class DefinitionError(ValueError):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# PyYAML's usual complaints, so that they can be translated; any other is quoted as it is.
+_YAML_PROBLEMS = [
+    (re.compile(r"^expected (?P<first>'[^']*') or (?P<second>'[^']*'), but (?:got|found) (?P<found>.+)$"),
+     lambda m: N_("expected %(first)s or %(second)s, but found %(found)s", **m.groupdict())),
+    (re.compile(r"^expected (?P<expected>.+), but (?:got|found) (?P<found>.+)$"),
+     lambda m: N_("expected %(expected)s, but found %(found)s", **m.groupdict())),
+    (re.compile(r"^mapping values are not allowed here$"),
+     lambda m: N_("a ':' is not allowed here (put a text containing ': ' in quotes)")),
+    (re.compile(r"^found character '(?P<char>.*)' that cannot start any token$"),
+     lambda m: N_("the character '%(char)s' cannot start a value (indent with spaces, not tabs)",
+                  **m.groupdict())),
+    (re.compile(r"^found undefined alias '(?P<alias>.*)'$"),
+     lambda m: N_("undefined alias '%(alias)s'", **m.groupdict())),
+    (re.compile(r"^found unexpected end of stream$"),
+     lambda m: N_("the file ends inside a quoted text")),
+    (re.compile(r"^could not find expected '(?P<char>.*)'$"),
+     lambda m: N_("'%(char)s' is missing", **m.groupdict())),
+]
+
+
+def _yaml_problem(what: str) -> Text:
+    """PyYAML's description of a syntax error as a translatable message."""
+    for pattern, message in _YAML_PROBLEMS:
+        m = pattern.match(what)
+        if m:
+            return message(m)
+    return plain("%(error)s", error=what)
 
 
 class _Loader(yaml.SafeLoader):
@@ -160,7 +189,8 @@ def parse_yaml(text: str, file: str) -> Document:
             # PyYAML's own wording ("found undefined alias") is quoted as it is.
             what = exc.problem or exc.context or "invalid YAML"
             message = (N_("YAML syntax error at column %(column)s: %(error)s", column=mark.column + 1,
-                          error=what) if mark else N_("YAML syntax error: %(error)s", error=what))
+                          error=_yaml_problem(what)) if mark
+                       else N_("YAML syntax error: %(error)s", error=_yaml_problem(what)))
             raise DefinitionError([Problem(file, line, "", message)]) from None
         except yaml.YAMLError as exc:
             raise DefinitionError([Problem(file, None, "", N_("YAML error: %(error)s", error=str(exc)))]) from None

@@ -81,6 +81,11 @@ CASES = [
         "duplicate_ids.yaml:17: elements[main].questions[trips].id: duplicate question id 'trips' "
         "(first defined on line 9)",
     ]),
+    (BROKEN / "yaml_syntax.yaml", [
+        "yaml_syntax.yaml:4: lỗi cú pháp YAML ở cột 6: cần ',' hoặc ']' nhưng gặp ':'",
+    ], [
+        "yaml_syntax.yaml:4: YAML syntax error at column 6: expected ',' or ']', but found ':'",
+    ]),
     (XLSFORMS / "or_other.xlsx", [
         "or_other.xlsx: trang survey, dòng 2, cột type: 'select_one colors or_other': không hỗ "
         "trợ or_other; hãy thêm lựa chọn 'other' và một câu hỏi văn bản hiện ra khi lựa chọn "
