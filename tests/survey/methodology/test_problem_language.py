@@ -267,6 +267,7 @@ def test_the_changes_name_their_field_in_the_page_language(app, sign_in_as, lang
 def test_the_command_speaks_vietnamese_by_default_and_english_on_request(runner, tmp_path):
     path = tmp_path / "unknown_keys.yaml"
     path.write_bytes((BROKEN / "unknown_keys.yaml").read_bytes())
+    runner.env = {"SIPAS_LANG": None}  # whatever the shell running the tests says
     vi = runner.invoke(args=["questionnaire", "check", str(path)])
     assert vi.exit_code == 2
     assert vi.output.splitlines() == CASES[0][1]
@@ -276,6 +277,6 @@ def test_the_command_speaks_vietnamese_by_default_and_english_on_request(runner,
     assert runner.invoke(args=["questionnaire", "check", str(path)]).output.splitlines() == CASES[0][2]
     missing = runner.invoke(args=["questionnaire", "check", str(tmp_path / "none.yaml")])
     assert missing.exit_code == 2 and "no such file" in missing.output
-    runner.env = {}
+    runner.env = {"SIPAS_LANG": None}
     missing = runner.invoke(args=["questionnaire", "check", str(tmp_path / "none.yaml")])
     assert missing.exit_code == 2 and "không có tệp này" in missing.output
