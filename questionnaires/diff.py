@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .messages import N_, Text
 from .model import Question, Questionnaire
 
 # The kinds of change, in the order they are listed.
@@ -49,10 +50,21 @@ class Conflict:
     old: str
     new: str
 
+    @property
+    def message(self) -> Text:
+        """The conflict as a translatable message (its English is ``str(self)``)."""
+        params = {"question": self.question, "old": self.old, "version": self.version,
+                  "new": self.new}
+        if self.field == "type":
+            return N_("question '%(question)s': its type was %(old)s in published version "
+                      "%(version)s and is %(new)s here; a question whose type changes needs a "
+                      "new id", **params)
+        return N_("question '%(question)s': its choices were %(old)s in published version "
+                  "%(version)s and are %(new)s here; a question whose choices change needs a "
+                  "new id", **params)
+
     def __str__(self) -> str:
-        return (f"question '{self.question}': its {self.field} was {self.old} in published "
-                f"version {self.version} and is {self.new} here; a question whose "
-                f"{self.field} changes needs a new id")
+        return str(self.message)
 
 
 def _codes(q: Question) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from .expression_eval import MAX_SAFE_INTEGER
+from .messages import N_, Text, plain
 
 KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "null"})
 FUNCTIONS = {"count": 1, "answered": 1}
@@ -21,22 +22,43 @@ MAX_DEPTH = 100
 
 _SYMBOLS = ("==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "(", ")", "[", "]", ",", ".")
 _HINTS = {
-    "=": "use '==' to compare",
-    "&": "use 'and'",
-    "|": "use 'or'",
-    "!": "use 'not' (or '!=')",
-    "/": "only + - * are available",
+    "=": N_("use '==' to compare"),
+    "&": N_("use 'and'"),
+    "|": N_("use 'or'"),
+    "!": N_("use 'not' (or '!=')"),
+    "/": N_("only + - * are available"),
 }
 _ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t"}
 
 
 class ExpressionError(ValueError):
-    """A syntax error in a condition, with a plain-English message and a 1-based column."""
+    """A syntax error in a condition, with a message and a 1-based column.
+
+    ``message`` is a :class:`~.messages.Text`: English as a string, translatable by the app.
+    """
 
     def __init__(self, message: str, column: int):
         super().__init__(message)
         self.message = message
         self.column = column
+
+    @property
+    def detail(self) -> Text:
+        """The message without its mention of the column (shown apart by the checker)."""
+        params = getattr(self.message, "params", None)
+        if params is None or "at" not in params:
+            return self.message if isinstance(self.message, Text) else plain(str(self.message))
+        return Text(self.message.template, {**params, "at": ""})
+
+
+def _at(column: int) -> dict:
+    """The ``at`` parameter of a message: " at column 5"."""
+    return {"at": N_(" at column %(column)s", column=column)}
+
+
+def _paren(column: int) -> dict:
+    """The ``at`` parameter of a message: " (column 5)"."""
+    return {"at": N_(" (column %(column)s)", column=column)}
 
 
 # --------------------------------------------------------------------------- tokenizer
@@ -63,15 +85,18 @@ def _tokenize(source: str) -> list[tuple[str, object, int]]:
                 j += 1
             if j < n and source[j] == "." and j + 1 < n and "0" <= source[j + 1] <= "9":
                 raise ExpressionError(
-                    f"decimal numbers are not supported (column {col}); use whole numbers", col)
+                    N_("decimal numbers are not supported%(at)s; use whole numbers",
+                       **_paren(col)), col)
             if j < n and _is_ident_char(source[j]):
                 while j < n and _is_ident_char(source[j]):
                     j += 1
-                raise ExpressionError(f"invalid number '{source[i:j]}' at column {col}", col)
+                raise ExpressionError(N_("invalid number '%(number)s'%(at)s",
+                                         number=source[i:j], **_at(col)), col)
             value = int(source[i:j])
             if value > MAX_SAFE_INTEGER:
                 raise ExpressionError(
-                    f"the number at column {col} is too large (at most {MAX_SAFE_INTEGER})", col)
+                    N_("the number%(at)s is too large (at most %(limit)s)",
+                       **_at(col), limit=MAX_SAFE_INTEGER), col)
             tokens.append(("int", value, col))
             i = j
         elif _is_ident_start(ch):
@@ -105,35 +130,36 @@ def _read_string(source: str, start: int, tokens: list) -> int:
             nxt = source[i + 1] if i + 1 < len(source) else ""
             if nxt not in _ESCAPES:
                 raise ExpressionError(
-                    f"unknown escape '\\{nxt}' at column {i + 1} "
-                    "(known: \\\\ \\' \\\" \\n \\t)", i + 1)
+N_("unknown escape '\\%(escape)s'%(at)s "
+                       "(known: \\\\ \\' \\\" \\n \\t)", escape=nxt, **_at(i + 1)), i + 1)
             parts.append(_ESCAPES[nxt])
             i += 2
         else:
             parts.append(ch)
             i += 1
-    raise ExpressionError(f"unterminated string starting at column {start + 1}", start + 1)
+    raise ExpressionError(N_("unterminated string starting%(at)s", **_at(start + 1)),
+                          start + 1)
 
 
-def _bad_character(ch: str, col: int) -> str:
-    message = f"unexpected character '{ch}' at column {col}"
+def _bad_character(ch: str, col: int) -> Text:
     if ch in _HINTS:
-        return f"{message}: {_HINTS[ch]}"
+        return N_("unexpected character '%(char)s'%(at)s: %(hint)s",
+                  char=ch, **_at(col), hint=_HINTS[ch])
     if ch.isalpha():
-        return (f"{message}: question ids use only the letters A-Z, digits and '_' "
-                "(put texts in quotes)")
-    return message
+        return N_("unexpected character '%(char)s'%(at)s: question ids use only "
+                  "the letters A-Z, digits and '_' (put texts in quotes)", char=ch, **_at(col))
+    return N_("unexpected character '%(char)s'%(at)s", char=ch, **_at(col))
 
 
 # --------------------------------------------------------------------------- parser
 
-def _describe(token: tuple[str, object, int]) -> str:
+def _describe(token: tuple[str, object, int]) -> Text:
     kind, value, _ = token
     if kind == "end":
-        return "end of the expression"
+        return N_("end of the expression")
     if kind == "str":
-        return f"text {json.dumps(value, ensure_ascii=False)}"
-    return f"'{value}'"
+        return N_("text %(text)s", text=json.dumps(value, ensure_ascii=False))
+    return plain("'%(token)s'", token=value)
 
 
 class _Parser:
@@ -156,30 +182,30 @@ class _Parser:
         self.pos += 1
         return tok
 
-    def fail(self, expected: str) -> ExpressionError:
+    def fail(self, expected: Text) -> ExpressionError:
         tok = self.peek()
         if tok[0] == "end":
-            return ExpressionError(
-                f"the expression ends too early at column {tok[2]}: expected {expected}", tok[2])
-        return ExpressionError(
-            f"unexpected {_describe(tok)} at column {tok[2]}: expected {expected}", tok[2])
+            return ExpressionError(N_("the expression ends too early%(at)s: "
+                                      "expected %(expected)s", **_at(tok[2]), expected=expected), tok[2])
+        return ExpressionError(N_("unexpected %(found)s%(at)s: expected %(expected)s",
+                                  found=_describe(tok), **_at(tok[2]), expected=expected), tok[2])
 
     def enter(self, column: int) -> None:
         self.nesting += 1
         if self.nesting > MAX_NESTING:
             raise ExpressionError(
-                f"the expression is nested too deeply at column {column} "
-                f"(more than {MAX_NESTING} levels)", column)
+N_("the expression is nested too deeply%(at)s "
+                   "(more than %(limit)s levels)", **_at(column), limit=MAX_NESTING), column)
 
     def parse(self) -> list:
         if self.at("end"):
-            raise ExpressionError("the expression is empty", 1)
+            raise ExpressionError(N_("the expression is empty"), 1)
         tree = self.or_expr()
         if not self.at("end"):
             tok = self.peek()
             raise ExpressionError(
-                f"unexpected {_describe(tok)} at column {tok[2]}: "
-                "expected an operator or the end of the expression", tok[2])
+N_("unexpected %(found)s%(at)s: expected an operator or the end "
+                   "of the expression", found=_describe(tok), **_at(tok[2])), tok[2])
         return tree
 
     def chain(self, keyword: str, operand) -> list:
@@ -223,8 +249,8 @@ class _Parser:
         if self.comparison_operator() is not None:
             col = self.peek()[2]
             raise ExpressionError(
-                f"comparisons cannot be chained (column {col}): "
-                "join them with 'and', e.g. 1 <= x and x <= 5", col)
+N_("comparisons cannot be chained%(at)s: "
+                   "join them with 'and', e.g. 1 <= x and x <= 5", **_paren(col)), col)
         return node
 
     def additive(self) -> list:
@@ -276,7 +302,7 @@ class _Parser:
                 node = ["list", *self.items("]", "[", col)]
             self.nesting -= 1
             return node
-        raise self.fail("a value")
+        raise self.fail(N_("a value"))
 
     def items(self, closer: str, opener: str, col: int) -> list:
         """Comma-separated expressions up to ``closer`` (a trailing comma is allowed)."""
@@ -294,16 +320,20 @@ class _Parser:
         if self.at("op", closer):
             self.take()
         elif self.at("end"):
-            raise ExpressionError(f"'{opener}' at column {col} is never closed", col)
+            raise ExpressionError(N_("'%(opener)s'%(at)s is never closed",
+                                     opener=opener, **_at(col)), col)
         else:
-            raise self.fail(f"',' or '{closer}' to close the '{opener}' at column {col}"
-                            if opener != "(" else f"')' to close the '(' at column {col}")
+            raise self.fail(N_("',' or '%(closer)s' to close the '%(opener)s' at column %(column)s",
+                               closer=closer, opener=opener, column=col)
+                            if opener != "(" else N_("')' to close the '(' at column %(column)s",
+                                                     column=col))
 
     def call(self, name: str, col: int) -> list:
         if name not in FUNCTIONS:
             known = ", ".join(f"{f}()" for f in sorted(FUNCTIONS))
             raise ExpressionError(
-                f"unknown function '{name}' at column {col} (known functions: {known})", col)
+N_("unknown function '%(name)s'%(at)s (known functions: %(known)s)",
+                   name=name, **_at(col), known=known), col)
         paren_col = self.take()[2]
         self.enter(paren_col)
         args = self.items(")", "(", paren_col)
@@ -311,8 +341,10 @@ class _Parser:
         wanted = FUNCTIONS[name]
         if len(args) != wanted:
             raise ExpressionError(
-                f"{name}() at column {col} takes {wanted} argument"
-                f"{'s' if wanted != 1 else ''}, not {len(args)}", col)
+N_("%(name)s()%(at)s takes %(wanted)s argument, not %(given)s",
+                   name=name, **_at(col), wanted=wanted, given=len(args)) if wanted == 1 else
+                N_("%(name)s()%(at)s takes %(wanted)s arguments, not %(given)s",
+                   name=name, **_at(col), wanted=wanted, given=len(args)), col)
         return [name, *args]
 
 
@@ -331,9 +363,10 @@ def parse_tree(source: str) -> list:
     """Parse ``source`` into a tree; raise :class:`ExpressionError` if invalid."""
     if not isinstance(source, str):
         raise ExpressionError(
-            f"a condition must be text, not {type(source).__name__}", 1)
+N_("a condition must be text, not %(type)s", type=type(source).__name__), 1)
     tree = _Parser(source).parse()
     if _depth(tree) > MAX_DEPTH:
         raise ExpressionError(
-            f"the expression is too complex (nested more than {MAX_DEPTH} levels deep)", 1)
+N_("the expression is too complex (nested more than %(limit)s levels deep)",
+               limit=MAX_DEPTH), 1)
     return tree

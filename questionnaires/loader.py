@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from .messages import N_, Text, plain
 from .model import Questionnaire
 
 BUNDLED_DIR = Path(__file__).parent
@@ -29,16 +30,41 @@ MAX_BYTES = 2_000_000
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem in a definition: where it is and what is wrong, in plain English."""
+    """One problem in a definition: where it is and what is wrong.
+
+    ``str()`` gives it in English; ``message`` is a :class:`~.messages.Text` whose
+    ``template`` and ``params`` let the app show it in the user's language
+    (:meth:`translate`).
+    """
 
     file: str
     line: int | None
     field: str
     message: str
 
-    def __str__(self) -> str:
+    @property
+    def place(self) -> str:
+        """File, line and field, e.g. ``sipas.yaml:12: elements[access].title``."""
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return f"{where}: {self.field}" if self.field else where
+
+    @property
+    def template(self) -> str:
+        """The message's English template (its gettext msgid)."""
+        return getattr(self.message, "template", self.message)
+
+    @property
+    def params(self) -> dict:
+        """The message's parameters."""
+        return dict(getattr(self.message, "params", {}))
+
+    def translate(self, gettext) -> str:
+        """The problem with its message in the language of ``gettext``."""
+        message = self.message.translate(gettext) if isinstance(self.message, Text) else self.message
+        return f"{self.place}: {message}"
+
+    def __str__(self) -> str:
+        return f"{self.place}: {self.message}"
 
 
 class DefinitionError(ValueError):
@@ -47,6 +73,35 @@ class DefinitionError(ValueError):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# PyYAML's usual complaints, so that they can be translated; any other is quoted as it is.
+_YAML_PROBLEMS = [
+    (re.compile(r"^expected (?P<first>'[^']*') or (?P<second>'[^']*'), but (?:got|found) (?P<found>.+)$"),
+     lambda m: N_("expected %(first)s or %(second)s, but found %(found)s", **m.groupdict())),
+    (re.compile(r"^expected (?P<expected>.+), but (?:got|found) (?P<found>.+)$"),
+     lambda m: N_("expected %(expected)s, but found %(found)s", **m.groupdict())),
+    (re.compile(r"^mapping values are not allowed here$"),
+     lambda m: N_("a ':' is not allowed here (put a text containing ': ' in quotes)")),
+    (re.compile(r"^found character '(?P<char>.*)' that cannot start any token$"),
+     lambda m: N_("the character '%(char)s' cannot start a value (indent with spaces, not tabs)",
+                  **m.groupdict())),
+    (re.compile(r"^found undefined alias '(?P<alias>.*)'$"),
+     lambda m: N_("undefined alias '%(alias)s'", **m.groupdict())),
+    (re.compile(r"^found unexpected end of stream$"),
+     lambda m: N_("the file ends inside a quoted text")),
+    (re.compile(r"^could not find expected '(?P<char>.*)'$"),
+     lambda m: N_("'%(char)s' is missing", **m.groupdict())),
+]
+
+
+def _yaml_problem(what: str) -> Text:
+    """PyYAML's description of a syntax error as a translatable message."""
+    for pattern, message in _YAML_PROBLEMS:
+        m = pattern.match(what)
+        if m:
+            return message(m)
+    return plain("%(error)s", error=what)
 
 
 class _Loader(yaml.SafeLoader):
@@ -102,13 +157,13 @@ def _convert(loader: _Loader, node: yaml.Node, path: tuple, doc: Document, budge
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if key is None or isinstance(key, (dict, list)):
-                doc.problems.append((path, key_node.start_mark.line + 1, "keys must be plain text"))
+                doc.problems.append((path, key_node.start_mark.line + 1, N_("keys must be plain text")))
                 continue
             key = str(key)
             if key in result:
                 first = doc.key_lines[path + (key,)]
                 doc.problems.append((path + (key,), key_node.start_mark.line + 1,
-                                     f"duplicate key '{key}' (first on line {first})"))
+                                     N_("duplicate key '%(key)s' (first on line %(first)s)", key=key, first=first)))
                 continue
             doc.key_lines[path + (key,)] = key_node.start_mark.line + 1
             result[key] = _convert(loader, value_node, path + (key,), doc, budget)
@@ -123,7 +178,7 @@ def _convert(loader: _Loader, node: yaml.Node, path: tuple, doc: Document, budge
 def parse_yaml(text: str, file: str) -> Document:
     """Parse YAML text into a :class:`Document`; raise DefinitionError on syntax errors."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise DefinitionError([Problem(file, None, "", f"the file is larger than {MAX_BYTES} bytes")])
+        raise DefinitionError([Problem(file, None, "", N_("the file is larger than %(limit)s bytes", limit=MAX_BYTES))])
     loader = _Loader(text)
     try:
         try:
@@ -131,23 +186,27 @@ def parse_yaml(text: str, file: str) -> Document:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else None
+            # PyYAML's own wording ("found undefined alias") is quoted as it is.
             what = exc.problem or exc.context or "invalid YAML"
-            col = f" at column {mark.column + 1}" if mark else ""
-            raise DefinitionError([Problem(file, line, "", f"YAML syntax error{col}: {what}")]) from None
+            message = (N_("YAML syntax error at column %(column)s: %(error)s", column=mark.column + 1,
+                          error=_yaml_problem(what)) if mark
+                       else N_("YAML syntax error: %(error)s", error=_yaml_problem(what)))
+            raise DefinitionError([Problem(file, line, "", message)]) from None
         except yaml.YAMLError as exc:
-            raise DefinitionError([Problem(file, None, "", f"YAML error: {exc}")]) from None
+            raise DefinitionError([Problem(file, None, "", N_("YAML error: %(error)s", error=str(exc)))]) from None
         if node is None:
-            raise DefinitionError([Problem(file, None, "", "the file is empty")])
+            raise DefinitionError([Problem(file, None, "", N_("the file is empty"))])
         doc = Document(data=None)
         try:
             doc.data = _convert(loader, node, (), doc, [MAX_NODES])
         except _TooBig:
-            raise DefinitionError([Problem(file, None, "", "the file has too many values "
-                                           "(are aliases expanding into a huge tree?)")]) from None
+            raise DefinitionError([Problem(file, None, "", N_(
+                "the file has too many values (are aliases expanding into a huge tree?)"))]) from None
         except yaml.YAMLError as exc:  # e.g. a bad !!binary or a tag PyYAML's safe mode refuses
             mark = getattr(exc, "problem_mark", None)
             raise DefinitionError([Problem(file, mark.line + 1 if mark else None, "",
-                                           f"YAML error: {getattr(exc, 'problem', exc)}")]) from None
+                                           N_("YAML error: %(error)s",
+                                              error=str(getattr(exc, 'problem', exc))))]) from None
         return doc
     finally:
         loader.dispose()
@@ -177,8 +236,8 @@ def load_definition(source: str | os.PathLike, *, text: str | None = None) -> Qu
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise DefinitionError([Problem(file, None, "", f"the file is not UTF-8 text "
-                                           f"(bad byte at position {exc.start})")]) from None
+            raise DefinitionError([Problem(file, None, "", N_(
+                "the file is not UTF-8 text (bad byte at position %(position)s)", position=exc.start))]) from None
     checker = Checker(parse_yaml(text, file), file)
     canonical = check_definition(checker)
     if checker.problems or canonical is None:

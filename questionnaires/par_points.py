@@ -30,6 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .messages import N_, plain
+
 if TYPE_CHECKING:  # the loader's checker imports the model, which imports this module
     from .validation import At, Checker
 
@@ -111,17 +113,17 @@ def is_positive_number(value: object) -> bool:
 
 def check_par_points(c: Checker, at: At, value: object, element_ids: list) -> dict | None:
     """Check ``analysis.par_points``; return its canonical form (None when broken)."""
-    if not c.mapping(at, value, PAR_KEYS, PAR_KEYS, "par_points"):
+    if not c.mapping(at, value, PAR_KEYS, PAR_KEYS, plain("par_points")):
         return None
     ok = True
     edition = value.get("edition")
     if not isinstance(edition, str) or not edition.strip():
-        c.report(at.key("edition"), "edition must be a non-empty text, e.g. '2022'")
+        c.report(at.key("edition"), N_("edition must be a non-empty text, e.g. '2022'"))
         ok = False
     source = c.text(at.key("source"), value.get("source"))
     components = value.get("components")
     if not isinstance(components, list) or not components:
-        c.report(at.key("components"), "components must be a non-empty list")
+        c.report(at.key("components"), N_("components must be a non-empty list"))
         return None
     out, seen = [], set()
     for k, raw in enumerate(components):
@@ -136,26 +138,29 @@ def check_par_points(c: Checker, at: At, value: object, element_ids: list) -> di
 
 def _component(c: Checker, at: At, raw: object, element_ids: list, seen: set) -> dict | None:
     if not c.mapping(at, raw, COMPONENT_KEYS, {"id", "label", "index", "max_points"},
-                     "a points component"):
+                     N_("a points component")):
         return None
     ok = True
     cid = raw.get("id")
     if not isinstance(cid, str) or not cid:
-        c.report(at.key("id"), "id must be a non-empty text")
+        c.report(at.key("id"), N_("id must be a non-empty text"))
         ok = False
     elif cid in seen or cid == "total":
-        c.report(at.key("id"), f"component id '{cid}' is used twice or is reserved ('total')")
+        c.report(at.key("id"), N_("component id '%(id)s' is used twice or is reserved "
+                                  "('total')", id=cid))
         ok = False
     seen.add(cid)
     label = c.text(at.key("label"), raw.get("label"))
     index = raw.get("index")
     if index != "overall" and index not in element_ids:
-        c.report(at.key("index"), f"index must be 'overall' or an element id of the analysis "
-                 f"({', '.join(map(str, element_ids))}), not {index!r}")
+        c.report(at.key("index"), N_("index must be 'overall' or an element id of the analysis "
+                                     "(%(ids)s), not %(value)s",
+                                     ids=", ".join(map(str, element_ids)), value=repr(index)))
         ok = False
     top = raw.get("max_points")
     if not is_positive_number(top):
-        c.report(at.key("max_points"), f"max_points must be a positive number, not {top!r}")
+        c.report(at.key("max_points"), N_("max_points must be a positive number, not %(value)s",
+                                          value=repr(top)))
         return None
     bands = _bands(c, at.key("bands"), raw.get("bands"), top) if "bands" in raw else []
     if bands is None or not ok or label is None:
@@ -168,33 +173,34 @@ def _component(c: Checker, at: At, raw: object, element_ids: list, seen: set) ->
 
 def _bands(c: Checker, at: At, raw: object, top: float) -> list | None:
     if not isinstance(raw, list) or not raw:
-        c.report(at, "bands must be a non-empty list of {min, points}")
+        c.report(at, N_("bands must be a non-empty list of {min, points}"))
         return None
     bands = []
     for k, band in enumerate(raw):
         item = at.item(k, band)
-        if not c.mapping(item, band, BAND_KEYS, BAND_KEYS, "a band"):
+        if not c.mapping(item, band, BAND_KEYS, BAND_KEYS, N_("a band")):
             return None
         low, pts = band["min"], band["points"]
         if not _number(low) or not 0 <= low <= 100:
-            c.report(item.key("min"), f"min must be an index between 0 and 100, not {low!r}")
+            c.report(item.key("min"), N_("min must be an index between 0 and 100, not %(value)s",
+                                                   value=repr(low)))
             return None
         if not _number(pts) or not 0 <= pts <= top:
-            c.report(item.key("points"), f"points must be between 0 and max_points ({top}), "
-                     f"not {pts!r}")
+            c.report(item.key("points"), N_("points must be between 0 and max_points (%(top)s), "
+                                         "not %(value)s", top=top, value=repr(pts)))
             return None
         if bands and low >= bands[-1]["min"]:
-            c.report(item.key("min"), "bands must be listed from the highest min down, each "
-                     f"min below the one before ({bands[-1]['min']})")
+            c.report(item.key("min"), N_("bands must be listed from the highest min down, each "
+                                      "min below the one before (%(previous)s)", previous=bands[-1]["min"]))
             return None
         if bands and pts > bands[-1]["points"]:
-            c.report(item.key("points"), "points must not rise as min falls (a lower index "
-                     "cannot earn more points)")
+            c.report(item.key("points"), N_("points must not rise as min falls (a lower index "
+                                         "cannot earn more points)"))
             return None
         bands.append({"min": low, "points": pts})
     if bands[-1]["min"] != 0:
         c.report(at.item(len(raw) - 1, raw[-1]).key("min"),
-                 "the last band must start at min 0, so that every index gets points")
+                 N_("the last band must start at min 0, so that every index gets points"))
         return None
     return bands
 

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from .expression_parser import FUNCTIONS, KEYWORDS
 from .expressions import ExpressionError, parse_expression
 from .loader import Document, Problem
+from .messages import N_, Text
 from .types.base import is_int
 
 # Question and element ids are used as names in expressions and as data columns.
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-ID_RULE = "lowercase letters, digits and '_', starting with a letter"
-LANG_NAMES = {"vi": "Vietnamese", "en": "English"}
+ID_RULE = N_("lowercase letters, digits and '_', starting with a letter")
+LANG_NAMES = {"vi": N_("Vietnamese"), "en": N_("English")}
 RESERVED = KEYWORDS | set(FUNCTIONS)
 
 
@@ -87,7 +88,7 @@ class Checker:
         return at
 
     # -- reporting ---------------------------------------------------------------------
-    def report(self, at: At, message: str, *, line: int | None = None) -> None:
+    def report(self, at: At, message: Text, *, line: int | None = None) -> None:
         self.problems.append(Problem(self.file, line or self.doc.line(at.path), at.field, message))
 
     def key_line(self, at: At) -> int | None:
@@ -98,20 +99,22 @@ class Checker:
                 what: str, *, misplaced: set[str] = frozenset(), kind: str = "") -> bool:
         """Check that ``value`` is a mapping with known keys and all required keys."""
         if not isinstance(value, dict):
-            self.report(at, f"{what} must be a mapping of keys to values")
+            self.report(at, N_("%(what)s must be a mapping of keys to values", what=what))
             return False
         for key in value:
             if key in allowed:
                 continue
             if key in misplaced:
-                self.report(at.key(key), f"key '{key}' does not apply to questions of type '{kind}'",
+                self.report(at.key(key), N_("key '%(key)s' does not apply to questions of type '%(type)s'",
+                                                 key=key, type=kind),
                             line=self.key_line(at.key(key)))
                 continue
             close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            self.report(at.key(key), f"unknown key '{key}'{hint}", line=self.key_line(at.key(key)))
+            message = (N_("unknown key '%(key)s' (did you mean '%(close)s'?)", key=key, close=close[0])
+                       if close else N_("unknown key '%(key)s'", key=key))
+            self.report(at.key(key), message, line=self.key_line(at.key(key)))
         for key in sorted(required - value.keys()):
-            self.report(at.key(key), f"missing key '{key}'")
+            self.report(at.key(key), N_("missing key '%(key)s'", key=key))
         return True
 
     # -- values ------------------------------------------------------------------------
@@ -120,38 +123,43 @@ class Checker:
         if value is None:
             return None
         if not isinstance(value, dict):
-            self.report(at, "must be texts by language, e.g. {vi: ..., en: ...}")
+            self.report(at, N_("must be texts by language, e.g. {vi: ..., en: ...}"))
             return None
         result = {}
         for lang in self.languages:
-            name = LANG_NAMES.get(lang, f"'{lang}'")
+            name = LANG_NAMES.get(lang, f"'{lang}'")  # an unknown code is shown as written
             if lang not in value:
-                self.report(at, f"missing {name} text ({lang})")
+                self.report(at, N_("missing %(language)s text (%(code)s)", language=name, code=lang))
                 continue
             text = value[lang]
             if isinstance(text, (bool, int, float)):  # `en: 2024` or `en: true` is still text
                 text = self.doc.raw.get(at.path + (lang,), str(text))
             if not isinstance(text, str) or not text.strip():
-                self.report(at.key(lang), f"empty or invalid {name} text ({lang})")
+                self.report(at.key(lang), N_("empty or invalid %(language)s text (%(code)s)",
+                                                  language=name, code=lang))
                 continue
             result[lang] = text.strip()
         for lang in value:
             if lang not in self.languages:
                 # `{vi: Có, một vài lần}` is the usual cause: the comma ends the text.
-                hint = (" - a comma inside {...} ends the text: put the text in quotes"
-                        if value[lang] is None else "")
-                self.report(at.key(lang), f"text in undeclared language '{lang}' "
-                            f"(languages are {', '.join(self.languages)}){hint}")
+                languages = ", ".join(self.languages)
+                message = (N_("text in undeclared language '%(code)s' (languages are %(languages)s)"
+                              " - a comma inside {...} ends the text: put the text in quotes",
+                              code=lang, languages=languages) if value[lang] is None else
+                           N_("text in undeclared language '%(code)s' (languages are %(languages)s)",
+                              code=lang, languages=languages))
+                self.report(at.key(lang), message)
         return result
 
     def ident(self, at: At, value: object, what: str) -> bool:
         """Report unless ``value`` is a valid id; return whether it is."""
         if not isinstance(value, str) or not ID_RE.match(value):
             shown = f"'{value}'" if isinstance(value, str) else repr(value)
-            self.report(at, f"{what} id {shown} must use {ID_RULE}")
+            self.report(at, N_("%(what)s id %(id)s must use %(rule)s", what=what, id=shown, rule=ID_RULE))
             return False
         if value in RESERVED:
-            self.report(at, f"{what} id '{value}' is a reserved word of the expression language")
+            self.report(at, N_("%(what)s id '%(id)s' is a reserved word of the expression language",
+                                  what=what, id=value))
             return False
         return True
 
@@ -160,7 +168,8 @@ class Checker:
         if not self.ident(at, value, what):
             return
         if value in seen:
-            self.report(at, f"duplicate {what} id '{value}' (first defined on line {seen[value]})")
+            self.report(at, N_("duplicate %(what)s id '%(id)s' (first defined on line %(first)s)",
+                                  what=what, id=value, first=seen[value]))
         seen.setdefault(value, self.doc.line(at.path))
 
     def expression(self, at: At, value: object, context: dict) -> str | None:
@@ -168,15 +177,14 @@ class Checker:
         if value is None:
             return None
         if not isinstance(value, str) or not value.strip():
-            self.report(at, "must be a condition written as text, e.g. \"trips >= 1\"")
+            self.report(at, N_("must be a condition written as text, e.g. \"trips >= 1\""))
             return None
         try:
             expr = parse_expression(value)
         except ExpressionError as exc:
-            col = exc.column
-            # The column goes up front, so drop the parser's own mention of it.
-            message = exc.message.replace(f" at column {col}", "").replace(f" (column {col})", "")
-            self.report(at, f"expression syntax error at column {col}: {message}")
+            # The column goes up front, so the parser's own mention of it is left out.
+            self.report(at, N_("expression syntax error at column %(column)s: %(error)s",
+                               column=exc.column, error=exc.detail))
             return None
         self.pending.append((at, expr, context))
         return value
@@ -188,13 +196,14 @@ class Checker:
             for ref in sorted(expr.references):
                 if ref not in self.questions:
                     close = difflib.get_close_matches(ref, known, n=1)
-                    hint = f" (did you mean '{close[0]}'?)" if close else ""
-                    self.report(at, f"condition refers to unknown question '{ref}'{hint}")
+                    self.report(at, N_("condition refers to unknown question '%(ref)s' (did you mean "
+                                       "'%(close)s'?)", ref=ref, close=close[0]) if close else
+                                N_("condition refers to unknown question '%(ref)s'", ref=ref))
                 elif ref == context.get("self"):
-                    self.report(at, f"condition refers to the question itself ('{ref}'): "
-                                "a question cannot depend on its own answer")
+                    self.report(at, N_("condition refers to the question itself ('%(ref)s'): "
+                                   "a question cannot depend on its own answer", ref=ref))
                 elif ref in context.get("same_page", ()):
-                    self.report(at, f"element condition refers to question '{ref}' on the "
-                                "same page, which is only asked once the page is shown")
+                    self.report(at, N_("element condition refers to question '%(ref)s' on the "
+                                   "same page, which is only asked once the page is shown", ref=ref))
             if not context.get("this_allowed") and any(n[0] == "this" for n in walk_tree(expr.tree)):
-                self.report(at, "'.' (this question) can only be used in constraint and required")
+                self.report(at, N_("'.' (this question) can only be used in constraint and required"))

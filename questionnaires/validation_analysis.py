@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .par_points import check_par_points
+from .messages import N_, plain
 from .validation import At, Checker, is_int, is_positive_number
 
 ANALYSIS_KEYS = {"satisfied", "method", "overall", "elements", "indicators", "expectations",
@@ -25,43 +26,44 @@ def check_analysis(c: Checker, at: At, value: object) -> dict[str, Any]:
                            "elements": [], "indicators": []}
     if value is None:
         return out
-    if not c.mapping(at, value, ANALYSIS_KEYS, set(), "analysis"):
+    if not c.mapping(at, value, ANALYSIS_KEYS, set(), plain("analysis")):
         return out
     if "satisfied" in value:
         sat = value["satisfied"]
         if (not isinstance(sat, list) or not sat or len(set(map(str, sat))) != len(sat)
                 or not all(is_int(v) and 1 <= v <= 5 for v in sat)):
-            c.report(at.key("satisfied"), "satisfied must be a list of distinct scale values "
-                     "1-5, e.g. [4, 5]")
+            c.report(at.key("satisfied"), N_("satisfied must be a list of distinct scale values "
+                                               "1-5, e.g. [4, 5]"))
         else:
             out["satisfied"] = sorted(sat)
     if "method" in value:
         if value["method"] not in METHODS:
-            c.report(at.key("method"), f"method must be 'share' or 'mean100', not {value['method']!r}")
+            c.report(at.key("method"), N_("method must be 'share' or 'mean100', not %(value)s",
+                                            value=repr(value["method"])))
         out["method"] = value["method"]
     if "overall" in value:
         overall = value["overall"]
         if overall != "mean_of_elements":
             _scale_question(c, at.key("overall"), overall, "overall",
-                            "overall must be 'mean_of_elements' or the id of a scale question")
+                            N_("overall must be 'mean_of_elements' or the id of a scale question"))
         out["overall"] = overall
     out["elements"] = _elements(c, at.key("elements"), value.get("elements"))
     out["indicators"] = _indicators(c, at.key("indicators"), value.get("indicators"))
     if value.get("expectations") is not None:
         qid = value["expectations"]
         if not isinstance(qid, str):
-            c.report(at.key("expectations"), "expectations must be the id of a multiple-choice question")
+            c.report(at.key("expectations"), N_("expectations must be the id of a multiple-choice question"))
         elif qid not in c.questions:
-            c.report(at.key("expectations"), f"expectations refers to unknown question '{qid}'")
+            c.report(at.key("expectations"), N_("expectations refers to unknown question '%(id)s'", id=qid))
         elif c.questions[qid]["type"] != "multiple":
             c.report(at.key("expectations"),
-                     f"expectations question '{qid}' is not a multiple-choice question")
+                     N_("expectations question '%(id)s' is not a multiple-choice question", id=qid))
         out["expectations"] = qid
     if value.get("overall_question") is not None:
         # The overall satisfaction question: reported beside the index, and the outcome of
         # the key-drivers model (needed once a form has other scale questions of its own).
         _scale_question(c, at.key("overall_question"), value["overall_question"],
-                        "overall_question", "overall_question must be the id of a scale question")
+                        "overall_question", N_("overall_question must be the id of a scale question"))
         out["overall_question"] = value["overall_question"]
     if value.get("par_points") is not None:
         ids = [e.get("id") for e in value.get("elements") or () if isinstance(e, dict)]
@@ -76,15 +78,16 @@ def _scale_question(c: Checker, at: At, qid: object, what: str, bad_type: str) -
     if not isinstance(qid, str):
         c.report(at, bad_type)
     elif qid not in c.questions:
-        c.report(at, f"{what} refers to unknown question '{qid}'")
+        c.report(at, N_("%(key)s refers to unknown question '%(id)s'", key=what, id=qid))
     elif c.questions[qid]["type"] != "scale":
-        c.report(at, f"{what} '{qid}' is not a scale question")
+        c.report(at, N_("%(key)s '%(id)s' is not a scale question", key=what, id=qid))
 
 
 def _weight(c: Checker, at: At, holder: dict) -> float:
     weight = holder.get("weight", 1)
     if not is_positive_number(weight):
-        c.report(at.key("weight"), f"weight must be a positive number, not {weight!r}")
+        c.report(at.key("weight"), N_("weight must be a positive number, not %(value)s",
+                                              value=repr(weight)))
     return weight
 
 
@@ -92,17 +95,17 @@ def _elements(c: Checker, at: At, value: object) -> list:
     if value is None:
         return []
     if not isinstance(value, list):
-        c.report(at, "analysis elements must be a list")
+        c.report(at, N_("analysis elements must be a list"))
         return []
     out, seen = [], {}
     for i, element in enumerate(value):
         item = at.item(i, element)
         if not c.mapping(item, element, ELEMENT_KEYS, {"id", "label", "criteria"},
-                         "an analysis element"):
+                         N_("an analysis element")):
             continue
         eid = element.get("id")
         if "id" in element:
-            c.unique_ident(item.key("id"), eid, "analysis element", seen)
+            c.unique_ident(item.key("id"), eid, N_("analysis element"), seen)
         norm = {"id": eid, "label": c.text(item.key("label"), element.get("label")),
                 "weight": _weight(c, item, element),
                 "criteria": _criteria(c, item.key("criteria"), element, eid)}
@@ -119,27 +122,28 @@ def _criteria(c: Checker, at: At, element: dict, eid: object) -> list:
     if "criteria" not in element:
         return []  # reported as a missing key
     if not isinstance(value, list) or not value:
-        c.report(at, f"element '{eid}' has no criteria")
+        c.report(at, N_("element '%(id)s' has no criteria", id=eid))
         return []
     out, seen = [], set()
     for i, criterion in enumerate(value):
         item = at.item(i, criterion)
         if isinstance(criterion, dict):
-            if not c.mapping(item, criterion, CRITERION_KEYS, {"question"}, "a criterion"):
+            if not c.mapping(item, criterion, CRITERION_KEYS, {"question"}, N_("a criterion")):
                 continue
             qid, weight = criterion.get("question"), _weight(c, item, criterion)
         else:
             qid, weight = criterion, 1
         if not isinstance(qid, str):
-            c.report(item, "a criterion must be a question id or {question: id, weight: n}")
+            c.report(item, N_("a criterion must be a question id or {question: id, weight: n}"))
             continue
         if qid in seen:
-            c.report(item, f"criterion '{qid}' is listed twice in element '{eid}'")
+            c.report(item, N_("criterion '%(id)s' is listed twice in element '%(element)s'",
+                                 id=qid, element=eid))
         seen.add(qid)
         if qid not in c.questions:
-            c.report(item, f"criterion refers to unknown question '{qid}'")
+            c.report(item, N_("criterion refers to unknown question '%(id)s'", id=qid))
         elif c.questions[qid]["type"] != "scale":
-            c.report(item, f"criterion '{qid}' is not a scale question")
+            c.report(item, N_("criterion '%(id)s' is not a scale question", id=qid))
         out.append({"question": qid, "weight": weight})
     return out
 
@@ -148,21 +152,22 @@ def _indicators(c: Checker, at: At, value: object) -> list:
     if value is None:
         return []
     if not isinstance(value, list):
-        c.report(at, "indicators must be a list")
+        c.report(at, N_("indicators must be a list"))
         return []
     out, seen = [], {}
     for i, indicator in enumerate(value):
         item = at.item(i, indicator)
         if not c.mapping(item, indicator, INDICATOR_KEYS, {"id", "label", "when", "direction"},
-                         "an indicator"):
+                         N_("an indicator")):
             continue
         iid = indicator.get("id")
         if "id" in indicator:
-            c.unique_ident(item.key("id"), iid, "indicator", seen)
+            c.unique_ident(item.key("id"), iid, N_("indicator"), seen)
         direction = indicator.get("direction")
         if "direction" in indicator and direction not in DIRECTIONS:
             c.report(item.key("direction"),
-                     f"direction must be 'lower' or 'higher' (which is better), not {direction!r}")
+                     N_("direction must be 'lower' or 'higher' (which is better), not %(value)s",
+                        value=repr(direction)))
         norm = {"id": iid, "label": c.text(item.key("label"), indicator.get("label")),
                 "when": c.expression(item.key("when"), indicator.get("when"), {}),
                 "direction": direction}

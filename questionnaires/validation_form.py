@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .messages import N_
+
 from .types import question_type, type_names
 from .validation import At, Checker, is_int
 from .validation_analysis import check_analysis
@@ -34,12 +36,12 @@ def _all_question_keys() -> set[str]:
 def check_definition(c: Checker) -> dict[str, Any] | None:
     """Check a whole document; return the canonical dict (meaningful only without problems)."""
     data, root = c.doc.data, At()
-    if not c.mapping(root, data, TOP_KEYS, TOP_REQUIRED, "the definition"):
+    if not c.mapping(root, data, TOP_KEYS, TOP_REQUIRED, N_("the definition")):
         return None
     out: dict[str, Any] = {"id": data.get("id")}
     if "id" in data and not (isinstance(data["id"], str) and QUESTIONNAIRE_ID_RE.match(data["id"])):
-        c.report(root.key("id"), f"questionnaire id {data['id']!r} must use lowercase "
-                 "letters, digits, '_' and '-'")
+        c.report(root.key("id"), N_("questionnaire id %(id)s must use lowercase letters, digits, "
+                                    "'_' and '-'", id=repr(data["id"])))
     out["version"] = _version(c, root.key("version"), data.get("version"))
     # Languages first: every text below is checked against them.
     out["languages"] = _languages(c, root.key("languages"), data.get("languages"))
@@ -59,7 +61,7 @@ def _version(c: Checker, at: At, value: object) -> str | None:
     raw = c.doc.raw.get(at.path)  # keeps "2017.10" as written, not the float 2017.1
     text = raw if raw is not None and not isinstance(value, (str, list, dict)) else value
     if not isinstance(text, str) or not text.strip():
-        c.report(at, "version must be text, e.g. \"2017.1\"")
+        c.report(at, N_("version must be text, e.g. \"2017.1\""))
         return None
     return text.strip()
 
@@ -68,20 +70,21 @@ def _languages(c: Checker, at: At, value: object) -> list[str] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not value:
-        c.report(at, "languages must be a list such as [vi, en]")
+        c.report(at, N_("languages must be a list such as [vi, en]"))
         return None
     langs: list[str] = []
     for i, lang in enumerate(value):
         if not isinstance(lang, str) or not LANG_RE.match(lang):
-            c.report(at.item(i, lang), f"{lang!r} is not a language code such as 'vi' or 'en'")
+            c.report(at.item(i, lang), N_("%(code)s is not a language code such as 'vi' or 'en'",
+                                          code=repr(lang)))
         elif lang in langs:
-            c.report(at.item(i, lang), f"language '{lang}' is listed twice")
+            c.report(at.item(i, lang), N_("language '%(code)s' is listed twice", code=lang))
         else:
             langs.append(lang)
     if "vi" not in langs:
-        c.report(at, "languages must include 'vi' (Vietnamese), first")
+        c.report(at, N_("languages must include 'vi' (Vietnamese), first"))
     elif langs[0] != "vi":
-        c.report(at, "'vi' (Vietnamese) must be the first language")
+        c.report(at, N_("'vi' (Vietnamese) must be the first language"))
     c.languages = ["vi"] + [lang for lang in langs if lang != "vi"]
     return langs
 
@@ -90,34 +93,34 @@ def _choice_lists(c: Checker, at: At, value: object) -> dict[str, list | None]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        c.report(at, "choice_lists must map list names to lists of choices")
+        c.report(at, N_("choice_lists must map list names to lists of choices"))
         return {}
     lists = {}
     for name, choices in value.items():
-        if c.ident(at.key(name), name, "choice list"):
+        if c.ident(at.key(name), name, N_("choice list")):
             lists[name] = _choices(c, at.key(name), choices)
     return lists
 
 
 def _choices(c: Checker, at: At, value: object) -> list | None:
     if not isinstance(value, list) or not value:
-        c.report(at, "choices must be a non-empty list of {value: ..., label: ...}")
+        c.report(at, N_("choices must be a non-empty list of {value: ..., label: ...}"))
         return None
     out, seen = [], {}
     for i, choice in enumerate(value):
         item = at.item(i, choice)
-        if not c.mapping(item, choice, CHOICE_KEYS, {"value", "label"}, "a choice"):
+        if not c.mapping(item, choice, CHOICE_KEYS, {"value", "label"}, N_("a choice")):
             continue
         v = choice.get("value")
         if (isinstance(v, str) and CHOICE_VALUE_RE.match(v)) or is_int(v):
             # Values are compared as strings when answers arrive from forms: 1 and '1' clash.
             if str(v) in seen:
-                c.report(item.key("value"), f"duplicate choice value '{v}' "
-                         f"(first on line {seen[str(v)]})")
+                c.report(item.key("value"), N_("duplicate choice value '%(value)s' (first on line %(first)s)",
+                                             value=v, first=seen[str(v)]))
             seen.setdefault(str(v), c.doc.line(item.key("value").path))
         elif "value" in choice:
-            c.report(item.key("value"), f"choice value {v!r} must be a whole number or "
-                     "text of letters, digits and '_'")
+            c.report(item.key("value"), N_("choice value %(value)s must be a whole number or text of "
+                                         "letters, digits and '_'", value=repr(v)))
         norm = {"value": v, "label": c.text(item.key("label"), choice.get("label"))}
         if choice.get("explain") is not None:
             norm["explain"] = c.text(item.key("explain"), choice["explain"])
@@ -129,22 +132,22 @@ def _elements(c: Checker, at: At, value: object, lists: dict) -> list:
     if value is None:
         return []
     if not isinstance(value, list) or not value:
-        c.report(at, "elements must be a non-empty list of sections")
+        c.report(at, N_("elements must be a non-empty list of sections"))
         return []
     out, seen = [], {}
     for i, element in enumerate(value):
         item = at.item(i, element)
-        if not c.mapping(item, element, ELEMENT_KEYS, {"id", "title", "questions"}, "an element"):
+        if not c.mapping(item, element, ELEMENT_KEYS, {"id", "title", "questions"}, N_("an element")):
             continue
         eid = element.get("id")
         if "id" in element:
-            c.unique_ident(item.key("id"), eid, "element", seen)
+            c.unique_ident(item.key("id"), eid, N_("element"), seen)
         norm = {"id": eid, "title": c.text(item.key("title"), element.get("title"))}
         if element.get("intro") is not None:
             norm["intro"] = c.text(item.key("intro"), element["intro"])
         questions = element.get("questions")
         if "questions" in element and (not isinstance(questions, list) or not questions):
-            c.report(item.key("questions"), "element has no questions")
+            c.report(item.key("questions"), N_("element has no questions"))
             questions = []
         qat = item.key("questions")
         norm["questions"] = [q for j, raw in enumerate(questions or [])
@@ -163,17 +166,17 @@ def _question(c: Checker, at: At, raw: object, lists: dict, element_id: object) 
     every = _all_question_keys()
     allowed = BASE_KEYS | ((ANSWER_KEYS if entry.answerable else set()) | entry.keys
                            if entry is not None else every)
-    if not c.mapping(at, raw, allowed, {"id", "type", "label"}, "a question",
+    if not c.mapping(at, raw, allowed, {"id", "type", "label"}, N_("a question"),
                      misplaced=every - allowed, kind=str(qtype)):
         return None
     if "type" in raw and entry is None:
-        c.report(at.key("type"), f"unknown question type {qtype!r} "
-                 f"(expected one of: {', '.join(type_names())})")
+        c.report(at.key("type"), N_("unknown question type %(type)s (expected one of: %(known)s)",
+                                      type=repr(qtype), known=", ".join(type_names())))
     qid = raw.get("id")
-    if "id" in raw and c.ident(at.key("id"), qid, "question"):
+    if "id" in raw and c.ident(at.key("id"), qid, N_("question")):
         if qid in c.questions:
-            c.report(at.key("id"), f"duplicate question id '{qid}' "
-                     f"(first defined on line {c.questions[qid]['_line']})")
+            c.report(at.key("id"), N_("duplicate question id '%(id)s' (first defined on line %(first)s)",
+                                          id=qid, first=c.questions[qid]["_line"]))
         else:
             c.questions[qid] = {"type": qtype, "_line": c.doc.line(at.key("id").path)}
     q: dict[str, Any] = {"id": qid, "type": qtype, "label": c.text(at.key("label"), raw.get("label"))}
@@ -186,10 +189,10 @@ def _question(c: Checker, at: At, raw: object, lists: dict, element_id: object) 
         q["constraint"] = c.expression(at.key("constraint"), raw["constraint"],
                                        {"this_allowed": True})
         if raw.get("constraint_message") is None:
-            c.report(at.key("constraint"), "a constraint needs a constraint_message "
-                     "telling the respondent what is wrong")
+            c.report(at.key("constraint"), N_("a constraint needs a constraint_message "
+                                                 "telling the respondent what is wrong"))
     elif raw.get("constraint_message") is not None:
-        c.report(at.key("constraint_message"), "constraint_message without a constraint")
+        c.report(at.key("constraint_message"), N_("constraint_message without a constraint"))
     if entry is not None and entry.answerable:
         q["required"] = _required(c, at.key("required"),
                                   raw.get("required", entry.default_required))
@@ -203,7 +206,7 @@ def _required(c: Checker, at: At, value: object) -> bool | str | None:
         return value
     if isinstance(value, str):
         return c.expression(at, value, {"this_allowed": True})
-    c.report(at, "required must be true, false or a condition")
+    c.report(at, N_("required must be true, false or a condition"))
     return None
 
 
@@ -211,10 +214,10 @@ def question_choices(c: Checker, at: At, raw: dict, lists: dict) -> list | None:
     """The choices of a question: inline, or the named choice list."""
     value = raw.get("choices")
     if "choices" not in raw:
-        c.report(at, "missing key 'choices'")
+        c.report(at, N_("missing key '%(key)s'", key="choices"))
         return None
     if isinstance(value, str):
         if value not in lists:
-            c.report(at, f"choice list '{value}' is not defined")
+            c.report(at, N_("choice list '%(name)s' is not defined", name=value))
         return lists.get(value)
     return _choices(c, at, value)

@@ -6,7 +6,9 @@
 ``export VERSION --format yaml|xlsx -o FILE``
                    write a published version (``sipas@2017.1``, or ``sipas`` for the latest).
 
-Messages are in English, like the other commands.
+``check`` and ``publish`` speak Vietnamese by default, English with ``--lang en`` (or the
+environment variable ``SIPAS_LANG=en``): every problem, the changes and the verdict. The
+other commands answer in English, like the rest of the command line.
 """
 
 from __future__ import annotations
@@ -17,12 +19,20 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from .extensions import db
+from .i18n import DEFAULT_LOCALE, LANGUAGES
+from .methodology.texts import change_line
 from .services import questionnaire_publish as qp
+from .services.questionnaire_messages import localize
 
 EXIT_REFUSED = 2
 questionnaire = AppGroup("questionnaire", help="Check, publish and export questionnaire versions.")
+lang_option = click.option("--lang", type=click.Choice(LANGUAGES), default=DEFAULT_LOCALE,
+                           envvar="SIPAS_LANG", show_default=True,
+                           help="Language of the problems and the changes (or SIPAS_LANG).")
 
 
 def _refuse(problems: list[str]) -> None:
@@ -35,10 +45,10 @@ def _refuse(problems: list[str]) -> None:
 def _checked(file: str):
     path = Path(file)
     if not path.is_file():
-        _refuse([f"{file}: no such file"])
+        _refuse([_("%(file)s: no such file", file=file)])
     size = path.stat().st_size
     if size > qp.MAX_UPLOAD_BYTES:
-        _refuse([f"{path.name}: the file is larger than {qp.MAX_UPLOAD_BYTES // 1_000_000} MB"])
+        _refuse([localize(qp.too_large(path.name))])
     checked = qp.check_upload(path.read_bytes(), path.name)
     if not checked.ok:
         _refuse(checked.problems)
@@ -51,34 +61,44 @@ def _checked(file: str):
 
 def _summary(q) -> str:
     old, changes = qp.changes(q)
-    against = f"against {old.qid}@{old.version}" if old is not None else "(first version)"
-    lines = [f"{q.id}@{q.version}: {len(q.elements)} elements, {len(q.questions)} questions; "
-             f"{len(changes)} changes {against}"]
-    lines += [f"  {c}" for c in changes]
-    return "\n".join(lines)
+    if old is not None:
+        head = _("%(version)s: %(elements)s elements, %(questions)s questions; %(changes)s changes "
+                 "against %(old)s", version=f"{q.id}@{q.version}", elements=len(q.elements),
+                 questions=len(q.questions), changes=len(changes), old=f"{old.qid}@{old.version}")
+    else:
+        head = _("%(version)s: %(elements)s elements, %(questions)s questions; %(changes)s changes "
+                 "(first version)", version=f"{q.id}@{q.version}", elements=len(q.elements),
+                 questions=len(q.questions), changes=len(changes))
+    return "\n".join([head] + [f"  {change_line(c)}" for c in changes])
 
 
 @questionnaire.command("check")
 @click.argument("file")
-def check_command(file: str) -> None:
+@lang_option
+def check_command(file: str, lang: str) -> None:
     """Check FILE (.yaml or .xlsx): exit 0 when it may be published, 2 with every problem."""
-    q = _checked(file)
-    click.echo(_summary(q))
-    click.echo("OK: it may be published.")
+    with force_locale(lang):
+        q = _checked(file)
+        click.echo(_summary(q))
+        click.echo(_("OK: it may be published."))
 
 
 @questionnaire.command("publish")
 @click.argument("file")
-def publish_command(file: str) -> None:
+@lang_option
+def publish_command(file: str, lang: str) -> None:
     """Publish FILE as a new immutable version (exit 2 with every problem)."""
-    q = _checked(file)
-    try:
-        row, new = qp.publish(q)
-    except qp.PublishError as error:
-        _refuse(error.problems)
-    click.echo(_summary(q))
-    click.echo(f"Published {row.qid}@{row.version}." if new
-               else f"{row.qid}@{row.version} was already published with this content; nothing changed.")
+    with force_locale(lang):
+        q = _checked(file)
+        try:
+            row, new = qp.publish(q)
+        except qp.PublishError as error:
+            _refuse(error.problems)
+        click.echo(_summary(q))
+        version = f"{row.qid}@{row.version}"
+        click.echo(_("Published %(version)s.", version=version) if new else
+                   _("%(version)s was already published with this content; nothing changed.",
+                     version=version))
 
 
 @questionnaire.command("export")

@@ -3,6 +3,7 @@
 To update them after changing texts in code or templates::
 
     .venv/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+    (babel.cfg covers survey/ and questionnaires/; N_() marks a problem template there)
     .venv/bin/pybabel update -i translations/messages.pot -d translations
     (translate every new entry in vi, copy msgid to msgstr in en, remove "fuzzy")
     .venv/bin/pybabel compile -d translations
@@ -96,3 +97,5 @@ def test_the_checks_would_notice_a_missing_message(extracted, tmp_path):
     # The extraction really sees the code: a known message is in it.
     assert "Part %(n)s of %(total)s" in entries(extracted)
     assert "Please answer this question." in entries(extracted)
+    # The questionnaire layer's problems (marked N_(), listed in babel.cfg) are extracted too.
+    assert "unknown key '%(key)s'" in entries(extracted)

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from ..messages import N_
+
 from .base import (UNANSWERED, AnswerError, ExportSpec, FormReading, Option, QuestionType,
                    is_int)
 
@@ -134,17 +136,17 @@ def parse_choice(q, text: str):
 def _check_na(c: Checker, at: At, raw: dict, q: dict, lists: dict) -> None:
     q["na"] = raw.get("na", False)
     if not isinstance(q["na"], bool):
-        c.report(at.key("na"), "na must be true or false")
+        c.report(at.key("na"), N_("na must be true or false"))
     # Kept out of the canonical form when false, so older definitions hash as before.
     inapplicable = raw.get("not_applicable", False)
     if not isinstance(inapplicable, bool):
-        c.report(at.key("not_applicable"), "not_applicable must be true or false")
+        c.report(at.key("not_applicable"), N_("not_applicable must be true or false"))
     elif inapplicable:
         q["not_applicable"] = True
     words = raw.get("words", "satisfaction")
     if words not in SCALE_WORDINGS:
-        c.report(at.key("words"), f"words must be one of {', '.join(SCALE_WORDINGS)}, "
-                 f"not {words!r}")
+        c.report(at.key("words"), N_("words must be one of %(known)s, not %(value)s",
+                                     known=", ".join(SCALE_WORDINGS), value=repr(words)))
     elif words != "satisfaction":
         q["words"] = words
 
@@ -171,33 +173,36 @@ def _check_multiple(c: Checker, at: At, raw: dict, q: dict, lists: dict) -> None
         if key not in raw:
             continue
         if not is_int(raw[key]) or raw[key] < 0:
-            c.report(at.key(key), f"{key} must be a whole number of at least 0")
+            c.report(at.key(key), N_("%(key)s must be a whole number of at least 0", key=key))
         elif n is not None and raw[key] > n:
-            c.report(at.key(key), f"{key} is more than the number of choices ({n})")
+            c.report(at.key(key), N_("%(key)s is more than the number of choices (%(n)s)",
+                                         key=key, n=n))
         else:
             q[key] = raw[key]
     if "min_choices" in q and "max_choices" in q and q["min_choices"] > q["max_choices"]:
-        c.report(at.key("min_choices"), "min_choices must not exceed max_choices")
+        c.report(at.key("min_choices"), N_("min_choices must not exceed max_choices"))
 
 
 def _check_bounds(c: Checker, at: At, raw: dict, q: dict, lists: dict) -> None:
     for key in ("min", "max"):
         if key not in raw:
-            c.report(at.key(key), f"missing key '{key}' (an integer question needs bounds)")
+            c.report(at.key(key), N_("missing key '%(key)s' (an integer question needs bounds)",
+                                             key=key))
         elif not is_int(raw[key]):
-            c.report(at.key(key), f"{key} must be a whole number")
+            c.report(at.key(key), N_("%(key)s must be a whole number", key=key))
         else:
             q[key] = raw[key]
     if "min" in q and "max" in q and q["min"] > q["max"]:
-        c.report(at.key("min"), "min must not exceed max")
+        c.report(at.key("min"), N_("min must not exceed max"))
 
 
 def _check_length(c: Checker, at: At, raw: dict, q: dict, lists: dict) -> None:
     q["max_length"] = raw.get("max_length", DEFAULT_MAX_LENGTH)
     if not is_int(q["max_length"]) or q["max_length"] < 1:
-        c.report(at.key("max_length"), "max_length must be a whole number of at least 1")
+        c.report(at.key("max_length"), N_("max_length must be a whole number of at least 1"))
     elif q["max_length"] > MAX_TEXT_LENGTH:
-        c.report(at.key("max_length"), f"max_length must be at most {MAX_TEXT_LENGTH}")
+        c.report(at.key("max_length"), N_("max_length must be at most %(limit)s",
+                                            limit=MAX_TEXT_LENGTH))
 
 
 # -- coercion of one raw answer --------------------------------------------------------------

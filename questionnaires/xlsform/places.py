@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from .common import language_code, split_column
+from ..messages import N_, Text, plain
 
 __all__ = ["Import", "Place", "XLSFormError", "clean", "header_base", "texts", "typed_value"]
 
@@ -24,31 +25,39 @@ class Place:
     row: int | None = None
     column: str | None = None
 
-    def __str__(self) -> str:
-        out = self.sheet
+    def text(self) -> Text:
+        """The place as a translatable message, e.g. "survey row 3, column type"."""
+        if self.row is not None and self.column:
+            return N_("%(sheet)s row %(row)s, column %(column)s",
+                      sheet=self.sheet, row=self.row, column=self.column)
         if self.row is not None:
-            out += f" row {self.row}"
+            return N_("%(sheet)s row %(row)s", sheet=self.sheet, row=self.row)
         if self.column:
-            out += f", column {self.column}"
-        return out
+            return N_("%(sheet)s, column %(column)s", sheet=self.sheet, column=self.column)
+        # A msgid of a placeholder alone: Vietnamese says "trang survey" (sheet survey).
+        return N_("%(sheet)s", sheet=self.sheet)
+
+    def __str__(self) -> str:
+        return str(self.text())
 
 
 @dataclass
 class Import:
     file: str
-    problems: list[str] = field(default_factory=list)
+    problems: list[Text] = field(default_factory=list)
     default_lang: str = "vi"
     langs: list[str] = field(default_factory=list)
     rows_of: dict = field(default_factory=dict)      # question / element id -> survey row
 
-    def report(self, place: Place, message: str) -> None:
-        self.problems.append(f"{self.file}: {place}: {message}")
+    def report(self, place: Place, message: Text) -> None:
+        self.problems.append(plain("%(file)s: %(place)s: %(message)s",
+                                   file=self.file, place=place.text(), message=message))
 
     def lang(self, place: Place, name: str | None) -> str | None:
         code = self.default_lang if name is None else language_code(name)
         if code is None:
-            self.report(place, f"language '{name}' has no code: write it as 'Name (code)', "
-                        "e.g. label::Tiếng Việt (vi)")
+            self.report(place, N_("language '%(name)s' has no code: write it as 'Name (code)', "
+                                  "e.g. label::Tiếng Việt (vi)", name=name))
         elif code not in self.langs:
             self.langs.append(code)
         return code

@@ -15,6 +15,7 @@ import re
 import yaml
 
 from ..loader import DefinitionError, load_definition
+from ..messages import N_, plain
 from .common import CHOICE_EXPLAIN, EXTRA_SHEET, language_code, language_column
 from .places import XLSFormError, header_base, clean, Import, Place, texts, typed_value
 from .survey_sheet import SurveySheet
@@ -31,12 +32,12 @@ def _read_choices(imp: Import, rows) -> dict[str, list]:
         keys = {header_base(k)[0]: k for k in row}
         name_col = keys.get("list_name") or keys.get("list name")
         if name_col is None or "name" not in keys:
-            imp.report(Place("choices", i), "a choice needs list_name and name")
+            imp.report(Place("choices", i), N_("a choice needs list_name and name"))
             continue
         for header in row:
             b = header_base(header)[0]
             if b in ("image", "audio", "video", "big-image", "media") or b.startswith("media::"):
-                imp.report(Place("choices", i, header), "media are not supported")
+                imp.report(Place("choices", i, header), N_("media are not supported"))
         choice = {"value": typed_value(clean(row[keys["name"]])),
                   "label": texts(imp, row, "choices", i, "label") or {}}
         explain = {h[len(CHOICE_EXPLAIN):].lower(): clean(v) for h, v in row.items()
@@ -69,7 +70,7 @@ def _extra_sheet(path: str, imp: Import) -> dict:
             try:
                 out[clean(row[0])] = yaml.safe_load(clean(row[1] if len(row) > 1 else ""))
             except yaml.YAMLError as exc:
-                imp.report(Place(EXTRA_SHEET, i, "value"), f"not YAML: {exc}".splitlines()[0])
+                imp.report(Place(EXTRA_SHEET, i, "value"), N_("not YAML: %(error)s", error=str(exc).splitlines()[0]))
         return out
     finally:
         book.close()
@@ -91,27 +92,28 @@ def read_xlsform(path) -> dict:
     try:
         data = get_xlsform(os.fspath(path))
     except (PyXFormError, OSError, ValueError, KeyError) as exc:
-        raise XLSFormError([f"{file}: cannot read the workbook: {exc}"]) from None
+        raise XLSFormError([N_("%(file)s: cannot read the workbook: %(error)s", file=file, error=str(exc))]) from None
     except Exception as exc:  # a damaged file may fail anywhere inside the readers
-        raise XLSFormError([f"{file}: cannot read the workbook ({type(exc).__name__})"]) from None
+        raise XLSFormError([N_("%(file)s: cannot read the workbook (%(error)s)", file=file,
+                                      error=type(exc).__name__)]) from None
     if not data.survey:
-        raise XLSFormError([f"{file}: the workbook has no survey sheet"])
+        raise XLSFormError([N_("%(file)s: the workbook has no survey sheet", file=file)])
     extra = _extra_sheet(os.fspath(path), imp)
     for key, kind in (("title", dict), ("description", dict), ("analysis", dict),
                       ("languages", list)):
         if key in extra and not isinstance(extra[key], kind):
-            imp.report(Place(EXTRA_SHEET, None, key), f"{key} must be a "
-                       f"{'mapping' if kind is dict else 'list'}")
+            imp.report(Place(EXTRA_SHEET, None, key), N_("%(key)s must be a mapping", key=key) if kind is dict
+                       else N_("%(key)s must be a list", key=key))
             extra.pop(key)
     if not all(isinstance(lang, str) for lang in extra.get("languages", [])):
-        imp.report(Place(EXTRA_SHEET, None, "languages"), "languages must be codes such as vi")
+        imp.report(Place(EXTRA_SHEET, None, "languages"), N_("languages must be codes such as vi"))
         extra.pop("languages")
     settings, settings_row = _settings(data.settings)
     if settings.get("default_language"):
         code = language_code(settings["default_language"])
         if code is None:
-            imp.report(Place("settings", 2, "default_language"), "language "
-                       f"'{settings['default_language']}' has no code: write 'Name (code)'")
+            imp.report(Place("settings", 2, "default_language"), N_("language '%(name)s' has no code: write 'Name (code)'",
+                          name=settings["default_language"]))
         else:
             imp.default_lang = code
     lists = _read_choices(imp, data.choices)
@@ -123,8 +125,8 @@ def read_xlsform(path) -> dict:
     survey.walk()
     langs = extra.get("languages") or imp.langs or [imp.default_lang]
     if "vi" not in langs:
-        imp.report(Place("survey"), "no Vietnamese text: add columns such as "
-                   "label::Tiếng Việt (vi) (Vietnamese comes first in this platform)")
+        imp.report(Place("survey"), N_("no Vietnamese text: add columns such as "
+                   "label::Tiếng Việt (vi) (Vietnamese comes first in this platform)"))
     definition = {"id": form_id, "version": settings.get("version") or "1",
                   "languages": ["vi"] + [lang for lang in langs if lang != "vi"],
                   "title": title}
@@ -172,11 +174,14 @@ def _check(imp: Import, definition: dict) -> None:
                 place = Place(EXTRA_SHEET)
             else:
                 place = Place("survey")
-            lang = re.search(r"\((\w+)\)$", problem.message)
+            lang = re.search(r"\((\w+)\)$", str(problem.message))
             base = _COLUMN_OF.get((problem.field or "").rsplit(".", 1)[-1])
             if lang and base and (row or top == "title"):
                 place.column = language_column("form_title" if top == "title" else base,
                                                lang.group(1))
-            what = f"{problem.field}: " if problem.field else ""
-            out.append(f"{imp.file}: {place}: {what}{problem.message}")
+            out.append(plain("%(file)s: %(place)s: %(field)s: %(message)s", file=imp.file,
+                             place=place.text(), field=problem.field, message=problem.message)
+                       if problem.field else
+                       plain("%(file)s: %(place)s: %(message)s", file=imp.file,
+                             place=place.text(), message=problem.message))
         raise XLSFormError(out) from None

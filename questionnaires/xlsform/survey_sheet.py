@@ -8,6 +8,7 @@ from ..expression_parser import parse_tree
 from .common import MARK, MARK_KEYS, SCALE_LIST, SCALE_NA_LIST, YESNO_LIST
 from .places import clean, header_base, Import, Place, texts
 from .xpath import XPathError, from_xpath, to_xpath
+from ..messages import N_, Text, plain
 
 # Presentation only: our pages have one layout, so nothing is lost.
 IGNORED_COLUMNS = {"appearance"}
@@ -90,14 +91,14 @@ class SurveySheet:
                     repeat_depth -= 1
                 continue
             if kind.startswith(REPEAT_TYPES):
-                self.imp.report(Place("survey", number, "type"), "repeats are not supported "
-                                "(a questionnaire asks each question once)")
+                self.imp.report(Place("survey", number, "type"), N_("repeats are not supported "
+                                   "(a questionnaire asks each question once)"))
                 repeat_depth = 1
                 continue
             self.row(number, row, kind)
         if self.group is not None:
             self.imp.report(Place("survey", self.group["_row"], "type"),
-                            "begin_group without end_group")
+                            N_("begin_group without end_group"))
         for element in self.elements:
             element.pop("_loose", None)
             element.pop("_row", None)
@@ -108,12 +109,12 @@ class SurveySheet:
         name = clean(row.get(cols.get("name", ""), ""))
         for header, value in row.items():
             if "pulldata(" in clean(value).replace(" ", ""):
-                imp.report(Place("survey", number, header), "pulldata() reads data from "
-                           "outside the form; not supported")
+                imp.report(Place("survey", number, header), N_("pulldata() reads data from "
+                              "outside the form; not supported"))
         if kind == "begin_group":
             if self.group is not None:
-                imp.report(Place("survey", number, "type"), "groups inside groups are not "
-                           "supported (each group is one page)")
+                imp.report(Place("survey", number, "type"), N_("groups inside groups are not "
+                              "supported (each group is one page)"))
                 self.nested += 1
                 return
             self.group = {"id": name, "title": texts(imp, row, "survey", number, "label"),
@@ -133,7 +134,7 @@ class SurveySheet:
                 self.nested -= 1
                 return
             if self.group is None:
-                imp.report(Place("survey", number, "type"), "end_group without begin_group")
+                imp.report(Place("survey", number, "type"), N_("end_group without begin_group"))
             self.group = None
             return
         ours = self.types.get(name) if name else None
@@ -162,24 +163,24 @@ class SurveySheet:
         shown = clean(row.get(cols.get("type", ""), "")) or "(empty)"
         place = Place("survey", number, "type")
         if not clean(row.get(cols.get("name", ""), "")) and kind:
-            self.imp.report(Place("survey", number, "name"), "a question needs a name")
+            self.imp.report(Place("survey", number, "name"), N_("a question needs a name"))
         elif kind in METADATA_TYPES:
-            self.imp.report(place, f"metadata '{shown}' is not collected: responses are "
-                            "anonymous and carry no device, phone or time stamps")
+            self.imp.report(place, N_("metadata '%(type)s' is not collected: responses are "
+                               "anonymous and carry no device, phone or time stamps", type=shown))
         elif kind == "calculate":
-            self.imp.report(place, "calculate is not supported (the format has no computed "
-                            "values)")
+            self.imp.report(place, N_("calculate is not supported (the format has no computed "
+                               "values)"))
         elif _SELECT.match(kind) and _SELECT.match(kind).group("other"):
-            self.imp.report(place, f"'{shown}': or_other is not supported; add an 'other' "
-                            "choice and a text question shown when it is chosen")
+            self.imp.report(place, N_("'%(type)s': or_other is not supported; add an 'other' "
+                               "choice and a text question shown when it is chosen", type=shown))
         elif kind.startswith(("select_one_from_file", "select_multiple_from_file",
                               "select_one_external")):
-            self.imp.report(place, f"'{shown}': choices from outside the workbook are not "
-                            "supported")
+            self.imp.report(place, N_("'%(type)s': choices from outside the workbook are not "
+                               "supported", type=shown))
         else:
-            self.imp.report(place, f"type '{shown}' is not supported (supported: "
-                            "select_one, select_multiple, integer, text, note, begin_group, "
-                            "end_group)")
+            self.imp.report(place, N_("type '%(type)s' is not supported (supported: "
+                               "select_one, select_multiple, integer, text, note, begin_group, "
+                               "end_group)", type=shown))
 
     def options(self, number, row, cols, kind, q, allowed) -> None:
         """Choices, bounds and lengths of a question."""
@@ -190,23 +191,23 @@ class SurveySheet:
             name = match.group("list")
             choices = self.lists.get(name)
             if choices is None:
-                imp.report(Place("survey", number, "type"), f"choice list '{name}' is not "
-                           "on the choices sheet")
+                imp.report(Place("survey", number, "type"), N_("choice list '%(name)s' is not "
+                              "on the choices sheet", name=name))
                 return
             values = [c["value"] for c in choices]
             if ours == "scale":
                 if values[:5] != [1, 2, 3, 4, 5] or values[5:] not in (
                         [], ["na"], ["not_applicable"], ["not_applicable", "na"]):
-                    imp.report(Place("survey", number, MARK + "type"), "a scale's list must "
-                               f"be 1, 2, 3, 4, 5 (then not_applicable, na or both), as {SCALE_LIST} or "
-                               f"{SCALE_NA_LIST}")
+                    imp.report(Place("survey", number, MARK + "type"), N_("a scale's list must "
+                                  "be 1, 2, 3, 4, 5 (then not_applicable, na or both), as %(list)s or "
+                                  "%(list_na)s", list=SCALE_LIST, list_na=SCALE_NA_LIST))
                 q["na"] = "na" in values
                 if "not_applicable" in values:
                     q["not_applicable"] = True
             elif ours == "yesno":
                 if values != ["true", "false"]:
-                    imp.report(Place("survey", number, MARK + "type"), "a yes/no question's "
-                               f"list must be true, false (as {YESNO_LIST})")
+                    imp.report(Place("survey", number, MARK + "type"), N_("a yes/no question's "
+                                  "list must be true, false (as %(list)s)", list=YESNO_LIST))
             else:
                 q["choices"] = [dict(c) for c in choices]
         allowed |= {MARK + k for k in {"integer": ("min", "max"), "text": ("max_length",),
@@ -216,7 +217,7 @@ class SurveySheet:
                 try:
                     q[key] = int(float(marks[key]))
                 except ValueError:
-                    imp.report(Place("survey", number, cols[MARK + key]), "must be a whole number")
+                    imp.report(Place("survey", number, cols[MARK + key]), N_("must be a whole number"))
         if ours == "integer" and ("min" not in q or "max" not in q):
             bounds = _BOUNDS.match(clean(row.get(cols.get("constraint", ""), "")))
             if bounds and "constraint" in cols and MARK + "constraint" not in cols:
@@ -224,9 +225,9 @@ class SurveySheet:
                 row.pop(cols["constraint"])
                 cols.pop("constraint")
             else:
-                imp.report(Place("survey", number, "type"), "an integer question needs "
-                           "bounds: a constraint '. >= 0 and . <= 100' or the columns "
-                           f"{MARK}min and {MARK}max")
+                imp.report(Place("survey", number, "type"), N_("an integer question needs "
+                              "bounds: a constraint '. >= 0 and . <= 100' or the columns "
+                              "%(min)s and %(max)s", min=MARK + "min", max=MARK + "max"))
 
     def columns(self, number, row, allowed) -> None:
         for header in row:
@@ -234,13 +235,13 @@ class SurveySheet:
             if base in allowed or base in IGNORED_COLUMNS:
                 continue
             if base == "choice_filter":
-                message = "choice_filter is not supported (choice lists are not filtered)"
+                message = N_("choice_filter is not supported (choice lists are not filtered)")
             elif base in ("image", "audio", "video", "big-image") or base.startswith("media"):
-                message = "media are not supported"
+                message = N_("media are not supported")
             elif base == "calculation":
-                message = "calculations are not supported"
+                message = N_("calculations are not supported")
             else:
-                message = f"column '{header}' is not supported"
+                message = N_("column '%(column)s' is not supported", column=header)
             self.imp.report(Place("survey", number, header), message)
 
     def conditions(self, number, row, cols, target, this, keys) -> None:
@@ -259,10 +260,17 @@ class SurveySheet:
                     target[key] = from_xpath(text, self.types, this)
             except (XPathError, ValueError) as exc:
                 self.imp.report(Place("survey", number, cols[key]),
-                                f"cannot carry '{text}': {getattr(exc, 'message', exc)}")
+                                N_("cannot carry '%(text)s': %(error)s", text=text,
+                                   error=_reason(exc)))
         if "required" in keys and "required" not in cols and target.get("type") != "note":
             target["required"] = False       # an empty required cell means not required
 
 
 def _same(a: str, b: str) -> bool:
     return re.sub(r"\s+", "", a) == re.sub(r"\s+", "", b)
+
+
+def _reason(exc: Exception) -> Text:
+    """Why a condition cannot be carried: the message of an XPath or expression error."""
+    message = getattr(exc, "message", None) or (exc.args[0] if exc.args else None)
+    return message if isinstance(message, Text) else plain("%(error)s", error=str(exc))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 
 from ..expression_parser import parse_tree
+from ..messages import N_, plain
 
 __all__ = ["XPathError", "from_xpath", "to_xpath", "to_source"]
 
@@ -48,7 +49,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise XPathError(f"cannot read {text[pos:pos + 10]!r}")
+            raise XPathError(N_("cannot read %(text)s", text=repr(text[pos:pos + 10])))
         pos = m.end()
         kind = m.lastgroup if m.lastgroup != "refname" else "ref"
         if m.group("ref"):
@@ -82,12 +83,13 @@ class _Reader:
     def expect(self, value: str) -> None:
         tok = self.take()
         if tok != ("op", value):
-            raise XPathError(f"expected '{value}' but found {tok[1] or 'the end'!r}")
+            raise XPathError(N_("expected '%(expected)s' but found %(found)s", expected=value,
+                                found=repr(tok[1]) if tok[1] else plain("'%(word)s'", word=N_("the end"))))
 
     def parse(self) -> list:
         tree = self.or_()
         if self.peek()[0] != "end":
-            raise XPathError(f"unexpected {self.peek()[1]!r}")
+            raise XPathError(N_("unexpected %(found)s", found=repr(self.peek()[1])))
         return tree
 
     def chain(self, word: str, operand) -> list:
@@ -126,8 +128,8 @@ class _Reader:
                 return ["answered", a] if op == "!=" else ["not", ["answered", a]]
         left, right = self.typed(left, right), self.typed(right, left)
         if "multiple" in (self.qtype(left), self.qtype(right)):
-            raise XPathError("compare a select_multiple answer with selected(), not with "
-                             "a comparison")
+            raise XPathError(N_("compare a select_multiple answer with selected(), not with "
+                                "a comparison"))
         return [op, left, right]
 
     def typed(self, node, other):
@@ -159,7 +161,8 @@ class _Reader:
                 self.take()
                 node = ["*", node, self.unary()]
             elif tok in (("name", "div"), ("name", "mod")):
-                raise XPathError(f"'{tok[1]}' is not available (only + - * on whole numbers)")
+                raise XPathError(N_("'%(operator)s' is not available (only + - * on whole numbers)",
+                                    operator=tok[1]))
             else:
                 return node
 
@@ -173,11 +176,11 @@ class _Reader:
         kind, value = self.take()
         if kind == "ref":
             if value not in self.types:
-                raise XPathError(f"${{{value}}} is not a question of this form")
+                raise XPathError(N_("${%(name)s} is not a question of this form", name=value))
             return ["ref", value]
         if kind == "num":
             if "." in value:
-                raise XPathError(f"decimal number {value} (only whole numbers)")
+                raise XPathError(N_("decimal number %(number)s (only whole numbers)", number=value))
             return ["lit", int(value)]
         if kind == "str":
             return ["lit", value]
@@ -189,7 +192,8 @@ class _Reader:
             return node
         if kind == "name" and self.peek() == ("op", "("):
             return self.call(value)
-        raise XPathError(f"unexpected {value or 'end of the expression'!r}")
+        raise XPathError(N_("unexpected %(found)s", found=repr(value) if value
+                            else plain("'%(word)s'", word=N_("end of the expression"))))
 
     def call(self, name: str):
         self.expect("(")
@@ -212,7 +216,7 @@ class _Reader:
             return ["==", target, value]
         if name == "count-selected" and len(args) == 1:
             return ["count", args[0]]
-        raise XPathError(f"the function {name}() is not available")
+        raise XPathError(N_("the function %(name)s() is not available", name=name))
 
 
 def from_xpath(text: str, types: dict, this: str | None = None) -> str:
@@ -283,7 +287,7 @@ def _xliteral(value) -> str:
             return f"'{value}'"
         if '"' not in value:
             return f'"{value}"'
-    raise XPathError(f"the literal {value!r} has no XPath form")
+    raise XPathError(N_("the literal %(value)s has no XPath form", value=repr(value)))
 
 
 def to_xpath(tree, types: dict, this: str | None = None) -> str:
@@ -309,7 +313,7 @@ def to_xpath(tree, types: dict, this: str | None = None) -> str:
         kind = node[0]
         if kind == "lit":
             if node[1] is None:
-                raise XPathError("null is only available as '== null' or '!= null'")
+                raise XPathError(N_("null is only available as '== null' or '!= null'"))
             return _xliteral(node[1])
         if kind == "ref":
             return "${" + node[1] + "}"
@@ -333,7 +337,7 @@ def to_xpath(tree, types: dict, this: str | None = None) -> str:
             elif qtype(group) == "multiple":
                 text = f"selected({x(group)}, {operand(item, group)})"
             else:
-                raise XPathError("'in' needs a list or a multiple-choice question")
+                raise XPathError(N_("'in' needs a list or a multiple-choice question"))
             return f"not({text})" if kind == "not in" else (f"({text})" if " or " in text else text)
         left, right = node[1], node[2]
         if kind in ("==", "!=") and ["lit", None] in (left, right):

@@ -20,7 +20,7 @@ from ..officials.downloads import attachment_headers
 from ..services import questionnaire_publish as qp
 from . import bp
 from .access import methodology_required, waves_required
-from .texts import change_label, wave_error_message
+from .texts import change_label, field_label, wave_error_message
 
 MIMETYPES = {"yaml": "application/yaml; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -46,7 +46,7 @@ def _too_large(error):
 
 @bp.context_processor
 def _context():
-    return {**auth_context(), "change_label": change_label}
+    return {**auth_context(), "change_label": change_label, "field_label": field_label}
 
 
 def _waves():

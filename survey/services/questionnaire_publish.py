@@ -22,10 +22,12 @@ from sqlalchemy import select
 
 from questionnaires import DefinitionError, Questionnaire, load_definition
 from questionnaires.diff import Change, diff, reuse_conflicts
+from questionnaires.messages import N_, plain
 
 from ..extensions import db
 from ..models import QuestionnaireVersion, Response, Wave
 from . import audit
+from .questionnaire_messages import localize, localize_all
 from .questionnaire_versions import load_version, register_version
 
 MAX_UPLOAD_BYTES = 2_000_000
@@ -53,7 +55,10 @@ class WaveVersionError(ValueError):
 
 @dataclass
 class Checked:
-    """The outcome of reading one file: the questionnaire, or every problem found."""
+    """The outcome of reading one file: the questionnaire, or every problem found.
+
+    ``problems`` are in the language of the moment they were found (the page's).
+    """
 
     filename: str
     questionnaire: Questionnaire | None = None
@@ -68,7 +73,8 @@ def _read_xlsx(data: bytes, name: str) -> Questionnaire:
     from questionnaires.xlsform import XLSFormError, definition_yaml, read_xlsform
 
     if not data.startswith(b"PK"):
-        raise XLSFormError([f"{name}: this is not an Excel workbook (.xlsx)"])
+        raise XLSFormError([plain("%(file)s: %(message)s", file=name,
+                                  message=N_("this is not an Excel workbook (.xlsx)"))])
     with tempfile.TemporaryDirectory(prefix="sipas-q-") as tmp:
         path = os.path.join(tmp, name)
         with open(path, "wb") as fh:
@@ -78,14 +84,17 @@ def _read_xlsx(data: bytes, name: str) -> Questionnaire:
 
 
 def check_upload(data: bytes, filename: str) -> Checked:
-    """Read a YAML definition or an XLSForm workbook; never raises on bad input."""
+    """Read a YAML definition or an XLSForm workbook; never raises on bad input.
+
+    The problems are given in the current locale (English outside an app context).
+    """
     from questionnaires.xlsform import XLSFormError
 
     name = os.path.basename(filename or "").strip() or "upload"
     name = name[:120]
     out = Checked(name)
     if len(data) > MAX_UPLOAD_BYTES:
-        out.problems.append(f"{name}: the file is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB")
+        out.problems.append(localize(too_large(name)))
         return out
     lower = name.lower()
     try:
@@ -93,20 +102,30 @@ def check_upload(data: bytes, filename: str) -> Checked:
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
-                out.problems.append(f"{name}: the file is not UTF-8 text (bad byte at position {exc.start})")
+                out.problems.append(localize(plain("%(file)s: %(message)s", file=name, message=N_(
+                    "the file is not UTF-8 text (bad byte at position %(position)s)",
+                    position=exc.start))))
                 return out
             out.questionnaire = load_definition(name, text=text)
         elif lower.endswith(XLSX_EXTENSIONS):
             out.questionnaire = _read_xlsx(data, name)
         else:
-            out.problems.append(f"{name}: upload a YAML definition (.yaml) or an XLSForm workbook (.xlsx)")
+            out.problems.append(localize(plain("%(file)s: %(message)s", file=name, message=N_(
+                "upload a YAML definition (.yaml) or an XLSForm workbook (.xlsx)"))))
     except DefinitionError as exc:
-        out.problems += [str(p) for p in exc.problems]
+        out.problems += localize_all(exc.problems)
     except XLSFormError as exc:
-        out.problems += list(exc.problems)
+        out.problems += localize_all(exc.problems)
     except Exception as exc:  # noqa: BLE001 - a damaged upload must never end in a 500
-        out.problems.append(f"{name}: cannot read this file ({type(exc).__name__})")
+        out.problems.append(localize(plain("%(file)s: %(message)s", file=name, message=N_(
+            "cannot read this file (%(error)s)", error=type(exc).__name__))))
     return out
+
+
+def too_large(name: str):
+    """The problem of a file over :data:`MAX_UPLOAD_BYTES` (a translatable message)."""
+    return plain("%(file)s: %(message)s", file=name, message=N_(
+        "the file is larger than %(limit)s MB", limit=MAX_UPLOAD_BYTES // 1_000_000))
 
 
 def versions(qid: str | None = None) -> list[QuestionnaireVersion]:
@@ -142,14 +161,19 @@ def changes(q: Questionnaire) -> tuple[QuestionnaireVersion | None, list[Change]
 
 
 def publication_problems(q: Questionnaire) -> list[str]:
-    """The database rules: an existing (id, version) is immutable; reused ids keep meaning."""
+    """The database rules: an existing (id, version) is immutable; reused ids keep meaning.
+
+    The problems are given in the current locale.
+    """
     problems = []
     existing = find_version(f"{q.id}@{q.version}")
     if existing is not None and existing.content_hash != q.content_hash:
-        problems.append(f"questionnaire '{q.id}' version '{q.version}' is already published with "
-                        "other content; published versions never change: give this one a new version")
+        problems.append(localize(N_(
+            "questionnaire '%(id)s' version '%(version)s' is already published with other "
+            "content; published versions never change: give this one a new version",
+            id=q.id, version=q.version)))
     published = [load_version(r) for r in versions(q.id) if r.version != q.version]
-    problems += [str(c) for c in reuse_conflicts(published, q)]
+    problems += [localize(c.message) for c in reuse_conflicts(published, q)]
     return problems
 
 

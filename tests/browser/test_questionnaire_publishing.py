@@ -76,8 +76,8 @@ def test_methodologist_publishes_and_citizens_answer_the_new_version(
     page.set_input_files("#questionnaire-file", str(broken))
     page.click("form.setup-upload button[type=submit]")
     page.wait_for_selector("#problems")
-    assert ("desk-2.xlsx: survey row 3, column type: choice list 'no_such_list' is not on "
-            "the choices sheet") in page.inner_text("#problems")
+    assert ("desk-2.xlsx: trang survey, dòng 3, cột type: danh sách lựa chọn 'no_such_list' "
+            "không có trong trang choices") in page.inner_text("#problems")
     assert page.locator("input[name=token]").count() == 0
     _axe(page)
 

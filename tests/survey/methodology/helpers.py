@@ -1,5 +1,6 @@
 """Versions of the bundled desk questionnaire, edited as a methodologist would."""
 
+import re
 from pathlib import Path
 
 import questionnaires
@@ -13,7 +14,8 @@ TRIPS_VI_NEW = "Ông/Bà đã đến bao nhiêu lần cho hồ sơ này?"
 def desk(version="2026.1", *, reword=False, codes=False, rename=False, broken=False) -> str:
     """The desk definition under ``version``: reworded, with changed choice codes of a
     reused id (``trips``), the same change under a new id, or with a wrong type."""
-    text = DESK.replace('version: "2017.1"', f'version: "{version}"')
+    text, n = re.subn(r'^version: "[^"]*"$', f'version: "{version}"', DESK, count=1, flags=re.M)
+    assert n == 1
     if reword:
         text = text.replace(TRIPS_EN, "How many times did you come for this application?")
         text = text.replace(TRIPS_VI, TRIPS_VI_NEW)
@@ -34,3 +36,8 @@ def desk(version="2026.1", *, reword=False, codes=False, rename=False, broken=Fa
 def line_of(text: str, needle: str) -> int:
     return text.splitlines().index(needle) + 1 if needle in text.splitlines() else \
         next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def broken_line() -> int:
+    """The line of the wrong type in ``desk(broken=True)``."""
+    return line_of(desk(broken=True), "type: scael")

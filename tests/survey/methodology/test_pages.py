@@ -11,7 +11,7 @@ from survey.extensions import db
 from survey.models import AuditEvent, QuestionnaireVersion, Response, Wave
 from survey.services import questionnaire_publish as qp
 
-from .helpers import desk
+from .helpers import broken_line, desk
 
 BASE = "/quan-ly/bang-hoi"
 
@@ -40,7 +40,8 @@ def test_upload_with_problems_names_their_places(app, sign_in_as):
     response = _upload(client, desk(broken=True))
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "desk.yaml:50: elements[rating].questions[staff_polite].type: unknown question type" in html
+    assert (f"desk.yaml:{broken_line()}: elements[rating].questions[staff_polite].type: "
+            "loại câu hỏi không xác định &#39;scael&#39;") in html
     assert "Phát hiện 2 vấn đề" in html or "2" in html
     assert 'name="token"' not in html
     with app.app_context():
@@ -90,7 +91,8 @@ def test_changed_reused_id_is_refused_on_the_page(app, sign_in_as):
         qp.publish(qp.check_upload(desk("1").encode(), "d.yaml").questionnaire)
     response = _upload(client, desk("2", codes=True))
     assert response.status_code == 422
-    assert "question &#39;trips&#39;: its choices was [1, 2, 3]" in response.get_data(as_text=True)
+    assert ("câu hỏi &#39;trips&#39;: các phương án trả lời là [1, 2, 3] trong phiên bản đã công bố 1"
+            in response.get_data(as_text=True))
 
 
 def test_preview_of_an_unknown_token_is_404(sign_in_as):

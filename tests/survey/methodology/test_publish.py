@@ -4,6 +4,7 @@ question ids, diffs, a wave's version, and the ``flask questionnaire`` commands.
 import io
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -13,7 +14,7 @@ from survey.extensions import db
 from survey.models import AuditEvent, QuestionnaireVersion, Wave
 from survey.services import questionnaire_publish as qp
 
-from .helpers import DESK, TRIPS_EN, desk
+from .helpers import DESK, TRIPS_EN, broken_line, desk, line_of
 
 
 def _q(text):
@@ -49,7 +50,8 @@ def test_reuse_conflicts_name_the_id_the_field_and_the_version():
 def test_check_upload_reports_every_problem_with_its_place():
     bad = qp.check_upload(desk(broken=True).encode(), "desk.yaml")
     assert not bad.ok
-    assert bad.problems[0].startswith("desk.yaml:50: elements[rating].questions[staff_polite].type:")
+    assert bad.problems[0].startswith(
+        f"desk.yaml:{broken_line()}: elements[rating].questions[staff_polite].type:")
     assert len(bad.problems) == 2
     assert qp.check_upload(b"\xff\xfe", "x.yaml").problems[0].startswith("x.yaml: the file is not UTF-8")
     assert "upload a YAML" in qp.check_upload(b"id: x", "x.txt").problems[0]
@@ -71,7 +73,7 @@ def test_xlsform_upload_reads_like_the_yaml(tmp_path):
 
 
 def test_publish_is_immutable_audited_and_refuses_changed_reused_ids(app):
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         first, new = qp.publish(_q(desk("1")))
         assert new and first.published_at is not None
         again, new = qp.publish(_q(desk("1")))
@@ -82,8 +84,8 @@ def test_publish_is_immutable_audited_and_refuses_changed_reused_ids(app):
         with pytest.raises(qp.PublishError) as error:
             qp.publish(_q(desk("2", codes=True)))
         assert error.value.problems == [
-            "question 'trips': its choices was [1, 2, 3] in published version 1 and is "
-            "[1, 22, 3] here; a question whose choices changes needs a new id"]
+            "question 'trips': its choices were [1, 2, 3] in published version 1 and are "
+            "[1, 22, 3] here; a question whose choices change needs a new id"]
         renamed, new = qp.publish(_q(desk("2", rename=True)))
         assert new
         stored = db.session.get(QuestionnaireVersion, first.id)
@@ -123,21 +125,24 @@ def _write(tmp_path, name, text):
 
 
 def test_cli_check_publish_export(app, runner, tmp_path):
+    runner.env = {"SIPAS_LANG": "en"}  # the English messages (Vietnamese: the test below)
     ok = runner.invoke(args=["questionnaire", "check", _write(tmp_path, "d1.yaml", desk("1"))])
     assert ok.exit_code == 0, ok.output
     assert "desk@1: 2 elements, 8 questions" in ok.output and "OK: it may be published." in ok.output
     bad = runner.invoke(args=["questionnaire", "check", _write(tmp_path, "bad.yaml", desk(broken=True))])
     assert bad.exit_code == 2
-    assert "bad.yaml:50: elements[rating].questions[staff_polite].type: unknown question type" in bad.output
-    assert "bad.yaml:177:" in bad.output
+    assert (f"bad.yaml:{broken_line()}: elements[rating].questions[staff_polite].type: "
+            "unknown question type") in bad.output
+    criteria = line_of(desk(broken=True), "- staff_polite")
+    assert f"bad.yaml:{criteria}: analysis.elements[staff].criteria[0]:" in bad.output
     missing = runner.invoke(args=["questionnaire", "check", str(tmp_path / "none.yaml")])
     assert missing.exit_code == 2 and "no such file" in missing.output
     published = runner.invoke(args=["questionnaire", "publish", _write(tmp_path, "d1.yaml", desk("1"))])
     assert published.exit_code == 0 and "Published desk@1." in published.output
     refused = runner.invoke(args=["questionnaire", "publish", _write(tmp_path, "d2.yaml", desk("2", codes=True))])
-    assert refused.exit_code == 2 and "question 'trips': its choices was [1, 2, 3]" in refused.output
+    assert refused.exit_code == 2 and "question 'trips': its choices were [1, 2, 3]" in refused.output
     reworded = runner.invoke(args=["questionnaire", "check", _write(tmp_path, "d3.yaml", desk("3", reword=True))])
-    assert reworded.exit_code == 0 and "reworded trips (label)" in reworded.output
+    assert reworded.exit_code == 0 and "Reworded trips (label)" in reworded.output
     out = tmp_path / "out.yaml"
     exported = runner.invoke(args=["questionnaire", "export", "desk@1", "--format", "yaml", "-o", str(out)])
     assert exported.exit_code == 0, exported.output
