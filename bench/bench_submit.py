@@ -45,7 +45,8 @@ sys.path.insert(0, str(ROOT))
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 HIGH_LIMITS = {"RATELIMIT_SUBMIT_PER_ADDRESS": "1000000 per minute",
-               "RATELIMIT_SUBMIT_PER_POINT": "1000000 per minute"}
+               "RATELIMIT_SUBMIT_PER_POINT": "1000000 per minute",
+               "RATELIMIT_SUBMIT_PER_DEVICE": "1000000 per minute"}
 
 ANCHOR = '''
 import json, os, sqlite3
@@ -88,6 +89,7 @@ def create():
 # wrk: a new UUID per request; status counts gathered from every thread at the end.
 WRK_SCRIPT = r'''
 local template = [==[%(template)s]==]
+local authorization = [==[%(authorization)s]==]
 local threads = {}
 
 function setup(thread)
@@ -109,7 +111,8 @@ end
 function request()
   sent = sent + 1
   local body = string.gsub(template, "__SID__", uuid4())
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json",
+                                  ["Authorization"] = authorization}, body)
 end
 
 function response(status, headers, body)
@@ -180,11 +183,11 @@ class Server:
             self.process.wait(timeout=10)
 
 
-def post(port: int, body: dict) -> int:
+def post(port: int, body: dict, authorization: str = "") -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         conn.request("POST", "/api/v1/responses", json.dumps(body),
-                     {"Content-Type": "application/json"})
+                     {"Content-Type": "application/json", "Authorization": authorization})
         response = conn.getresponse()
         response.read()
         return response.status
@@ -193,14 +196,20 @@ def post(port: int, body: dict) -> int:
 
 
 def run_wrk(port: int, template: dict, args, tmp: Path) -> dict:
-    """Warm the server up, then load it with wrk; return wrk's figures."""
+    """Warm the server up, then load it with wrk; return wrk's figures.
+
+    Submissions come from an enrolled kiosk (``template["authorization"]``, the header the
+    API requires); the bare endpoint receives the same header and ignores it.
+    """
+    authorization = template["authorization"]
+    template = {k: v for k, v in template.items() if k != "authorization"}
     for _ in range(20):
-        status = post(port, {**template, "submission_id": str(uuid.uuid4())})
+        status = post(port, {**template, "submission_id": str(uuid.uuid4())}, authorization)
         if status != 201:
             raise RuntimeError(f"warm-up request answered {status}")
     body = json.dumps({**template, "submission_id": "__SID__"}, ensure_ascii=False)
     script = tmp / "submit.lua"
-    script.write_text(WRK_SCRIPT % {"template": body})
+    script.write_text(WRK_SCRIPT % {"template": body, "authorization": authorization})
     completed = subprocess.run(
         ["wrk", "--threads", str(args.threads), "--connections", str(args.connections),
          "--duration", f"{args.seconds:g}s", "--timeout", "10s", "--script", str(script),
@@ -277,18 +286,23 @@ def build_ours(url: str) -> dict:
     from survey import create_app
     from survey.demo import build_demo
     from survey.extensions import db
-    from survey.models import Response, ServiceField
+    from survey.models import Response, ServiceField, ServicePoint
+    from survey.services import devices
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     summary = build_demo(app, responses=200, seed=3, reset=True)
     with app.app_context():
         answers, field = db.session.execute(
             select(Response.answers, ServiceField.code)
             .outerjoin(ServiceField, ServiceField.id == Response.service_field_id)
             .where(Response.service_field_id.is_not(None)).limit(1)).one()
+        # A tablet enrolled at the point: the API takes answers from a kiosk or a code only.
+        point = db.session.scalar(select(ServicePoint).where(ServicePoint.code == summary.point_code))
+        _, code = devices.create_enrolment_code(point, name="bench", questionnaire="full")
+        _, token = devices.enrol(code)
         db.engine.dispose()
     return {"wave": summary.wave_code, "point": summary.point_code, "field": field,
-            "answers": answers}
+            "answers": answers, "authorization": f"Device {token}"}
 
 
 def measure(label: str, server_app: str, env: dict, cwd: Path, port: int, table: str,

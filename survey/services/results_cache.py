@@ -4,8 +4,9 @@ A cached entry is keyed by the wave, the filters (service field, channel, the wa
 changes are measured against), the options (the SIPAS options and the settings named in
 ``RESULTS_CACHE_KEY_SETTINGS``) and the wave's *data version* — read in one query from the
 wave's responses (count and largest id), its populations (count and a checksum of the
-dossiers), its questionnaire version and the counters of ``results_versions`` (bumped by
-:func:`bump_version`).  Any new response, population or option change therefore makes a
+dossiers), its questionnaire version, the counters of ``results_versions`` (bumped by
+:func:`bump_version`) and the set-up version (raised by database triggers on any change to
+units, service points, waves or fields, whoever writes it: ``survey/models_setup.py``).  Any new response, population or option change therefore makes a
 new key; old entries are never served again and are deleted when their wave is
 recomputed.  While a big wave's new version is being computed, the results of its
 last computed version are shown.  The version is re-read at most every ``RESULTS_CACHE_FRESHNESS`` seconds
@@ -92,7 +93,8 @@ SELECT (SELECT count(*) FROM responses WHERE wave_id = :w),
                                                               + service_field_id)), 0)
           FROM populations WHERE wave_id = :w),
        (SELECT coalesce(sum(version), 0) FROM results_versions WHERE wave_id IN (:w, 0)),
-       (SELECT questionnaire_version_id FROM waves WHERE id = :w)
+       (SELECT questionnaire_version_id FROM waves WHERE id = :w),
+       (SELECT coalesce(max(version), 0) FROM setup_versions)
 """)
 
 

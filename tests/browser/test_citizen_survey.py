@@ -39,7 +39,10 @@ def test_citizen_answers_every_page_on_a_phone(app, live_server, phone, make_wav
         page.get_by_role("button", name=re.compile("Tiếp")).click()
         assert page.locator("#error-summary").is_visible()
         assert page.locator("[data-question='channel'] .error-message").is_visible()
-        # The apology question appears instantly (JavaScript) only when the result was late.
+        # The result questions appear instantly (JavaScript) only to those who received
+        # it, and the apology question only when the result was late.
+        assert not page.locator("[data-question='late']").is_visible()
+        pick(page, "result_received", "true")
         assert not page.locator("[data-question='apology']").is_visible()
         pick(page, "late", "true")
         assert page.locator("[data-question='apology']").is_visible()

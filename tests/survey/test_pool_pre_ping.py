@@ -7,7 +7,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from survey.extensions import db
-from survey.models import Response
+from survey.models import Response, ServicePoint
+from tests import factories
 from tests.conftest import _pg_admin_engine
 from tests.survey.api.test_api_responses import GOOD_ANSWERS, URL
 
@@ -43,7 +44,10 @@ def test_page_and_submission_survive_terminated_connections(app, client, mini_li
 
     body = {"wave": wave, "point": point, "submission_id": str(uuid.uuid4()),
             "answers": dict(GOOD_ANSWERS)}
+    with app.app_context():     # submissions come from an enrolled kiosk (or with a code)
+        service_point = db.session.scalar(select(ServicePoint).where(ServicePoint.code == point))
+    kiosk = {"Authorization": f"Device {factories.enrol_device(app, service_point, questionnaire='full')}"}
     assert terminate_app_connections(database_url) >= 1
-    assert client.post(URL, json=body).status_code == 201
+    assert client.post(URL, json=body, headers=kiosk).status_code == 201
     with app.app_context():
         assert db.session.scalar(select(func.count(Response.id))) == 1

@@ -22,7 +22,9 @@ def _text(pdf: bytes) -> str:
 def demo(tmp_path_factory):
     """The demo province (SQLite file) with two new communes that have no responses."""
     path = tmp_path_factory.mktemp("reports") / "demo.sqlite3"
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    # Freshness 0: a unit added by a test is seen at once (the documented bound is a minute).
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                      "RESULTS_CACHE_FRESHNESS": 0})
     if "report" not in app.cli.commands:       # until the factory registers them
         cli_reports.init_app(app)
     build_demo(app, responses=1500, seed=5)
