@@ -13,20 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import secrets
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import ServicePoint, User, coarse_time, utcnow
 from ..models_devices import DEVICE_QUESTIONNAIRES, Device, EnrolmentCode
 from . import audit
+from .short_codes import ALPHABET, format_code, keyed_hash, new_code, normalize_code  # noqa: F401 (format_code, normalize_code: used as devices.*)
 
 ENROLMENT_MINUTES = 15
 # No 0/O, 1/I/L: the code is read off a screen and typed on a tablet.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_ALPHABET = ALPHABET
 CODE_LENGTH = 8
 MAX_NAME_LENGTH = 100
 # "Authorization: Device <token>"
@@ -47,20 +46,8 @@ class DeviceError(ValueError):
         self.reason = reason
 
 
-def normalize_code(code: str) -> str:
-    """Return ``code`` as stored before hashing: upper case, without spaces and dashes."""
-    return "".join(ch for ch in str(code).upper() if ch not in " -\t")
-
-
-def format_code(code: str) -> str:
-    """Return ``code`` split in two halves for reading aloud (``ABCD-EFGH``)."""
-    half = len(code) // 2
-    return f"{code[:half]}-{code[half:]}"
-
-
 def _code_hash(code: str) -> str:
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, normalize_code(code).encode(), hashlib.sha256).hexdigest()
+    return keyed_hash(code)
 
 
 def token_hash(token: str) -> str:
@@ -90,7 +77,7 @@ def create_enrolment_code(point: ServicePoint, *, name: str, questionnaire: str 
     if not 1 <= minutes <= 24 * 60:
         raise DeviceError("minutes", "a code lives 1 minute to 1 day")
     now = now or utcnow()
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    code = new_code(CODE_LENGTH)
     row = EnrolmentCode(code_hash=_code_hash(code), service_point_id=point.id,
                         device_name=_check_name(name), questionnaire=questionnaire,
                         created_by_id=actor.id if actor is not None else None,

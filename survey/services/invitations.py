@@ -16,21 +16,18 @@ the write lock from ``BEGIN IMMEDIATE``).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import uuid
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import ServiceField, ServicePoint, User, Wave, local_today
 from ..models_invitations import InvitationCode
 from . import audit
+from .short_codes import ALPHABET, format_code, keyed_hash, new_code as random_code, normalize_code
 from .links import SurveyLinkError, check_open
 
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"   # no 0/O, 1/I/L
+CODE_ALPHABET = ALPHABET   # no 0/O, 1/I/L
 CODE_LENGTH = 10
 MAX_BATCH = 1000
 CODES_ISSUED = "invitation.codes_issued"
@@ -46,21 +43,9 @@ class InvitationError(LookupError):
         self.reason = reason
 
 
-def normalize_code(code: str) -> str:
-    """Return ``code`` upper-cased without spaces and dashes (what is hashed)."""
-    return "".join(ch for ch in str(code).upper() if ch not in " -\t")
-
-
-def format_code(code: str) -> str:
-    """Return ``code`` split in two halves for printing (``ABCDE-FGHJK``)."""
-    half = len(code) // 2
-    return f"{code[:half]}-{code[half:]}"
-
-
 def code_hash(code: str) -> str:
     """Return the stored digest of ``code`` (HMAC-SHA256 with the app's secret key)."""
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, b"invitation:" + normalize_code(code).encode(), hashlib.sha256).hexdigest()
+    return keyed_hash(code, b"invitation:")
 
 
 def looks_like_code(code: str) -> bool:
@@ -71,7 +56,7 @@ def looks_like_code(code: str) -> bool:
 
 def new_code() -> str:
     """Return a fresh random code (normalised, not formatted)."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return random_code(CODE_LENGTH)
 
 
 def issue_codes(wave: Wave, point: ServicePoint, field: ServiceField | None, count: int, *,
