@@ -7,11 +7,13 @@ they fail.
 """
 
 import os
+import threading
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from survey import create_app
 from survey.extensions import db
@@ -211,3 +213,14 @@ def mini_link(make_wave, make_point):
 
     wave = make_wave(questionnaire=mini_questionnaire())
     return wave.code, make_point(wave.units[0]).code
+
+
+@pytest.fixture
+def server(app):
+    """The app served by a threaded werkzeug server on a free port of 127.0.0.1."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.server_port
+    httpd.shutdown()
+    thread.join(timeout=10)

@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from survey.extensions import db
 from survey.models import Response
@@ -30,17 +29,6 @@ HIGH_LIMITS = {"RATELIMIT_SUBMIT_PER_ADDRESS": "1000 per minute",
 @pytest.fixture
 def app_config():
     return dict(HIGH_LIMITS)
-
-
-@pytest.fixture
-def server(app):
-    """The app served by a threaded werkzeug server on a free port of 127.0.0.1."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd.server_port
-    httpd.shutdown()
-    thread.join(timeout=10)
 
 
 @pytest.fixture

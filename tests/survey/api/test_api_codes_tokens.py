@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from survey.extensions import db
 from survey.models import Response, ServiceField, ServicePoint, Wave
@@ -125,16 +124,6 @@ def test_422_lists_problems_with_a_code_and_keeps_the_code(app, client, site):
     bad = client.post(URL, json=body(site, answers={**GOOD_ANSWERS, "overall": 9}), headers=auth)
     assert bad.status_code == 422 and bad.get_json()["total"] == 1
     assert client.post(URL, json=body(site), headers=auth).status_code == 201
-
-
-@pytest.fixture
-def server(app):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd.server_port
-    httpd.shutdown()
-    thread.join(timeout=10)
 
 
 @pytest.mark.parametrize("app_config", [{"RATELIMIT_SUBMIT_PER_CODE": "1000 per minute"}])
