@@ -38,18 +38,19 @@ BEGIN
     ON CONFLICT (id) DO UPDATE SET version = setup_versions.version + 1;
     RETURN NULL;
 END $$""",
-    *(f"""CREATE TRIGGER bump_setup_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    *(f"""CREATE OR REPLACE TRIGGER bump_setup_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
 ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_setup_version()""" for table in SETUP_TABLES),
 ]
 SQLITE_BUMP = [
-    f"""CREATE TRIGGER bump_setup_version_{table}_{op.lower()} AFTER {op} ON {table}
+    f"""CREATE TRIGGER IF NOT EXISTS bump_setup_version_{table}_{op.lower()} AFTER {op} ON {table}
 BEGIN
     INSERT OR IGNORE INTO setup_versions (id, version) VALUES (1, 0);
     UPDATE setup_versions SET version = version + 1 WHERE id = 1;
 END""" for table in SETUP_TABLES for op in ("INSERT", "UPDATE", "DELETE")
 ]
 
-# The triggers sit on other tables: create them once every table exists.
+# The triggers sit on other tables: create them once every table exists (idempotent, so
+# that create_all on an existing database, as the benchmarks' --keep does, works).
 for _statement in POSTGRESQL_BUMP:
     event.listen(db.metadata, "after_create",
                  DDL(_statement.replace("%", "%%")).execute_if(dialect="postgresql"))

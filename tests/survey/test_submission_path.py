@@ -359,3 +359,14 @@ def test_a_retry_is_answered_when_the_points_limit_is_reached(app, client, site)
     assert client.post(URL, json=first).status_code == 200          # not 429
     assert client.post(URL, json=api_body(site)).status_code == 429
     assert stored(app) == 2
+
+
+def test_creating_the_tables_again_keeps_one_trigger_that_still_counts(app, site, other_writer):
+    """create_all on an existing database (the benchmarks' --keep) must not fail on the
+    triggers, nor add a second one that would raise the version twice."""
+    with app.app_context():
+        db.create_all()
+        before = db.session.scalar(select(SetupVersion.version))
+    other_writer("UPDATE units SET name = 'again' WHERE id = :id", id=site[2])
+    with app.app_context():
+        assert db.session.scalar(select(SetupVersion.version)) == before + 1
