@@ -52,6 +52,11 @@ def defaults(instance_path: str) -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": os.path.join(os.pardir, "translations"),
         # Seconds a SQLite writer waits for the write lock (see survey/database.py).
         "SQLITE_BUSY_TIMEOUT": float(os.environ.get("SQLITE_BUSY_TIMEOUT", 15)),
+        # The columnar cache of big waves (survey/services/wave_segments.py): responses per
+        # segment (0 turns the cache off), and how many of a wave's newest responses stay
+        # out of segments (a transaction may still commit an id among them).
+        "WAVE_SEGMENT_ROWS": int(os.environ.get("WAVE_SEGMENT_ROWS", 50_000)),
+        "WAVE_SEGMENT_MARGIN": int(os.environ.get("WAVE_SEGMENT_MARGIN", 1_000)),
         # The cached survey-link look-up (survey/services/lookup.py): how many links each
         # process keeps, and how often a page re-reads the setup version (a submission's
         # INSERT checks it every time).

@@ -323,3 +323,5 @@ from .models_results import ResultsCacheEntry, ResultsVersion  # noqa: E402,F401
 # Background jobs (survey/jobs) keep their state in tables of their own.
 from .models_jobs import Job, JobPart  # noqa: E402,F401
 from .models_setup import SetupVersion  # noqa: E402,F401
+# The columnar cache of a wave's responses (survey/services/wave_segments.py).
+from .models_wave_segments import WaveSegment  # noqa: E402,F401

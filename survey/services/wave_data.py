@@ -2,49 +2,40 @@
 
 Dashboards, reports, exports and the results cache all read a wave through this module
 (docs/internals.md, "Reading a wave").  The JSON answers stay the record of what was
-answered; they are decoded here, in bulk:
+answered.  A wave's frame is built from the columnar cache of ``wave_segments`` (typed
+columns per segment of responses, checked against the database on every read) plus the
+rows no segment holds yet, decoded from JSON by ``wave_rows`` (COPY on PostgreSQL, a
+stepped cursor on SQLite); with ``WAVE_SEGMENT_ROWS = 0`` every row is decoded from JSON
+(the plain path, which the cache must match exactly).
 
-* On PostgreSQL the rows come through ``COPY (SELECT …) TO STDOUT`` in CSV, parsed in
-  chunks by pandas' C reader straight from the COPY stream, and the JSON answers of a
-  chunk are decoded in one msgspec call into structs that have one field per question (so
-  missing answers are filled in and unknown keys dropped by the decoder, not in Python).
-* On SQLite the same query is stepped lazily through the cursor (``yield_per``).
-
-One bad row (answers that are not a JSON object) never breaks the wave: the bulk decode
-falls back to row by row for that chunk, the row is logged with its id and left out.
+One bad row (answers that are not a JSON object) never breaks the wave: it is logged with
+its id and left out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import io
-import logging
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-import msgspec
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, Text, cast, func, select
+from flask import current_app
+from sqlalchemy import Text, cast, func, select
 
 from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..models import CHANNELS, Population, Response, ServiceField, ServicePoint, Unit, Wave
+from . import wave_segments
 from .questionnaire_versions import load_version
+from .wave_rows import answer_columns, local_date, raw_chunks
 
 __all__ = ["CHUNK_SIZE", "WaveData", "count_responses", "iter_wave_frames", "populations_or_counts",
            "read_wave", "read_wave_frame", "scope_query", "wave_info", "wave_populations",
            "wave_questionnaire", "wave_units"]
 
-log = logging.getLogger(__name__)
-
 CHUNK_SIZE = 10_000
-# Vietnam has kept UTC+7 without daylight saving since 1975, so the local date of a
-# stored naive-UTC time is the date of that time plus seven hours, computed in SQL.
-_UTC_OFFSET = dt.timedelta(hours=7)
 _ROW_COLUMNS = ("answers", "channel", "mode", "local_date", "unit_code", "unit_name", "point_code",
                 "field_code", "id")
 
@@ -89,55 +80,7 @@ def _question_columns(q: Questionnaire) -> tuple[list[str], bool]:
     return questions, own_channel
 
 
-def _local_date(dialect: str):
-    if dialect == "sqlite":
-        return func.date(Response.submitted_at, "+7 hours")
-    return cast(Response.submitted_at + _UTC_OFFSET, Date)
-
-
-# ---- decoding the answers in bulk ----------------------------------------------------------
-
-@functools.lru_cache(maxsize=64)
-def _decoders(wanted: tuple[str, ...]):
-    """msgspec decoders of one answers object, and of a JSON array of them, into a struct
-    with one field per wanted question (missing answers are None, other keys ignored)."""
-    names = [f"q{i}" for i in range(len(wanted))]
-    struct = msgspec.defstruct("Answers", [(n, Any, None) for n in names],
-                               rename=dict(zip(names, wanted)))
-    return msgspec.json.Decoder(struct), msgspec.json.Decoder(list[struct])
-
-
-def _answer_columns(texts: list, ids: list, wanted: list[str]) -> tuple[list[tuple], np.ndarray | None]:
-    """Decode the JSON answers ``texts``; return one tuple of values per wanted question and
-    the mask of kept rows (None when every row was kept).
-
-    A text that is not a JSON object (or not JSON) is logged with its id and its row is
-    left out: one bad row must not take down the dashboards, reports and exports of a
-    whole wave.
-    """
-    one, many = _decoders(tuple(wanted))
-    n = len(texts)
-    texts = [t if isinstance(t, str) and t else "{}" for t in texts]
-    try:
-        structs = many.decode("[" + ",".join(texts) + "]") if n else []
-        keep = None
-    except (ValueError, msgspec.MsgspecError):
-        structs, flags, bad = [], np.ones(n, dtype=bool), []
-        for i, text in enumerate(texts):
-            try:
-                structs.append(one.decode(text))
-            except (ValueError, msgspec.MsgspecError):
-                flags[i] = False
-                bad.append(ids[i])
-        keep = flags
-        log.warning("skipped %d response(s) whose answers cannot be read (ids %s)", len(bad),
-                    ", ".join(map(str, bad[:20])))
-    if not wanted:
-        return [], keep
-    astuple = msgspec.structs.astuple
-    columns = list(zip(*map(astuple, structs))) if structs else [() for _ in wanted]
-    return columns, keep
-
+# ---- the plain path: every row decoded from JSON --------------------------------------------
 
 def _objects(values) -> pd.Series:
     array = np.empty(len(values), dtype=object)
@@ -148,7 +91,7 @@ def _objects(values) -> pd.Series:
 def _frame(raw: dict, questions: list[str], own_channel: bool) -> pd.DataFrame:
     """The responses frame of one chunk from its raw columns (``_ROW_COLUMNS``, lists)."""
     wanted = questions + (["channel"] if own_channel else [])
-    columns, keep = _answer_columns(list(raw["answers"]), list(raw["id"]), wanted)
+    columns, keep = answer_columns(list(raw["answers"]), list(raw["id"]), wanted)
     if keep is not None:
         raw = {k: [v for v, kept in zip(values, keep) if kept] for k, values in raw.items()}
     answers = dict(zip(wanted, columns))
@@ -180,7 +123,7 @@ def _rows_query(wave: Wave, dialect: str, unit_ids, service_field, channel, lang
         unit_name = func.coalesce(func.nullif(func.trim(Unit.name_en), ""), Unit.name)
     query = (
         select(cast(Response.answers, Text), Response.channel, Response.mode,
-               _local_date(dialect), Unit.code, unit_name,
+               local_date(dialect), Unit.code, unit_name,
                ServicePoint.code, ServiceField.code, Response.id)
         .join(Unit, Unit.id == Response.unit_id)
         .join(ServicePoint, ServicePoint.id == Response.service_point_id)
@@ -194,78 +137,16 @@ def _rows_query(wave: Wave, dialect: str, unit_ids, service_field, channel, lang
     return query
 
 
-class _CopyStream(io.RawIOBase):
-    """A readable file over the blocks of a psycopg ``COPY … TO STDOUT``."""
-
-    def __init__(self, copy):
-        self._copy, self._rest = copy, b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._rest:
-            block = self._copy.read()
-            if not block:
-                return 0
-            self._rest = bytes(block)
-        size = min(len(buffer), len(self._rest))
-        buffer[:size] = self._rest[:size]
-        self._rest = self._rest[size:]
-        return size
-
-
-def _nones(series: pd.Series) -> list:
-    values = series.to_numpy(dtype=object)
-    values[series.isna().to_numpy()] = None
-    return values.tolist()
-
-
-def _copy_raw_chunks(query, chunk_size: int) -> Iterator[dict]:
-    """Raw column chunks of ``query`` through PostgreSQL's COPY, parsed by pandas' C reader.
-
-    The COPY runs on a connection of its own from the pool, so that a reader abandoned
-    half-way (a client that drops a download) never leaves the request's session stuck in
-    the middle of a COPY; such a connection is cancelled and thrown away.
-    """
-    session_connection = db.session.connection()
-    compiled = query.compile(dialect=session_connection.dialect,
-                             compile_kwargs={"render_postcompile": True})
-    statement = f"COPY ({compiled.string}) TO STDOUT WITH (FORMAT csv)"
-    connection = session_connection.engine.connect()
-    raw = connection.connection.driver_connection
-    finished = False
-    try:
-        with raw.cursor() as cursor, cursor.copy(statement, compiled.params) as copy:
-            stream = io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20)
-            # Everything as text: codes stay codes ("001" is not 1); NULL (an empty
-            # unquoted field) becomes None.
-            chunks = pd.read_csv(stream, header=None, names=list(_ROW_COLUMNS), dtype=str,
-                                 keep_default_na=False, na_values=[""], chunksize=chunk_size,
-                                 encoding="utf-8", engine="c")
-            try:
-                for chunk in chunks:
-                    yield {c: _nones(chunk[c]) for c in _ROW_COLUMNS}
-            except BaseException:
-                raw.cancel()        # stop the server sending the rest
-                raise
-        finished = True
-    finally:
-        if not finished:
-            connection.invalidate()
-        connection.close()
-
-
-def _cursor_raw_chunks(query, chunk_size: int) -> Iterator[dict]:
-    """Raw column chunks of ``query`` from a lazily stepped cursor (SQLite)."""
-    # yield_per turns on stream_results.  Core rows (the session's connection, not the ORM)
-    # save a third of the time on big waves.
-    result = db.session.connection().execute(query.execution_options(yield_per=chunk_size))
-    try:
-        for rows in result.partitions(chunk_size):
-            yield dict(zip(_ROW_COLUMNS, map(list, zip(*rows))))
-    finally:
-        result.close()
+def _plain_frames(wave: Wave, chunk_size: int, unit_ids, service_field, channel, lang: str,
+                  exclude) -> Iterator[pd.DataFrame]:
+    """The frames of ``wave`` with every row decoded from its JSON answers."""
+    questions, own_channel = _question_columns(wave_questionnaire(wave))
+    dialect = db.session.get_bind().dialect.name
+    query = _rows_query(wave, dialect, unit_ids, service_field, channel, lang, exclude)
+    for raw in raw_chunks(query, chunk_size, _ROW_COLUMNS):
+        frame = _frame(raw, questions, own_channel)
+        if len(frame):
+            yield frame
 
 
 def iter_wave_frames(wave: Wave, chunk_size: int = CHUNK_SIZE,
@@ -288,25 +169,100 @@ def iter_wave_frames(wave: Wave, chunk_size: int = CHUNK_SIZE,
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be >= 1")
-    questions, own_channel = _question_columns(wave_questionnaire(wave))
-    dialect = db.session.get_bind().dialect.name
-    query = _rows_query(wave, dialect, unit_ids, service_field, channel, lang, exclude)
-    reader = _copy_raw_chunks if dialect == "postgresql" else _cursor_raw_chunks
-    for raw in reader(query, chunk_size):
-        frame = _frame(raw, questions, own_channel)
-        if len(frame):
-            yield frame
+    if _use_segments():
+        yield from _cached_frames(wave, chunk_size, unit_ids, service_field, channel, lang, exclude)
+    else:
+        yield from _plain_frames(wave, chunk_size, unit_ids, service_field, channel, lang, exclude)
 
 
 def read_wave_frame(wave: Wave, unit_ids: Collection[int] | None = None, *,
                     exclude: Collection[int] = ()) -> pd.DataFrame:
     """Return the whole responses frame of ``wave`` (see :func:`iter_wave_frames`)."""
-    frames = list(iter_wave_frames(wave, chunk_size=100_000, unit_ids=unit_ids, exclude=exclude))
+    if _use_segments():
+        frames = list(_cached_frames(wave, None, unit_ids, None, None, "vi", exclude))
+    else:
+        frames = list(_plain_frames(wave, 100_000, unit_ids, None, None, "vi", exclude))
     if len(frames) == 1:
         return frames[0]
     if frames:
         return pd.concat(frames, ignore_index=True)
     return _empty_frame(*_question_columns(wave_questionnaire(wave)))
+
+
+# ---- the fast path: the columnar cache of wave_segments ----------------------------------------
+
+def _use_segments() -> bool:
+    """Whether waves are read through the columnar cache (``WAVE_SEGMENT_ROWS`` > 0)."""
+    if int(current_app.config.get("WAVE_SEGMENT_ROWS", 0)) <= 0:
+        return False
+    url = db.session.get_bind().url
+    # An in-memory SQLite database lives in one connection: no second one to write with.
+    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+
+
+def _lookup(ids: np.ndarray, names: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``(lut, pos)`` so that ``lut[pos]`` is ``names[id]`` for each of ``ids``."""
+    distinct, pos = np.unique(ids, return_inverse=True)
+    lut = np.empty(len(distinct), dtype=object)
+    lut[:] = [names.get(int(i)) for i in distinct]
+    return lut, pos.reshape(-1)
+
+
+def _cached_frames(wave: Wave, chunk_size: int | None, unit_ids, service_field, channel, lang: str,
+                   exclude) -> Iterator[pd.DataFrame]:
+    """The frames of ``wave`` built from its segments (``chunk_size`` None: one frame)."""
+    questions, own_channel = _question_columns(wave_questionnaire(wave))
+    field_id = None
+    if service_field is not None:
+        field_id = db.session.scalar(select(ServiceField.id).where(ServiceField.code == service_field))
+        if field_id is None:
+            raise ValueError(f"unknown service field {service_field!r}")
+    if channel is not None and channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}; use one of {', '.join(CHANNELS)}")
+    store = wave_segments.wave_store(wave, questions + (["channel"] if own_channel else []))
+    keep = np.ones(len(store), dtype=bool)
+    if unit_ids is not None:
+        keep &= np.isin(store.units, np.array([int(u) for u in unit_ids], dtype=np.int64))
+    if field_id is not None:
+        keep &= store.fields == field_id
+    if channel is not None:
+        keep &= (store.channel.lut == channel)[store.channel.pos]
+    if exclude:
+        keep &= ~np.isin(store.ids, np.array(sorted(int(i) for i in exclude), dtype=np.int64))
+    rows = np.flatnonzero(keep)
+    # The plain path's order: by unit, then submission (id).
+    rows = rows[np.lexsort((store.ids[rows], store.units[rows]))]
+    if not len(rows):
+        return
+    unit_rows = db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.name_en)
+                                   .where(Unit.id.in_(np.unique(store.units[rows]).tolist()))).all()
+
+    def unit_name(r):
+        english = (r.name_en or "").strip(" ") if lang == "en" else ""
+        return english or r.name
+
+    unit_code, unit_pos = _lookup(store.units[rows], {r.id: r.code for r in unit_rows})
+    unit_names, _ = _lookup(store.units[rows], {r.id: unit_name(r) for r in unit_rows})
+    points = dict(db.session.execute(select(ServicePoint.id, ServicePoint.code).where(
+        ServicePoint.id.in_(np.unique(store.points[rows]).tolist()))).all())
+    point_code, point_pos = _lookup(store.points[rows], points)
+    field_code, field_pos = _lookup(store.fields[rows],
+                                    dict(db.session.execute(select(ServiceField.id, ServiceField.code)).all()))
+    size = chunk_size or len(rows)
+    for start in range(0, len(rows), size):
+        part, at = rows[start:start + size], slice(start, start + size)
+        out = {
+            "unit_code": unit_code[unit_pos[at]],
+            "service_point": point_code[point_pos[at]],
+            "service_field": field_code[field_pos[at]],
+            "channel": (store.answers["channel"] if own_channel else store.channel).take(part),
+            "unit_name": unit_names[unit_pos[at]],
+            "mode": store.mode.take(part),
+            "submitted_date": store.dates.take(part),
+        }
+        for qid in questions:
+            out[qid] = store.answers[qid].take(part)
+        yield pd.DataFrame({k: pd.Series(v, dtype=object, copy=False) for k, v in out.items()})
 
 
 # ---- populations and units -------------------------------------------------------------------
