@@ -304,6 +304,8 @@ class Response(db.Model):
                         name="duration_seconds"),
         # Analysis reads a wave's responses unit by unit.
         Index("ix_responses_wave_id_unit_id", "wave_id", "unit_id"),
+        # The columnar cache checks each id range of a wave (survey/models_wave_segments.py).
+        Index("ix_responses_wave_id_id", "wave_id", "id"),
         # The burst check counts a point's responses of the current hour.
         Index("ix_responses_service_point_id_submitted_at", "service_point_id", "submitted_at"),
     )

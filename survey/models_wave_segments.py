@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (DDL, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary,
+from sqlalchemy import (DDL, BigInteger, DateTime, ForeignKey, Integer, LargeBinary,
                         String, UniqueConstraint, event)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
-from .models import Response
 
 
 def _utcnow() -> dt.datetime:
@@ -55,9 +54,6 @@ class WaveSegment(db.Model):
 
     __table_args__ = (UniqueConstraint("wave_id", "first_id"),)
 
-
-# The reader checks each segment's id range of a wave: count and sum of ids, index only.
-Index("ix_responses_wave_id_id", Response.wave_id, Response.id)
 
 # A response deleted, or changed in a column the frame reads, drops the segments that hold
 # it (any client, any process); data-quality flags change freely.  The same statements are

@@ -122,9 +122,13 @@ class Column:
 
     lut: np.ndarray
     pos: np.ndarray
+    shared: bool = False        # lut holds lists or dicts: every row gets its own copy
 
     def take(self, rows: np.ndarray) -> np.ndarray:
-        return self.lut[self.pos[rows]]
+        values = self.lut[self.pos[rows]]
+        if self.shared:
+            values = _objects([v.copy() if isinstance(v, (list, dict)) else v for v in values])
+        return values
 
 
 def _objects(values) -> np.ndarray:
@@ -177,6 +181,15 @@ def make_column(chunks: list[tuple[pa.Array, bool]]) -> Column:
         size = len(encoded.dictionary)
         lut = _objects([*encoded.dictionary.to_pylist(), None])
         return Column(lut, encoded.indices.fill_null(size).to_numpy())
+    if kinds == {"json"}:
+        # Mixed kinds (1..5 and "na", lists of choices): few distinct values, each decoded
+        # from JSON once.
+        arrays = [a if a.null_count < len(a) else pa.nulls(len(a), pa.string()) for a, _ in chunks]
+        encoded = pc.dictionary_encode(pa.chunked_array(arrays, type=pa.string()).combine_chunks())
+        size = len(encoded.dictionary)
+        lut = _objects([*msgspec.json.decode("[" + ",".join(encoded.dictionary.to_pylist()) + "]"), None])
+        shared = any(isinstance(v, (list, dict)) for v in lut)
+        return Column(lut, encoded.indices.fill_null(size).to_numpy(), shared)
     objects = np.concatenate([_chunk_objects(a, _kind(a, j)) for a, j in chunks])
     return Column(objects, np.arange(total))
 
@@ -309,6 +322,8 @@ class _Cutter:
 
     def add(self, raw: dict) -> None:
         ids = _ints(raw["id"])
+        if not ids:
+            return
         columns, keep = answer_columns(raw["answers"], ids, self.wanted, quiet=True)
         ok = [True] * len(ids) if keep is None else keep.tolist()
         if keep is not None:    # realign the answers with every row (bad rows: None)
@@ -371,9 +386,14 @@ class _Cutter:
                 rows[key] = rows[key][n:]
 
     def finish(self) -> None:
-        """Cut what is collected: saved when it fills a gap between segments."""
-        if self.rows["_id"]:
-            self._cut(len(self.rows["_id"]), save=self.slot < len(self.firsts))
+        """Cut what is collected: saved when it fills a gap between segments, or — at the
+        open end — when at least a tenth of a segment lies before the margin."""
+        n = len(self.rows["_id"])
+        if n and self.slot >= len(self.firsts) and n - self.margin >= max(self.size // 10, 1):
+            self._cut(n - self.margin, save=True)
+            n = len(self.rows["_id"])
+        if n:
+            self._cut(n, save=self.slot < len(self.firsts))
         self.rows = self._empty()
 
 

@@ -97,24 +97,36 @@ def test_frames_can_be_restricted_to_units(app, wave_data):
 
 
 def test_reading_a_wave_is_one_query_whatever_the_chunks(app, wave_data, db_backend):
-    # On PostgreSQL the rows come through one COPY on the driver's cursor, which
-    # SQLAlchemy's events do not see: no statement of the session at all.
-    expected = 1 if db_backend == "sqlite" else 0
-    with app.app_context():
-        wave = _wave(wave_data)
-        wave_questionnaire(wave)
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            chunks = iter_wave_frames(wave, chunk_size=2)
-            first = next(chunks)
-            assert len(first) == 2 and len(statements) == expected
-            rest = list(chunks)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        assert [len(f) for f in rest] == [2] * 5 + [1]
-        assert len(statements) == expected
+    # Plain path: on PostgreSQL the rows come through one COPY on the driver's cursor,
+    # which SQLAlchemy's events do not see: no statement of the session at all.  Through
+    # the columnar cache (wave_segments): a fixed handful before the first chunk (check the
+    # segments, load them, the rows no segment holds, units, points, fields), whatever
+    # the number of chunks.
+    for segment_rows in (0, 50_000, 4):
+        app.config["WAVE_SEGMENT_ROWS"] = segment_rows
+        app.config["WAVE_SEGMENT_MARGIN"] = 0
+        with app.app_context():
+            list(iter_wave_frames(_wave(wave_data)))        # builds the segments (when on)
+            db.session.commit()
+            wave = _wave(wave_data)
+            wave_questionnaire(wave)
+            statements = []
+            listener = lambda *args: statements.append(args[2])  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                chunks = iter_wave_frames(wave, chunk_size=2)
+                first = next(chunks)
+                expected = len(statements)
+                if segment_rows == 0:
+                    assert expected == (1 if db_backend == "sqlite" else 0)
+                else:
+                    assert 4 <= expected <= 6
+                assert len(first) == 2
+                rest = list(chunks)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+            assert [len(f) for f in rest] == [2] * 5 + [1]
+            assert len(statements) == expected
 
 
 def test_a_reader_abandoned_half_way_leaves_the_session_usable(app, wave_data):

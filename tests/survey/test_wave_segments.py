@@ -81,11 +81,11 @@ def test_fast_frame_equals_plain_frame_as_the_wave_changes(app, wave_rows, creat
     with app.app_context():
         cold = _same(app, wave_id)
         assert len(cold) == 40
-        # 40 rows: five segments of seven, the last five rows stay open.
-        assert [n for *_, n in _segments()] == [7] * 5
+        # 40 rows: five segments of seven and one of the last five (no margin here).
+        assert [n for *_, n in _segments()] == [7] * 5 + [5]
         warm = _same(app, wave_id)
         assert_frame_equal(warm, cold)
-        assert len(_segments()) == 5
+        assert len(_segments()) == 6
 
         # A new response lands in the open end.
         create_response(db.session.get(Wave, wave_id),
@@ -150,7 +150,7 @@ def test_stale_segments_are_replaced(app, wave_rows):
                            {"f": _segments()[3][0]})
         db.session.commit()
         _same(app, wave_id)
-        assert len(_segments()) == 5
+        assert [n for *_, n in _segments()] == [7] * 5 + [5]
         assert db.session.scalar(select(func.count()).where(WaveSegment.format == "old")) == 0
 
 
