@@ -234,8 +234,8 @@ def _cached_frames(wave: Wave, chunk_size: int | None, unit_ids, service_field, 
     rows = rows[np.lexsort((store.ids[rows], store.units[rows]))]
     if not len(rows):
         return
-    unit_rows = db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.name_en)
-                                   .where(Unit.id.in_(np.unique(store.units[rows]).tolist()))).all()
+    # Every unit and point (a national tree is some 10,000 units): cheaper than a long IN.
+    unit_rows = db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.name_en)).all()
 
     def unit_name(r):
         english = (r.name_en or "").strip(" ") if lang == "en" else ""
@@ -243,8 +243,7 @@ def _cached_frames(wave: Wave, chunk_size: int | None, unit_ids, service_field, 
 
     unit_code, unit_pos = _lookup(store.units[rows], {r.id: r.code for r in unit_rows})
     unit_names, _ = _lookup(store.units[rows], {r.id: unit_name(r) for r in unit_rows})
-    points = dict(db.session.execute(select(ServicePoint.id, ServicePoint.code).where(
-        ServicePoint.id.in_(np.unique(store.points[rows]).tolist()))).all())
+    points = dict(db.session.execute(select(ServicePoint.id, ServicePoint.code)).all())
     point_code, point_pos = _lookup(store.points[rows], points)
     field_code, field_pos = _lookup(store.fields[rows],
                                     dict(db.session.execute(select(ServiceField.id, ServiceField.code)).all()))
@@ -262,7 +261,12 @@ def _cached_frames(wave: Wave, chunk_size: int | None, unit_ids, service_field, 
         }
         for qid in questions:
             out[qid] = store.answers[qid].take(part)
-        yield pd.DataFrame({k: pd.Series(v, dtype=object, copy=False) for k, v in out.items()})
+        # One object block filled column by column: pandas keeps it as it is (a frame
+        # built from a dict of columns would copy them all into one block again).
+        block = np.empty((len(out), len(part)), dtype=object)
+        for i, values in enumerate(out.values()):
+            block[i] = values
+        yield pd.DataFrame(block.T, columns=list(out), dtype=object, copy=False)
 
 
 # ---- populations and units -------------------------------------------------------------------

@@ -76,7 +76,7 @@ def _encode_values(values: Sequence) -> tuple[pa.Array, bool]:
                     return array.cast(small), False
             return array, False
         if kinds == {str}:
-            return pa.array(values, type=pa.string()), False
+            return pc.dictionary_encode(pa.array(values, type=pa.string())), False
         if kinds == {float}:
             return pa.array(values, type=pa.float64()), False
         if kinds == {bool}:
@@ -84,7 +84,8 @@ def _encode_values(values: Sequence) -> tuple[pa.Array, bool]:
     except (OverflowError, pa.ArrowException):
         pass        # ints beyond 64 bits: kept as JSON text
     encode = msgspec.json.encode
-    return pa.array([None if v is None else encode(v).decode() for v in values], type=pa.string()), True
+    texts = pa.array([None if v is None else encode(v).decode() for v in values], type=pa.string())
+    return pc.dictionary_encode(texts), True
 
 
 def encode_block(rows: dict, wanted: Sequence[str], skipped: Sequence[int]) -> pa.Table:
@@ -122,19 +123,16 @@ class Column:
 
     lut: np.ndarray
     pos: np.ndarray
-    shared: bool = False        # lut holds lists or dicts: every row gets its own copy
 
     def take(self, rows: np.ndarray) -> np.ndarray:
-        values = self.lut[self.pos[rows]]
-        if self.shared:
-            values = _objects([v.copy() if isinstance(v, (list, dict)) else v for v in values])
-        return values
+        # Rows with the same answer share one object: a list of choices is one list for
+        # all the rows that chose the same (the frame is read, never changed in place).
+        return self.lut[self.pos[rows]]
 
 
 def _objects(values) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
+    # fromiter: a list of lists must stay a list of objects, not become a 2-D array.
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def _kind(array: pa.Array, is_json: bool) -> str:
@@ -142,16 +140,50 @@ def _kind(array: pa.Array, is_json: bool) -> str:
         return "json"
     if pa.types.is_integer(array.type):
         return "int"
-    if pa.types.is_string(array.type):
+    if pa.types.is_dictionary(array.type) or pa.types.is_string(array.type):
         return "str"
     return "other"
 
 
+def _dictionary(array: pa.Array) -> pa.DictionaryArray:
+    return array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array.cast(pa.string()))
+
+
 def _chunk_objects(array: pa.Array, kind: str) -> np.ndarray:
     if kind == "json":
-        texts = ["null" if t is None else t for t in array.to_pylist()]
+        texts = ["null" if t is None else t for t in array.cast(pa.string()).to_pylist()]
         return _objects(msgspec.json.decode("[" + ",".join(texts) + "]")) if texts else _objects([])
+    if pa.types.is_dictionary(array.type):
+        array = array.cast(array.type.value_type)
     return _objects(array.to_pylist())
+
+
+def _dictionary_column(chunks: list[pa.Array], decode) -> Column:
+    """A column of dictionary-encoded chunks: their dictionaries merged into one look-up
+    table (``decode`` turns a chunk's dictionary into Python values), indices remapped."""
+    index: dict = {}
+    texts: list = []
+    parts = []
+    for array in chunks:
+        if array.null_count == len(array):
+            parts.append(np.full(len(array), -1, dtype=np.int64))
+            continue
+        array = _dictionary(array)
+        remap = np.empty(len(array.dictionary) + 1, dtype=np.int64)
+        for k, text in enumerate(array.dictionary.to_pylist()):
+            remap[k] = index.setdefault(text, len(index))
+            if remap[k] == len(texts):
+                texts.append(text)
+        remap[-1] = -1
+        parts.append(remap[array.indices.fill_null(len(array.dictionary)).to_numpy()])
+    pos = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    lut = _objects([*decode(texts), None])
+    pos[pos < 0] = len(lut) - 1
+    return Column(lut, pos.astype(np.int32))
+
+
+def _decode_json(texts: list[str]) -> list:
+    return msgspec.json.decode("[" + ",".join(texts) + "]") if texts else []
 
 
 def make_column(chunks: list[tuple[pa.Array, bool]]) -> Column:
@@ -170,26 +202,18 @@ def make_column(chunks: list[tuple[pa.Array, bool]]) -> Column:
         low, high = int(present.min()), int(present.max())
         if high - low < 1 << 16:
             lut = _objects([*range(low, high + 1), None])
-            pos = np.where(missing, high - low + 1, values - low)
-            return Column(lut, pos.astype(np.uint32))
+            pos = values - low
+            pos[missing] = high - low + 1
+            return Column(lut, pos.astype(np.int32))
         objects = values.astype(object)
         objects[missing] = None
         return Column(objects, np.arange(total))
     if kinds == {"str"}:
-        arrays = [a if a.null_count < len(a) else pa.nulls(len(a), pa.string()) for a, _ in chunks]
-        encoded = pc.dictionary_encode(pa.chunked_array(arrays, type=pa.string()).combine_chunks())
-        size = len(encoded.dictionary)
-        lut = _objects([*encoded.dictionary.to_pylist(), None])
-        return Column(lut, encoded.indices.fill_null(size).to_numpy())
+        return _dictionary_column([a for a, _ in chunks], list)
     if kinds == {"json"}:
         # Mixed kinds (1..5 and "na", lists of choices): few distinct values, each decoded
         # from JSON once.
-        arrays = [a if a.null_count < len(a) else pa.nulls(len(a), pa.string()) for a, _ in chunks]
-        encoded = pc.dictionary_encode(pa.chunked_array(arrays, type=pa.string()).combine_chunks())
-        size = len(encoded.dictionary)
-        lut = _objects([*msgspec.json.decode("[" + ",".join(encoded.dictionary.to_pylist()) + "]"), None])
-        shared = any(isinstance(v, (list, dict)) for v in lut)
-        return Column(lut, encoded.indices.fill_null(size).to_numpy(), shared)
+        return _dictionary_column([a for a, _ in chunks], _decode_json)
     objects = np.concatenate([_chunk_objects(a, _kind(a, j)) for a, j in chunks])
     return Column(objects, np.arange(total))
 
@@ -290,6 +314,19 @@ def _valid_segments(wave: Wave, fmt: str) -> list:
     if stale:
         _write(delete(WaveSegment).where(WaveSegment.id.in_(stale)))
     return valid
+
+
+def _segment_data(ids: list[int]) -> dict[int, bytes]:
+    """The blocks of the segments ``ids``."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # Binary results: bytea as bytes, not as hex text twice its size to decode.
+        raw = connection.connection.driver_connection
+        with raw.cursor(binary=True) as cursor:
+            cursor.execute("SELECT id, data FROM wave_segments WHERE id = ANY(%s)", [ids])
+            return {i: bytes(d) for i, d in cursor.fetchall()}
+    return dict(connection.execute(select(WaveSegment.id, WaveSegment.data)
+                                   .where(WaveSegment.id.in_(ids))).all())
 
 
 def _uncovered_query(wave: Wave, dialect: str, ranges: list[tuple[int, int]]):
@@ -407,8 +444,7 @@ def wave_store(wave: Wave, wanted: Sequence[str]) -> WaveStore:
     valid = _valid_segments(wave, fmt)
     tables = []
     if valid:
-        data = dict(db.session.execute(select(WaveSegment.id, WaveSegment.data)
-                                       .where(WaveSegment.id.in_([s.id for s in valid]))).all())
+        data = _segment_data([s.id for s in valid])
         tables = [from_bytes(data[s.id]) for s in valid]
     ranges = [(s.first_id, s.last_id) for s in valid]
     cutter = _Cutter(wave, wanted, fmt, [a for a, _ in ranges], size, margin)
