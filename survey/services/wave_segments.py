@@ -130,6 +130,14 @@ class Column:
         return self.lut[self.pos[rows]]
 
 
+def _positions(pos: np.ndarray, size: int) -> np.ndarray:
+    """``pos`` in the smallest unsigned type that indexes a table of ``size`` values."""
+    for kind in (np.uint8, np.uint16, np.uint32):
+        if size <= np.iinfo(kind).max:
+            return pos.astype(kind)
+    return pos
+
+
 def _objects(values) -> np.ndarray:
     # fromiter: a list of lists must stay a list of objects, not become a 2-D array.
     return np.fromiter(values, dtype=object, count=len(values))
@@ -179,7 +187,7 @@ def _dictionary_column(chunks: list[pa.Array], decode) -> Column:
     pos = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     lut = _objects([*decode(texts), None])
     pos[pos < 0] = len(lut) - 1
-    return Column(lut, pos.astype(np.int32))
+    return Column(lut, _positions(pos, len(lut)))
 
 
 def _decode_json(texts: list[str]) -> list:
@@ -204,7 +212,7 @@ def make_column(chunks: list[tuple[pa.Array, bool]]) -> Column:
             lut = _objects([*range(low, high + 1), None])
             pos = values - low
             pos[missing] = high - low + 1
-            return Column(lut, pos.astype(np.int32))
+            return Column(lut, _positions(pos, len(lut)))
         objects = values.astype(object)
         objects[missing] = None
         return Column(objects, np.arange(total))
