@@ -283,6 +283,10 @@ def _write(statement) -> bool:
             if engine.dialect.name == "sqlite":
                 # A cache write must not wait long for a writer holding the file.
                 connection.exec_driver_sql("PRAGMA busy_timeout = 500")
+            elif engine.dialect.name == "postgresql":
+                # Nor for rows locked by the reader's own transaction (a response it
+                # deleted fired the trigger on these segments): that would never end.
+                connection.exec_driver_sql("SET LOCAL lock_timeout = '500ms'")
             try:
                 connection.execute(statement)
                 connection.commit()
