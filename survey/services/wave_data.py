@@ -248,25 +248,24 @@ def _cached_frames(wave: Wave, chunk_size: int | None, unit_ids, service_field, 
     field_code, field_pos = _lookup(store.fields[rows],
                                     dict(db.session.execute(select(ServiceField.id, ServiceField.code)).all()))
     size = chunk_size or len(rows)
+    names = ["unit_code", "service_point", "service_field", "channel", "unit_name", "mode",
+             "submitted_date", *questions]
+    answers = [store.answers[qid] for qid in questions]
     for start in range(0, len(rows), size):
         part, at = rows[start:start + size], slice(start, start + size)
-        out = {
-            "unit_code": unit_code[unit_pos[at]],
-            "service_point": point_code[point_pos[at]],
-            "service_field": field_code[field_pos[at]],
-            "channel": (store.answers["channel"] if own_channel else store.channel).take(part),
-            "unit_name": unit_names[unit_pos[at]],
-            "mode": store.mode.take(part),
-            "submitted_date": store.dates.take(part),
-        }
-        for qid in questions:
-            out[qid] = store.answers[qid].take(part)
-        # One object block filled column by column: pandas keeps it as it is (a frame
-        # built from a dict of columns would copy them all into one block again).
-        block = np.empty((len(out), len(part)), dtype=object)
-        for i, values in enumerate(out.values()):
-            block[i] = values
-        yield pd.DataFrame(block.T, columns=list(out), dtype=object, copy=False)
+        # One object block filled row by row (pandas keeps it as it is: a frame built
+        # from a dict of columns would copy them all into one block again).
+        block = np.empty((len(names), len(part)), dtype=object)
+        np.take(unit_code, unit_pos[at], out=block[0])
+        np.take(point_code, point_pos[at], out=block[1])
+        np.take(field_code, field_pos[at], out=block[2])
+        (store.answers["channel"] if own_channel else store.channel).take(part, out=block[3])
+        np.take(unit_names, unit_pos[at], out=block[4])
+        store.mode.take(part, out=block[5])
+        store.dates.take(part, out=block[6])
+        for i, column in enumerate(answers, start=7):
+            column.take(part, out=block[i])
+        yield pd.DataFrame(block.T, columns=names, dtype=object, copy=False)
 
 
 # ---- populations and units -------------------------------------------------------------------

@@ -76,7 +76,7 @@ def _encode_values(values: Sequence) -> tuple[pa.Array, bool]:
                     return array.cast(small), False
             return array, False
         if kinds == {str}:
-            return pc.dictionary_encode(pa.array(values, type=pa.string())), False
+            return _dictionary_encode(pa.array(values, type=pa.string())), False
         if kinds == {float}:
             return pa.array(values, type=pa.float64()), False
         if kinds == {bool}:
@@ -85,7 +85,16 @@ def _encode_values(values: Sequence) -> tuple[pa.Array, bool]:
         pass        # ints beyond 64 bits: kept as JSON text
     encode = msgspec.json.encode
     texts = pa.array([None if v is None else encode(v).decode() for v in values], type=pa.string())
-    return pc.dictionary_encode(texts), True
+    return _dictionary_encode(texts), True
+
+
+def _dictionary_encode(array: pa.Array) -> pa.DictionaryArray:
+    """``array`` dictionary-encoded, with indices of the smallest type that fits."""
+    encoded = pc.dictionary_encode(array)
+    for small in (pa.int8(), pa.int16()):
+        if len(encoded.dictionary) <= np.iinfo(small.to_pandas_dtype()).max:
+            return pa.DictionaryArray.from_arrays(encoded.indices.cast(small), encoded.dictionary)
+    return encoded
 
 
 def encode_block(rows: dict, wanted: Sequence[str], skipped: Sequence[int]) -> pa.Table:
@@ -124,10 +133,11 @@ class Column:
     lut: np.ndarray
     pos: np.ndarray
 
-    def take(self, rows: np.ndarray) -> np.ndarray:
+    def take(self, rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The values of ``rows`` (into ``out``, an object array, when given)."""
         # Rows with the same answer share one object: a list of choices is one list for
         # all the rows that chose the same (the frame is read, never changed in place).
-        return self.lut[self.pos[rows]]
+        return np.take(self.lut, self.pos[rows], out=out)
 
 
 def _positions(pos: np.ndarray, size: int) -> np.ndarray:
@@ -183,7 +193,8 @@ def _dictionary_column(chunks: list[pa.Array], decode) -> Column:
             if remap[k] == len(texts):
                 texts.append(text)
         remap[-1] = -1
-        parts.append(remap[array.indices.fill_null(len(array.dictionary)).to_numpy()])
+        indices = array.indices.cast(pa.int32()).fill_null(len(array.dictionary))
+        parts.append(remap[indices.to_numpy()])
     pos = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     lut = _objects([*decode(texts), None])
     pos[pos < 0] = len(lut) - 1
