@@ -167,30 +167,48 @@ def read_speed(url: str) -> dict:
         query = wave_data._rows_query(wave, "postgresql", None, None, None, "vi")
         compiled = query.compile(dialect=db.session.connection().dialect,
                                  compile_kwargs={"render_postcompile": True})
-        raw = db.session.connection().connection.driver_connection
-        t0 = time.perf_counter()
-        size = 0
-        with raw.cursor() as cur, cur.copy(f"COPY ({compiled.string}) TO STDOUT WITH (FORMAT csv)",
-                                           compiled.params) as copy:
-            for block in copy:
-                size += len(block)
-        anchor = time.perf_counter() - t0
-        db.session.commit()
+        statement = f"COPY ({compiled.string}) TO STDOUT WITH (FORMAT csv)"
+
+        def anchor_once():
+            raw = db.session.connection().connection.driver_connection
+            t0, size = time.perf_counter(), 0
+            with raw.cursor() as cur, cur.copy(statement, compiled.params) as copy:
+                for block in copy:
+                    size += len(block)
+            seconds = time.perf_counter() - t0
+            db.session.commit()
+            return seconds, size
+
+        def read_once():
+            t0 = time.perf_counter()
+            frame = wave_data.read_wave_frame(wave)
+            seconds = time.perf_counter() - t0
+            db.session.commit()
+            return seconds, frame
+
+        # After a bulk load autovacuum sets the visibility map in its own time; do it now,
+        # so that the segment check (count and sum of ids per range) is index-only.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE) responses")
+        anchors = [anchor_once()]
+        size = anchors[0][1]
         # Cold: no segment yet, every row is decoded from JSON and cut into segments on the
-        # way; warm: the segments are read (the figure the goal is about).
-        t0 = time.perf_counter()
-        cold_frame = wave_data.read_wave_frame(wave)
-        cold = time.perf_counter() - t0
-        db.session.commit()
+        # way; warm: the segments are read (the figure the goal is about).  The anchor and
+        # the warm read alternate twice and the faster of each counts: the machine is shared.
+        cold, cold_frame = read_once()
         segments = db.session.execute(text("SELECT count(*), coalesce(sum(length(data)), 0) "
                                            "FROM wave_segments")).one()
-        t0 = time.perf_counter()
-        frame = wave_data.read_wave_frame(wave)
-        ours = time.perf_counter() - t0
+        warms = [read_once()[0]]
+        anchors.append(anchor_once())
+        seconds, frame = read_once()
+        warms.append(seconds)
+        anchor = min(seconds for seconds, _ in anchors)
+        ours = min(warms)
         assert frame.equals(cold_frame)
         db.engine.dispose()
     return {"rows": len(frame), "ours": ours, "anchor": anchor, "mb": size / 2**20, "cold": cold,
-            "segments": segments[0], "segment_mb": segments[1] / 2**20}
+            "segments": segments[0], "segment_mb": segments[1] / 2**20,
+            "all": {"anchor": [round(s, 2) for s, _ in anchors], "warm": [round(s, 2) for s in warms]}}
 
 
 def worker(url: str, redis_url: str | None, paths: list[str], label: str, until: str | None) -> None:
@@ -283,7 +301,7 @@ def main() -> None:
         print(f"read the wave cold (segments being built): {speed['cold']:.2f} s "
               f"({speed['rows'] / speed['cold']:,.0f} rows/s, ratio to bare COPY "
               f"{speed['anchor'] / speed['cold']:.2f}); warm: {speed['ours']:.2f} s from "
-              f"{speed['segments']} segments of {speed['segment_mb']:.0f} MB")
+              f"{speed['segments']} segments of {speed['segment_mb']:.0f} MB (each run: {speed['all']})")
         base = "/quan-ly/don-vi/{}?wave=" + info["wave"]
         first = _run_worker(args, url, [base.format(info["province"])], "first")
         for r in first:

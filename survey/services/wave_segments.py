@@ -357,7 +357,12 @@ def _uncovered_query(wave: Wave, dialect: str, ranges: list[tuple[int, int]]):
                     Response.unit_id, Response.service_point_id, Response.service_field_id, Response.id)
              .where(Response.wave_id == wave.id))
     if ranges:
-        query = query.where(and_(*(or_(Response.id < a, Response.id > b) for a, b in ranges)))
+        # The gaps between the valid ranges, as ranges of the (wave_id, id) index (a
+        # negated list of ranges would make PostgreSQL scan the whole wave).
+        gaps = [Response.id < ranges[0][0], Response.id > ranges[-1][1]]
+        gaps += [Response.id.between(b + 1, a - 1)
+                 for (_, b), (a, _) in zip(ranges, ranges[1:]) if b + 1 <= a - 1]
+        query = query.where(or_(*gaps))
     return query.order_by(Response.id)
 
 
