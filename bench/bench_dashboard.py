@@ -186,10 +186,20 @@ def worker(url: str, redis_url: str | None, paths: list[str], label: str, until:
     client = app.test_client()
     r = client.post("/quan-ly/dang-nhap", data={"email": EMAIL, "password": PASSWORD})
     assert r.status_code == 302, r.status_code
-    for path in paths:
+    profile_dir = os.environ.get("BENCH_PROFILE")
+    for n, path in enumerate(paths):
+        profiler = None
+        if profile_dir and label != "first":
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.001)
+            profiler.start()
         t0 = time.perf_counter()
         r = client.get(path)
         seconds = time.perf_counter() - t0
+        if profiler is not None:
+            profiler.stop()
+            Path(profile_dir, f"{label}-{n}.txt").write_text(profiler.output_text(show_all=False))
         body = r.get_data(as_text=True)
         if r.status_code >= 500:
             print(body[-3000:], file=sys.stderr)

@@ -319,7 +319,7 @@ from .models_accounts import (AuditEvent, PasswordResetToken, User, UserSession,
 from .models_devices import Device, EnrolmentCode  # noqa: E402,F401
 from .models_quality import FLAG_DECISIONS, FlagReview  # noqa: E402,F401
 from .models_invitations import ApiToken, InvitationCode  # noqa: E402,F401
-from .models_results import ResultsCacheEntry, ResultsVersion  # noqa: E402,F401
+from .models_results import ResponseTally, ResultsCacheEntry, ResultsVersion  # noqa: E402,F401
 # Background jobs (survey/jobs) keep their state in tables of their own.
 from .models_jobs import Job, JobPart  # noqa: E402,F401
 from .models_setup import SetupVersion  # noqa: E402,F401
