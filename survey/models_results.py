@@ -5,7 +5,7 @@ names the wave, the filters, the options and the wave's data version; a row in s
 ``computing`` is the lock that makes concurrent first views compute once.
 ``results_versions`` holds counters bumped by changes the data version cannot see by
 itself (a unit renamed, a data-quality decision); wave 0 is the whole site.
-``response_tallies`` counts each wave's responses per unit, kept by database triggers on
+``response_tallies`` counts each wave's responses per unit and collection mode, kept by database triggers on
 ``responses`` in the inserting transaction, so the data version is read from a few
 thousand small rows instead of counting a wave of a million responses on every view.
 """
@@ -54,7 +54,7 @@ class ResultsVersion(db.Model):
 
 
 class ResponseTally(db.Model):
-    """A wave's responses at one unit (``responses``) and a counter (``changes``) that every
+    """A wave's responses at one unit in one collection mode (``responses``) and a counter (``changes``) that every
     insert, delete or move of one of them raises: kept by the triggers below."""
 
     __tablename__ = "response_tallies"
@@ -63,6 +63,7 @@ class ResponseTally(db.Model):
     # write here on the way.
     wave_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     unit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    mode: Mapped[str] = mapped_column(String(16), primary_key=True)
     responses: Mapped[int] = mapped_column(BigInteger, default=0)
     changes: Mapped[int] = mapped_column(BigInteger, default=0)
 
@@ -71,28 +72,28 @@ class ResponseTally(db.Model):
 # PostgreSQL: statement triggers with transition tables (one grouped upsert per statement,
 # so a bulk COPY costs one statement, not a million); rows in (wave, unit) order, so that
 # concurrent multi-unit inserts take the tally rows' locks in the same order.
-_TALLY_UPSERT = """INSERT INTO response_tallies (wave_id, unit_id, responses, changes)
+_TALLY_UPSERT = """INSERT INTO response_tallies (wave_id, unit_id, mode, responses, changes)
         {select}
-        ON CONFLICT (wave_id, unit_id) DO UPDATE
+        ON CONFLICT (wave_id, unit_id, mode) DO UPDATE
         SET responses = response_tallies.responses + EXCLUDED.responses,
             changes = response_tallies.changes + EXCLUDED.changes;"""
 POSTGRESQL_TALLY = [
     """CREATE OR REPLACE FUNCTION tally_responses() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        """ + _TALLY_UPSERT.format(select="""SELECT wave_id, unit_id, count(*), count(*) FROM new_rows
-        GROUP BY wave_id, unit_id ORDER BY wave_id, unit_id""") + """
+        """ + _TALLY_UPSERT.format(select="""SELECT wave_id, unit_id, mode, count(*), count(*) FROM new_rows
+        GROUP BY wave_id, unit_id, mode ORDER BY wave_id, unit_id, mode""") + """
     ELSIF TG_OP = 'DELETE' THEN
-        """ + _TALLY_UPSERT.format(select="""SELECT wave_id, unit_id, -count(*), count(*) FROM old_rows
-        GROUP BY wave_id, unit_id ORDER BY wave_id, unit_id""") + """
+        """ + _TALLY_UPSERT.format(select="""SELECT wave_id, unit_id, mode, -count(*), count(*) FROM old_rows
+        GROUP BY wave_id, unit_id, mode ORDER BY wave_id, unit_id, mode""") + """
     ELSE
-        """ + _TALLY_UPSERT.format(select="""SELECT wave_id, unit_id, sum(d), count(*) FROM (
-            SELECT o.wave_id, o.unit_id, -1 AS d FROM old_rows o JOIN new_rows n ON n.id = o.id
-            WHERE o.wave_id <> n.wave_id OR o.unit_id <> n.unit_id
+        """ + _TALLY_UPSERT.format(select="""SELECT wave_id, unit_id, mode, sum(d), count(*) FROM (
+            SELECT o.wave_id, o.unit_id, o.mode, -1 AS d FROM old_rows o JOIN new_rows n ON n.id = o.id
+            WHERE o.wave_id <> n.wave_id OR o.unit_id <> n.unit_id OR o.mode <> n.mode
             UNION ALL
-            SELECT n.wave_id, n.unit_id, 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
-            WHERE o.wave_id <> n.wave_id OR o.unit_id <> n.unit_id) AS moved
-        GROUP BY wave_id, unit_id ORDER BY wave_id, unit_id""") + """
+            SELECT n.wave_id, n.unit_id, n.mode, 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
+            WHERE o.wave_id <> n.wave_id OR o.unit_id <> n.unit_id OR o.mode <> n.mode) AS moved
+        GROUP BY wave_id, unit_id, mode ORDER BY wave_id, unit_id, mode""") + """
     END IF;
     RETURN NULL;
 END $$""",
@@ -114,9 +115,9 @@ FOR EACH STATEMENT EXECUTE FUNCTION tally_responses_truncate()""",
 
 
 def _sqlite_tally(row: str, sign: str) -> str:
-    return (f"INSERT INTO response_tallies (wave_id, unit_id, responses, changes) "
-            f"VALUES ({row}.wave_id, {row}.unit_id, {sign}1, 1) "
-            f"ON CONFLICT (wave_id, unit_id) DO UPDATE SET responses = responses {sign} 1, "
+    return (f"INSERT INTO response_tallies (wave_id, unit_id, mode, responses, changes) "
+            f"VALUES ({row}.wave_id, {row}.unit_id, {row}.mode, {sign}1, 1) "
+            f"ON CONFLICT (wave_id, unit_id, mode) DO UPDATE SET responses = responses {sign} 1, "
             f"changes = changes + 1;")
 
 
@@ -129,8 +130,8 @@ END""",
 BEGIN
     {_sqlite_tally("OLD", "-")}
 END""",
-    f"""CREATE TRIGGER IF NOT EXISTS tally_responses_update AFTER UPDATE OF wave_id, unit_id ON responses
-WHEN OLD.wave_id IS NOT NEW.wave_id OR OLD.unit_id IS NOT NEW.unit_id
+    f"""CREATE TRIGGER IF NOT EXISTS tally_responses_update AFTER UPDATE OF wave_id, unit_id, mode ON responses
+WHEN OLD.wave_id IS NOT NEW.wave_id OR OLD.unit_id IS NOT NEW.unit_id OR OLD.mode IS NOT NEW.mode
 BEGIN
     {_sqlite_tally("OLD", "-")}
     {_sqlite_tally("NEW", "+")}

@@ -255,7 +255,7 @@ def children(result: SipasResult, unit: Unit, lang: str = "vi") -> list[dict]:
     frame = result.units
     kids = frame[frame["parent_code"] == unit.code]
     rows = []
-    for _, kid in kids.iterrows():
+    for kid in kids.to_dict("records"):
         item = estimate(result.indices, kid["code"], "overall")
         name = kid.get("name_en") if lang == "en" and kid.get("name_en") else kid.get("name")
         item.update(code=kid["code"], name=name, **rank(result, kid["code"]))

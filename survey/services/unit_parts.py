@@ -12,7 +12,7 @@ per unit, a *part*: the same kind of object with only
   ``indicators`` tables (a comparison with a previous wave needs them).
 
 and, for the breakdowns, the unit's rows by field and channel and its subtree's rows of
-``counts`` and ``units``.  A part under the name ``*`` has every table empty: the part of
+``counts`` and ``units``.  A part under the name ``COMMON`` has every table empty: the part of
 a unit the result does not know.  Every dashboard function gives the same figures on a
 unit's part as on the whole result; ``tests/survey/test_unit_parts.py`` checks it.
 
@@ -30,7 +30,7 @@ import pandas as pd
 
 __all__ = ["COMMON", "Rows", "split_breakdowns", "split_result"]
 
-COMMON = "*"
+COMMON = "\x00common"       # no unit code holds a NUL ("*" is the results' scope)
 # Tables of which a unit's part also holds its children's overall rows.
 _WITH_CHILDREN = ("indices", "rankings")
 
