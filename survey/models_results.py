@@ -5,9 +5,10 @@ names the wave, the filters, the options and the wave's data version; a row in s
 ``computing`` is the lock that makes concurrent first views compute once.
 ``results_versions`` holds counters bumped by changes the data version cannot see by
 itself (a unit renamed, a data-quality decision); wave 0 is the whole site.
-``response_tallies`` counts each wave's responses per unit and collection mode, kept by database triggers on
-``responses`` in the inserting transaction, so the data version is read from a few
-thousand small rows instead of counting a wave of a million responses on every view.
+``response_tallies`` counts each wave's responses per unit and collection mode, kept by
+database triggers on ``responses`` in the writing transaction, so the data version and
+the mode counts are read from a few thousand small rows instead of counting a wave of a
+million responses on every view.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ class ResultsVersion(db.Model):
 
 
 class ResponseTally(db.Model):
-    """A wave's responses at one unit in one collection mode (``responses``) and a counter (``changes``) that every
-    insert, delete or move of one of them raises: kept by the triggers below."""
+    """A wave's responses at one unit in one collection mode (``responses``) and a counter
+    (``changes``) that every insert, delete or move of one of them raises: kept by the
+    triggers below."""
 
     __tablename__ = "response_tallies"
 
