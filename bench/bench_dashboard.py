@@ -21,6 +21,8 @@ bulk-loaded with ``COPY … FROM STDIN``.  Then, each figure beside its anchor:
   previous data version while the new one is computed in the background) and the time
   until the new response shows in the figures.
 
+``BENCH_PROFILE=<directory>`` writes a pyinstrument profile of each later view there.
+
 Load only to 127.0.0.1; no server port is opened (the two workers are processes with
 the app's test client: the whole Flask stack, sign-in, templates, charts).
 """

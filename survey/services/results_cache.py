@@ -21,6 +21,10 @@ for the result, or — for waves above ``RESULTS_CACHE_SYNC_LIMIT`` responses �
 results are being computed, with their progress, while a background thread (later a queue
 job: :func:`compute_and_store` is its entry point) computes them.
 
+Units' parts: with each entry its units' parts are stored (:mod:`survey.services.unit_parts`:
+one unit's rows and its children's), so that a dashboard reads only its unit's part —
+``get_or_compute(..., unit=code)`` — never the whole result.
+
 Interface used by the task queue: ``compute_and_store(wave_id, filters, options)`` and
 ``get_or_compute(wave, filters, options)``; ``precompute_wave(wave_id)`` computes what a
 wave's dashboards need (called when a wave closes).
