@@ -13,11 +13,16 @@ bulk-loaded with ``COPY … FROM STDIN``.  Then, each figure beside its anchor:
   wave's segments being built) and warm (read from them);
 * worker 1 (a process with its own app): the first view of a province's dashboard,
   which computes the wave's results and stores them in the shared cache;
-* worker 2 (another process): later views of the province, two communes and another
-  province, read from the cache;
-* one new response is inserted; worker 2's next view (the results of the previous data
-  version while the new one is computed in the background) and the time until the new
-  response shows in the figures.
+* worker 2 (another process): its first request (the process also compiles the
+  templates), then views of units no worker has viewed (two communes of the province,
+  two other provinces, a commune of another province), then all of them again; each
+  beside the anchor: the median of 20 GETs of a bare Flask endpoint in the same process
+  (same test client, no database), and a plain SQL query (``SELECT 1``) round trip;
+* one new response is inserted; a new worker's views right after it (the results of the
+  previous data version while the new one is computed in the background) and the time
+  until the new response shows in the figures.
+
+``BENCH_PROFILE=<directory>`` writes a pyinstrument profile of each later view there.
 
 Load only to 127.0.0.1; no server port is opened (the two workers are processes with
 the app's test client: the whole Flask stack, sign-in, templates, charts).
@@ -147,9 +152,10 @@ def build(url: str, rows: int) -> dict:
         print(f"  loaded {rows:,} responses with COPY in {time.perf_counter() - t1:.1f} s", flush=True)
         province = units[units["kind"] == "province"]["code"].tolist()
         communes = units[units["parent_code"] == province[0]]["code"].tolist()
+        elsewhere = units[units["parent_code"] == province[3]]["code"].tolist()
         db.engine.dispose()
-    return {"wave": "NATIONAL", "province": province[0], "other": province[1],
-            "communes": communes[:2], "now": str(utcnow())}
+    return {"wave": "NATIONAL", "province": province[0], "others": province[1:3],
+            "communes": communes[:3], "elsewhere": elsewhere[:2], "now": str(utcnow())}
 
 
 def read_speed(url: str) -> dict:
@@ -212,20 +218,32 @@ def read_speed(url: str) -> dict:
 
 
 def worker(url: str, redis_url: str | None, paths: list[str], label: str, until: str | None) -> None:
+    unit = paths[0].split("/")[-1].split("?")[0]
     """One worker: sign in, then time each GET of ``paths`` (JSON lines on stdout)."""
     app = _app(url, redis_url, RESULTS_CACHE_SYNC_LIMIT=10**9 if label == "first" else 0)
+    app.add_url_rule("/bench-anchor", "bench_anchor", lambda: "ok")
     client = app.test_client()
     r = client.post("/quan-ly/dang-nhap", data={"email": EMAIL, "password": PASSWORD})
     assert r.status_code == 302, r.status_code
-    for path in paths:
+    profile_dir = os.environ.get("BENCH_PROFILE")
+    for n, path in enumerate(paths):
+        profiler = None
+        if profile_dir and label != "first":
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.001)
+            profiler.start()
         t0 = time.perf_counter()
         r = client.get(path)
         seconds = time.perf_counter() - t0
+        if profiler is not None:
+            profiler.stop()
+            Path(profile_dir, f"{label}-{n}.txt").write_text(profiler.output_text(show_all=False))
         body = r.get_data(as_text=True)
         if r.status_code >= 500:
             print(body[-3000:], file=sys.stderr)
         print(json.dumps({"label": label, "path": path, "status": r.status_code, "seconds": seconds,
-                          "bytes": len(body)}), flush=True)
+                          "bytes": len(body), "anchor": _anchors(app, client)}), flush=True)
     if until:
         # Poll (bounded) until the results count ``until`` responses: the delay of a new one.
         from survey.extensions import db
@@ -237,13 +255,33 @@ def worker(url: str, redis_url: str | None, paths: list[str], label: str, until:
             with app.app_context():
                 wave = db.session.scalar(db.select(Wave))
                 try:
-                    if results_cache.sipas(wave, wait=False).n_responses == int(until):
+                    # The commune's part: a small read (the whole result is not loaded).
+                    if results_cache.sipas(wave, wait=False, unit=unit).n_responses == int(until):
                         break
                 except results_cache.Computing:
                     pass
             time.sleep(0.5)
         print(json.dumps({"label": "new-response-visible", "seconds": time.perf_counter() - t0}),
               flush=True)
+
+
+def _anchors(app, client) -> dict:
+    """Medians of 20 GETs of a bare Flask endpoint and of 20 ``SELECT 1`` round trips."""
+    from sqlalchemy import text
+
+    from survey.extensions import db
+
+    flask_times, sql_times = [], []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        client.get("/bench-anchor")
+        flask_times.append(time.perf_counter() - t0)
+    with app.app_context():
+        for _ in range(20):
+            t0 = time.perf_counter()
+            db.session.execute(text("SELECT 1")).scalar()
+            sql_times.append(time.perf_counter() - t0)
+    return {"flask": float(np.median(flask_times)), "sql": float(np.median(sql_times))}
 
 
 def _run_worker(args, url, paths, label, until=None) -> list[dict]:
@@ -259,6 +297,13 @@ def _run_worker(args, url, paths, label, until=None) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
+def _print_view(who: str, what: str, r: dict) -> None:
+    a = r["anchor"]
+    print(f"{who} {r['path']} ({what}): {r['status']} in {r['seconds'] * 1000:.0f} ms;  "
+          f"anchors: bare Flask endpoint {a['flask'] * 1000:.2f} ms (ratio {r['seconds'] / a['flask']:.0f}), "
+          f"SELECT 1 {a['sql'] * 1000:.2f} ms (ratio {r['seconds'] / a['sql']:.0f})", flush=True)
+
+
 def add_response(url: str, commune: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -268,9 +313,9 @@ def add_response(url: str, commune: str) -> None:
             INSERT INTO responses (wave_id, unit_id, service_point_id, service_field_id, channel, mode,
                                    questionnaire_version_id, answers, submitted_at, submission_id,
                                    flags, is_demo)
-            SELECT wave_id, unit_id, service_point_id, service_field_id, channel, mode,
-                   questionnaire_version_id, answers, submitted_at, :sid, flags, is_demo
-            FROM responses WHERE unit_id = (SELECT id FROM units WHERE code = :c) LIMIT 1"""),
+            SELECT wave_id, (SELECT id FROM units WHERE code = :c), service_point_id, service_field_id,
+                   channel, mode, questionnaire_version_id, answers, submitted_at, :sid, flags, is_demo
+            FROM responses ORDER BY id LIMIT 1"""),
             {"sid": str(uuid.uuid4()), "c": commune})
     engine.dispose()
 
@@ -306,19 +351,28 @@ def main() -> None:
         first = _run_worker(args, url, [base.format(info["province"])], "first")
         for r in first:
             print(f"worker 1 first view {r['path']}: {r['status']} in {r['seconds']:.2f} s")
-        paths = [base.format(c) for c in [info["province"], *info["communes"], info["other"]]]
+        never = [info["communes"][0], info["communes"][1], *info["others"], info["elsewhere"][0]]
+        paths = [base.format(c) for c in [info["province"], *never]]
         later = _run_worker(args, url, paths + paths, "later")
-        for r in later:
-            print(f"worker 2 later view {r['path']}: {r['status']} in {r['seconds'] * 1000:.0f} ms")
+        for k, r in enumerate(later):
+            what = ("first request of the process" if k == 0 else
+                    "never viewed before" if k < len(paths) else "viewed again")
+            _print_view("worker 2", what, r)
         add_response(url, info["communes"][0])
-        after = _run_worker(args, url, [base.format(info["province"])], "after",
+        t_insert = time.perf_counter()
+        after = _run_worker(args, url, [base.format(info["communes"][0]), base.format(info["province"]),
+                                        base.format(info["communes"][2])], "after",
                             until=str(speed["rows"] + 1))
-        for r in after:
+        for k, r in enumerate(after):
             if r["label"] == "after":
-                print(f"worker 2 after one new response: {r['status']} in {r['seconds'] * 1000:.0f} ms "
-                      "(the previous version's results while the new one is computed)")
+                what = ("first request of the process, " if k == 0 else "") + (
+                    "right after one new response: the previous version's results while the new "
+                    "one is computed in the background")
+                _print_view("worker 3", what, r)
             else:
-                print(f"the new response showed after {r['seconds']:.1f} s more")
+                print(f"the new response showed {time.perf_counter() - t_insert:.1f} s after the insert "
+                      f"(polled for {r['seconds']:.1f} s after the views above; anchor: the first "
+                      f"view of worker 1, which computed the wave, {first[0]['seconds']:.1f} s)")
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     false,
     literal,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -260,6 +261,11 @@ class Population(db.Model):
     __table_args__ = (CheckConstraint("dossiers >= 0", name="dossiers_not_negative"),)
 
 
+FLAGGED_POSTGRESQL = ("CASE WHEN jsonb_typeof(flags) = 'array' THEN jsonb_array_length(flags) "
+                      "ELSE 0 END > 0")
+FLAGGED_SQLITE = "CASE WHEN json_valid(flags) = 1 THEN json_array_length(flags) ELSE 0 END > 0"
+
+
 class Response(db.Model):
     """One submitted questionnaire.  Nothing personal: no IP address, name or phone number."""
 
@@ -308,6 +314,10 @@ class Response(db.Model):
         Index("ix_responses_wave_id_id", "wave_id", "id"),
         # The burst check counts a point's responses of the current hour.
         Index("ix_responses_service_point_id_submitted_at", "service_point_id", "submitted_at"),
+        # Dashboards count a unit's flagged responses: few, found without reading the rest
+        # (the predicate is survey.services.flags.flagged_clause, written out).
+        Index("ix_responses_flagged", "wave_id", "unit_id",
+              postgresql_where=text(FLAGGED_POSTGRESQL), sqlite_where=text(FLAGGED_SQLITE)),
     )
 
     def __repr__(self) -> str:
@@ -321,7 +331,7 @@ from .models_accounts import (AuditEvent, PasswordResetToken, User, UserSession,
 from .models_devices import Device, EnrolmentCode  # noqa: E402,F401
 from .models_quality import FLAG_DECISIONS, FlagReview  # noqa: E402,F401
 from .models_invitations import ApiToken, InvitationCode  # noqa: E402,F401
-from .models_results import ResultsCacheEntry, ResultsVersion  # noqa: E402,F401
+from .models_results import ResponseTally, ResultsCacheEntry, ResultsVersion  # noqa: E402,F401
 # Background jobs (survey/jobs) keep their state in tables of their own.
 from .models_jobs import Job, JobPart  # noqa: E402,F401
 from .models_setup import SetupVersion  # noqa: E402,F401

@@ -7,10 +7,16 @@ channel filters); this module caches results and picks out the rows of one unit.
 
 Caching: every result comes from the shared results cache (``results_cache``: keyed by
 wave, filters, options and the wave's data version; in the database or Redis), so a view
-of any unit reads the results computed once for the wave, never the responses.
+of any unit reads the results computed once for the wave, never the responses — and only
+the unit's part of them (:mod:`survey.services.unit_parts`: its rows and its children's),
+whose rows are looked up through a :class:`~survey.services.unit_parts.Rows` index built
+once per table, not through a boolean mask over the table per figure.
 """
 
 from __future__ import annotations
+
+import threading
+from collections import OrderedDict
 
 import pandas as pd
 from flask import current_app
@@ -22,6 +28,7 @@ from analysis.sipas.standard import PresentationStandard
 
 from ..models import Unit, Wave
 from . import flag_reviews, reports, results_cache
+from .unit_parts import Rows
 from .wave_data import wave_questionnaire
 from .flags import flag_counts
 
@@ -30,14 +37,17 @@ Computing = results_cache.Computing
 
 
 def results(wave: Wave, *, field: str | None = None, channel: str | None = None,
-            previous: Wave | None = None, mode: str | None = None) -> Computed:
+            previous: Wave | None = None, mode: str | None = None,
+            unit: str | None = None) -> Computed:
     """Return the SIPAS results of ``wave`` restricted to a field, channel and/or collection
     mode, from the shared results cache (:mod:`survey.services.results_cache`).
 
     With ``previous`` the rankings carry rank changes against that wave (same filters).
+    With ``unit`` (a code), only that unit's part: enough for its dashboard.
     Raises :class:`Computing` while a big wave's results are being computed.
     """
-    return results_cache.sipas(wave, field=field, channel=channel, previous=previous, mode=mode)
+    return results_cache.sipas(wave, field=field, channel=channel, previous=previous, mode=mode,
+                               unit=unit)
 
 
 def _num(value) -> float | None:
@@ -49,14 +59,31 @@ def _int(value) -> int | None:
     return None if f is None else int(f)
 
 
+_ROWS_MEMO = 256
+_rows: OrderedDict = OrderedDict()       # id(table) -> (table, Rows); the table kept alive
+_rows_lock = threading.Lock()
+
+
+def _index(table: pd.DataFrame) -> Rows:
+    """The row index of ``table``, built once per table object (bounded memo)."""
+    with _rows_lock:
+        known = _rows.get(id(table))
+        if known is not None and known[0] is table:
+            _rows.move_to_end(id(table))
+            return known[1]
+    index = Rows(table)
+    with _rows_lock:
+        _rows[id(table)] = (table, index)
+        while len(_rows) > _ROWS_MEMO:
+            _rows.popitem(last=False)
+    return index
+
+
 def _row(table: pd.DataFrame, unit_code: str, kind: str, id_: str | None = None) -> dict | None:
+    """The first row of ``unit_code``, ``kind`` (and ``id_``) in ``table``, or None."""
     if table is None or not len(table):
         return None
-    mask = (table["unit_code"] == unit_code) & (table["kind"] == kind)
-    if id_ is not None:
-        mask &= table["id"] == id_
-    rows = table[mask]
-    return rows.iloc[0].to_dict() if len(rows) else None
+    return _index(table).get(unit_code, kind, id_)
 
 
 def estimate(table: pd.DataFrame, unit_code: str, kind: str, id_: str | None = None) -> dict:
@@ -65,7 +92,11 @@ def estimate(table: pd.DataFrame, unit_code: str, kind: str, id_: str | None = N
     ``suppressed`` is True when the figure fails the presentation standard: it is shown
     as "chưa đủ mẫu", not ranked and not compared.
     """
-    row = _row(table, unit_code, kind, id_) or {}
+    return _estimate(_row(table, unit_code, kind, id_))
+
+
+def _estimate(row: dict | None) -> dict:
+    row = row or {}
     status = row.get("status") or "no_data"
     return {
         "value": _num(row.get("value")), "ci_low": _num(row.get("ci_low")),
@@ -85,15 +116,7 @@ def rank(result: SipasResult, unit_code: str, kind: str = "overall", id_: str = 
     is that change only when it exceeds its uncertainty (else 0), as the dashboard and
     the report show it.
     """
-    table = result.rankings
-    row = None
-    if len(table):
-        mask = (table["unit_code"] == unit_code) & (table["kind"] == kind)
-        if kind != "overall":
-            mask &= table["id"] == id_
-        rows = table[mask]
-        row = rows.iloc[0].to_dict() if len(rows) else None
-    row = row or {}
+    row = _row(result.rankings, unit_code, kind, None if kind == "overall" else id_) or {}
     change = _int(row.get("rank_change"))
     significant = bool(row.get("rank_change_significant")) if change is not None else False
     return {"rank": _int(row.get("rank")), "n_ranked": _int(row.get("n_ranked")),
@@ -104,14 +127,24 @@ def rank(result: SipasResult, unit_code: str, kind: str = "overall", id_: str = 
 
 
 def _changes(current: SipasResult, before: SipasResult | None, table: str,
-             directions: dict) -> dict:
-    """``{(unit_code, kind, id): change row}`` of :func:`analysis.sipas.compare_waves`."""
+             directions: dict, unit_code: str | None = None) -> dict:
+    """``{(unit_code, kind, id): change row}`` of :func:`analysis.sipas.compare_waves`
+    (only ``unit_code``'s rows when given: the comparison is row by row)."""
     if before is None:
         return {}
-    frame = compare_waves(getattr(current, table), getattr(before, table),
-                          directions=directions, alpha=_alpha(current),
-                          level=_level(current),
-                          comparable=comparable_keys(current.meta, before.meta))
+    rows = getattr(current, table)
+    if unit_code is not None:
+        rows = rows[rows["unit_code"] == unit_code]
+    comparable = comparable_keys(current.meta, before.meta)
+    frame = compare_waves(rows, getattr(before, table), directions=directions,
+                          alpha=_alpha(current), level=_level(current), comparable=comparable)
+    had = (before.meta.get("_kind_ids") or {}).get(table)
+    if had is not None and comparable is not None and len(frame):
+        # ``before`` is a unit's part: "defined otherwise" is judged on the whole wave's
+        # (kind, id) pairs, which the part carries, as compare_waves does on the whole table.
+        keys = set(comparable)
+        frame["definition_changed"] = [(k, str(i)) in had and (k, str(i)) not in keys
+                                       for k, i in zip(frame["kind"], frame["id"])]
     return {(r["unit_code"], r["kind"], r["id"]): r for r in frame.to_dict("records")}
 
 
@@ -145,8 +178,9 @@ def unit_dashboard(unit: Unit, waves: list[Wave], wave: Wave, *, field: str | No
     """
     position = [w.id for w in waves].index(wave.id)
     previous = waves[position - 1] if position > 0 else None
-    current = results(wave, field=field, channel=channel, previous=previous, mode=mode)
-    before = (results(previous, field=field, channel=channel, mode=mode)
+    current = results(wave, field=field, channel=channel, previous=previous, mode=mode,
+                      unit=unit.code)
+    before = (results(previous, field=field, channel=channel, mode=mode, unit=unit.code)
               if previous is not None else None)
     q = wave_questionnaire(wave)
     spec = q.analysis
@@ -161,8 +195,8 @@ def unit_dashboard(unit: Unit, waves: list[Wave], wave: Wave, *, field: str | No
         return out
     prev_res = before.result if before is not None else None
     directions = {i.id: i.direction for i in spec.indicators}
-    index_changes = _changes(res, prev_res, "indices", directions)
-    indicator_changes = _changes(res, prev_res, "indicators", directions)
+    index_changes = _changes(res, prev_res, "indices", directions, code)
+    indicator_changes = _changes(res, prev_res, "indicators", directions, code)
 
     out["has_data"] = True
     out["overall"] = overall
@@ -221,7 +255,7 @@ def children(result: SipasResult, unit: Unit, lang: str = "vi") -> list[dict]:
     frame = result.units
     kids = frame[frame["parent_code"] == unit.code]
     rows = []
-    for _, kid in kids.iterrows():
+    for kid in kids.to_dict("records"):
         item = estimate(result.indices, kid["code"], "overall")
         name = kid.get("name_en") if lang == "en" and kid.get("name_en") else kid.get("name")
         item.update(code=kid["code"], name=name, **rank(result, kid["code"]))
@@ -247,7 +281,8 @@ def trend(unit: Unit, waves: list[Wave], current: Wave, *, field=None, channel=N
         # The current wave's result is the one with rank changes the dashboard reads (its
         # indices do not depend on the previous wave): one cache entry, not two.
         previous = waves[k - 1] if k == position and k > 0 else None
-        computed = results(wave, field=field, channel=channel, previous=previous, mode=mode)
+        computed = results(wave, field=field, channel=channel, previous=previous, mode=mode,
+                           unit=unit.code)
         meta = computed.result.meta if computed.result is not None else None
         keys = comparable_keys(meta, before_meta)
         same = keys is None or ("overall", "overall") in keys
@@ -276,7 +311,7 @@ def breakdowns(wave: Wave, unit: Unit, lang: str = "vi") -> dict:
     """The unit's indices by service field and by channel (whole wave, domain estimates),
     and its responses against dossiers per field. Plain data."""
     try:
-        tables = reports.wave_breakdowns(wave)
+        tables = reports.wave_breakdowns(wave, unit=unit.code)
     except reports.ReportError as error:
         current_app.logger.warning("breakdowns of wave %s: %s", wave.code, error)
         return {"by_field": [], "by_channel": [], "counts": []}
@@ -290,7 +325,7 @@ def breakdowns(wave: Wave, unit: Unit, lang: str = "vi") -> dict:
         for rec in mine.to_dict("records"):
             if not rec.get("n"):
                 continue
-            est = estimate(pd.DataFrame([rec]), unit.code, "overall")
+            est = _estimate(rec)
             est.update(code=rec["domain"], label=label(rec["domain"]))
             out.append(est)
         return out

@@ -22,6 +22,7 @@ from sqlalchemy import exists, select
 from ..extensions import db
 from ..models import FLAG_DECISIONS, FlagReview, Response, Wave, utcnow
 from . import audit
+from .flags import flagged_clause
 from .results_cache import bump_version
 
 EXCLUDE_MODES = ("confirmed", "flagged", "none")
@@ -118,7 +119,9 @@ def summary(wave: Wave, unit_ids: Collection[int] | None = None,
     flagged responses were left out / kept, and how many of each carried each flag.
     """
     mode = mode or exclude_mode()
-    query = select(Response.id, Response.flags).where(Response.wave_id == wave.id)
+    # Only flagged responses (the partial index ix_responses_flagged finds them).
+    query = select(Response.id, Response.flags).where(
+        Response.wave_id == wave.id, flagged_clause(db.session.get_bind().dialect.name))
     if unit_ids is not None:
         query = query.where(Response.unit_id.in_(list(unit_ids)))
     rows = [(i, f) for i, f in db.session.execute(query) if isinstance(f, list) and f]

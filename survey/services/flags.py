@@ -25,7 +25,7 @@ from collections.abc import Collection
 from threading import Lock
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select
 
 from ..extensions import db
 from ..models import Response, Wave
@@ -118,12 +118,19 @@ def flag_hour(point_id: int, hour: dt.datetime) -> int:
 
 
 def _flag_count_expression(dialect: str):
-    # Rows written by hand may hold anything in ``flags``: only a JSON array counts.
+    # Rows written by hand may hold anything in ``flags``: only a JSON array counts.  The
+    # constants are written inline, so that "> 0" of this is the predicate of the partial
+    # index ``ix_responses_flagged`` (survey/models.py) and the planner uses that index.
     if dialect == "postgresql":
-        return case((func.jsonb_typeof(Response.flags) == "array",
-                     func.jsonb_array_length(Response.flags)), else_=0)
-    return case((func.json_valid(Response.flags) == 1,
-                 func.json_array_length(Response.flags)), else_=0)
+        return case((func.jsonb_typeof(Response.flags) == literal_column("'array'"),
+                     func.jsonb_array_length(Response.flags)), else_=literal_column("0"))
+    return case((func.json_valid(Response.flags) == literal_column("1"),
+                 func.json_array_length(Response.flags)), else_=literal_column("0"))
+
+
+def flagged_clause(dialect: str):
+    """The WHERE clause "carries at least one flag" (the partial index's predicate)."""
+    return _flag_count_expression(dialect) > literal_column("0")
 
 
 def flag_counts(wave: Wave, unit_ids: Collection[int] | None = None, *,
@@ -133,9 +140,9 @@ def flag_counts(wave: Wave, unit_ids: Collection[int] | None = None, *,
 
     One query grouped by the stored flag lists (few distinct ones), tallied here.
     """
-    length = _flag_count_expression(db.session.get_bind().dialect.name)
+    flagged = flagged_clause(db.session.get_bind().dialect.name)
     query = scope_query(select(Response.flags, func.count(Response.id)), wave, unit_ids,
-                        service_field, channel).where(length > 0).group_by(Response.flags)
+                        service_field, channel).where(flagged).group_by(Response.flags)
     total, per_flag = 0, Counter()
     for flags, n in db.session.execute(query):
         total += n

@@ -3,7 +3,8 @@
 A cached entry is keyed by the wave, the filters (service field, channel, the wave rank
 changes are measured against), the options (the SIPAS options and the settings named in
 ``RESULTS_CACHE_KEY_SETTINGS``) and the wave's *data version* — read in one query from the
-wave's responses (count and largest id), its populations (count and a checksum of the
+wave's responses (their number and a counter of inserts, deletes and moves, both kept
+per unit by triggers in ``response_tallies``), its populations (count and a checksum of the
 dossiers), its questionnaire version, the counters of ``results_versions`` (bumped by
 :func:`bump_version`) and the set-up version (raised by database triggers on any change to
 units, service points, waves or fields, whoever writes it: ``survey/models_setup.py``).  Any new response, population or option change therefore makes a
@@ -20,6 +21,10 @@ for the result, or — for waves above ``RESULTS_CACHE_SYNC_LIMIT`` responses �
 results are being computed, with their progress, while a background thread (later a queue
 job: :func:`compute_and_store` is its entry point) computes them.
 
+Units' parts: with each entry its units' parts are stored (:mod:`survey.services.unit_parts`:
+one unit's rows and its children's), so that a dashboard reads only its unit's part —
+``get_or_compute(..., unit=code)`` — never the whole result.
+
 Interface used by the task queue: ``compute_and_store(wave_id, filters, options)`` and
 ``get_or_compute(wave, filters, options)``; ``precompute_wave(wave_id)`` computes what a
 wave's dashboards need (called when a wave closes).
@@ -35,9 +40,10 @@ import logging
 import pickle
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
@@ -46,6 +52,7 @@ from analysis.sipas import SipasOptions, SipasResult
 from ..extensions import db
 from ..models import Wave
 from ..models_results import ResultsCacheEntry, ResultsVersion
+from . import unit_parts
 
 __all__ = ["Computed", "Computing", "bump_version", "breakdowns", "compute_and_store",
            "data_version", "get_or_compute", "precompute_wave", "sipas"]
@@ -86,8 +93,8 @@ def _config(name: str, default):
 # ---- the data version ----------------------------------------------------------------------
 
 _VERSION_SQL = text("""
-SELECT (SELECT count(*) FROM responses WHERE wave_id = :w),
-       (SELECT max(id) FROM responses WHERE wave_id = :w),
+SELECT (SELECT coalesce(sum(responses), 0) FROM response_tallies WHERE wave_id = :w),
+       (SELECT coalesce(sum(changes), 0) FROM response_tallies WHERE wave_id = :w),
        (SELECT count(*) FROM populations WHERE wave_id = :w),
        (SELECT coalesce(sum(CAST(dossiers AS BIGINT) * (CAST(unit_id AS BIGINT) * 7919
                                                               + service_field_id)), 0)
@@ -104,6 +111,10 @@ def data_version(wave_id: int, *, fresh: bool = False) -> tuple[str, int]:
     freshness = float(_config("RESULTS_CACHE_FRESHNESS", FRESHNESS))
     now = time.monotonic()
     memo_key = (db.engine.url.render_as_string(), wave_id)
+    # One request reads one version of a wave (its figures then agree with each other).
+    request = g.setdefault("_results_versions", {}) if has_request_context() else {}
+    if not fresh and wave_id in request:
+        return request[wave_id]
     with _versions_lock:
         known = _versions.get(memo_key)
     if known and not fresh and now - known[0] < freshness:
@@ -112,6 +123,7 @@ def data_version(wave_id: int, *, fresh: bool = False) -> tuple[str, int]:
     version = "-".join(str(v) for v in row)
     with _versions_lock:
         _versions[memo_key] = (now, version, int(row[0]))
+    request[wave_id] = (version, int(row[0]))
     return version, int(row[0])
 
 
@@ -126,6 +138,8 @@ def bump_version(wave_id: int = 0) -> None:
         row.version = ResultsVersion.version + 1
     with _versions_lock:
         _versions.clear()
+    if has_app_context():
+        g.pop("_results_versions", None)
 
 
 def _options(options: dict | None) -> tuple[SipasOptions, dict]:
@@ -197,6 +211,26 @@ class _DatabaseStore:
             conn.execute(update(ResultsCacheEntry).where(ResultsCacheEntry.key == key)
                          .values(state="ready", progress=100, payload=payload, updated_at=_utcnow()))
 
+    def put_parts(self, key: str, wave_id: int, parts: dict[str, bytes]) -> None:
+        now = _utcnow()
+        rows = [{"key": _part_key(key, name), "wave_id": wave_id, "state": "ready",
+                 "progress": 100, "payload": blob, "updated_at": now}
+                for name, blob in parts.items()]
+        with db.engine.begin() as conn:
+            for start in range(0, len(rows), 500):
+                chunk = rows[start:start + 500]
+                conn.execute(delete(ResultsCacheEntry).where(
+                    ResultsCacheEntry.key.in_([r["key"] for r in chunk])))
+                conn.execute(insert(ResultsCacheEntry), chunk)
+
+    def get_part(self, key: str, names: list[str]) -> bytes | None:
+        keys = [_part_key(key, name) for name in names]
+        with db.engine.connect() as conn:
+            found = dict(conn.execute(select(ResultsCacheEntry.key, ResultsCacheEntry.payload)
+                                      .where(ResultsCacheEntry.key.in_(keys),
+                                             ResultsCacheEntry.state == "ready")).all())
+        return next((found[k] for k in keys if k in found), None)
+
     def set_latest(self, name: str, wave_id: int, key: str) -> None:
         with db.engine.begin() as conn:
             conn.execute(delete(ResultsCacheEntry).where(ResultsCacheEntry.key == name))
@@ -254,6 +288,20 @@ class _RedisStore:
         pipe.set(f"{self.prefix}:s:{key}", json.dumps({"state": "ready", "progress": 100}), ex=self.TTL)
         pipe.execute()
 
+    def put_parts(self, key: str, wave_id: int, parts: dict[str, bytes]) -> None:
+        name = f"{self.prefix}:u:{key}"
+        pipe = self.redis.pipeline()
+        pipe.delete(name)
+        items = list(parts.items())
+        for start in range(0, len(items), 500):
+            pipe.hset(name, mapping=dict(items[start:start + 500]))
+        pipe.expire(name, self.TTL)
+        pipe.execute()
+
+    def get_part(self, key: str, names: list[str]) -> bytes | None:
+        return next((blob for blob in self.redis.hmget(f"{self.prefix}:u:{key}", names)
+                     if blob is not None), None)
+
     def set_latest(self, name: str, wave_id: int, key: str) -> None:
         self.redis.set(f"{self.prefix}:r:{name}", key.encode(), ex=self.TTL)
 
@@ -274,6 +322,10 @@ def _store():
     if (url, prefix) not in _stores:
         _stores[(url, prefix)] = _RedisStore(url, prefix)
     return _stores[(url, prefix)]
+
+
+def _part_key(key: str, name: str) -> str:
+    return hashlib.sha256(f"part:{key}:{name}".encode()).hexdigest()
 
 
 def _utcnow() -> dt.datetime:
@@ -339,6 +391,8 @@ def _run(store, key, kind, wave_id, filters, effective, latest: str | None = Non
     except Exception as error:  # noqa: BLE001  (the failure is stored, then raised)
         store.fail(key, f"{type(error).__name__}: {error}")
         raise
+    # The units' parts first: a ready entry always has them.
+    _store_parts(store, key, wave_id, kind, value)
     store.put(key, wave_id, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     if latest is not None:
         store.set_latest(latest, wave_id, key)
@@ -362,9 +416,12 @@ def _background(app, store, key, kind, wave_id, filters, effective, latest) -> N
 
 
 def get_or_compute(wave: Wave, filters: dict | None = None, options: dict | None = None, *,
-                   kind: str = "sipas", wait: bool | None = None):
+                   kind: str = "sipas", wait: bool | None = None, unit: str | None = None):
     """Return the cached ``kind`` entry of ``wave`` under ``filters`` and ``options``,
     computing it (once, whoever asks at the same time) when it is missing.
+
+    With ``unit`` (a unit code), only that unit's part of the entry
+    (:mod:`survey.services.unit_parts`): one small read instead of the whole result.
 
     ``wait`` (default: only for waves up to ``RESULTS_CACHE_SYNC_LIMIT`` responses) computes
     or waits here; otherwise the computation runs in the background and :class:`Computing`
@@ -376,20 +433,31 @@ def get_or_compute(wave: Wave, filters: dict | None = None, options: dict | None
     key = _key(kind, wave.id, filters, keyed, version)
     latest = _latest_name(_key(kind, wave.id, filters, keyed, ""))
     memo = g.setdefault("_results_cache", {}) if has_app_context() else {}
-    if key in memo:
-        return memo[key]
+    if (key, unit) in memo:
+        return memo[(key, unit)]
     if wait is None:
         wait = n <= int(_config("RESULTS_CACHE_SYNC_LIMIT", SYNC_LIMIT))
     store = _store()
     deadline = time.monotonic() + float(_config("RESULTS_CACHE_WAIT_SECONDS", WAIT_SECONDS))
     while True:
+        if unit is not None:
+            value = _read_part(store, key, unit)
+            if value is not _MISSING:
+                break
         entry = store.get(key)
         if entry is not None and entry["state"] == "ready":
             value = pickle.loads(entry["payload"])
+            if unit is not None:
+                # Stored before entries had parts: cut them now, once.
+                _store_parts(store, key, wave.id, kind, value)
+                value = _unit_of(kind, value, unit)
             break
         if store.claim(key, wave.id):
             if wait:
                 value = _run(store, key, kind, wave.id, filters, effective, latest)
+                if unit is not None:
+                    part = _read_part(store, key, unit)
+                    value = _unit_of(kind, value, unit) if part is _MISSING else part
                 break
             app = current_app._get_current_object()
             threading.Thread(target=_background, daemon=True, name=f"results-{wave.id}",
@@ -401,39 +469,98 @@ def get_or_compute(wave: Wave, filters: dict | None = None, options: dict | None
         if not wait or time.monotonic() > deadline:
             # While a big wave's new data version is being computed, the results of its
             # previous version are shown (the documented delay): never a blank page.
-            stale = _stale(store, latest)
+            stale = _stale(store, latest, kind, unit)
             if stale is not None:
                 value = stale
                 break
             raise Computing(wave.id, entry["progress"] if entry else 0)
         time.sleep(_POLL)
-    memo[key] = value
+    memo[(key, unit)] = value
     return value
 
 
-def _stale(store, latest: str):
+def _stale(store, latest: str, kind: str = "sipas", unit: str | None = None):
     pointer = store.get(latest)
     if pointer is None or pointer["state"] != "ready":
         return None
-    entry = store.get(pointer["payload"].decode())
+    key = pointer["payload"].decode()
+    if unit is not None:
+        part = _read_part(store, key, unit)
+        if part is not _MISSING:
+            return part
+    entry = store.get(key)
     if entry is None or entry["state"] != "ready":
         return None
-    return pickle.loads(entry["payload"])
+    value = pickle.loads(entry["payload"])
+    return value if unit is None else _unit_of(kind, value, unit)
+
+
+# ---- units' parts ------------------------------------------------------------------------
+
+_MISSING = object()
+PARTS_MEMO = 512          # unpickled parts a process keeps (by digest of their bytes)
+_parts: OrderedDict = OrderedDict()
+_parts_lock = threading.Lock()
+
+
+def _parts_of(kind: str, value) -> dict:
+    """``{unit_code: part}`` of a computed entry (see :mod:`survey.services.unit_parts`)."""
+    if kind == "breakdowns":
+        return unit_parts.split_breakdowns(value)
+    if value.result is None:
+        return {unit_parts.COMMON: value}
+    return {code: dataclasses.replace(value, result=part)
+            for code, part in unit_parts.split_result(value.result).items()}
+
+
+def _unit_of(kind: str, value, unit: str):
+    parts = _parts_of(kind, value)
+    return parts.get(unit, parts[unit_parts.COMMON])
+
+
+def _store_parts(store, key: str, wave_id: int, kind: str, value) -> None:
+    parts = _parts_of(kind, value)
+    store.put_parts(key, wave_id, {code: pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+                                   for code, part in parts.items()})
+
+
+def _read_part(store, key: str, unit: str):
+    """The unit's part of entry ``key`` (the common part for a unit the result does not
+    know), from the store; ``_MISSING`` when there is none.  The small read is always made
+    (so a part is never taken from another database); unpickled parts are remembered by
+    their bytes' digest, so a repeated view reuses the objects (and their row indexes)."""
+    blob = store.get_part(key, [unit, unit_parts.COMMON])
+    if blob is None:
+        return _MISSING
+    memo_key = hashlib.blake2b(blob, digest_size=20).digest()
+    with _parts_lock:
+        if memo_key in _parts:
+            _parts.move_to_end(memo_key)
+            return _parts[memo_key]
+    value = pickle.loads(blob)
+    with _parts_lock:
+        _parts[memo_key] = value
+        while len(_parts) > int(_config("RESULTS_CACHE_PARTS_MEMO", PARTS_MEMO)):
+            _parts.popitem(last=False)
+    return value
 
 
 def sipas(wave: Wave, *, field: str | None = None, channel: str | None = None,
           previous: Wave | None = None, options: dict | None = None,
-          wait: bool | None = None, mode: str | None = None) -> Computed:
-    """The SIPAS results of ``wave`` under the filters, from the cache (see the module)."""
+          wait: bool | None = None, mode: str | None = None, unit: str | None = None) -> Computed:
+    """The SIPAS results of ``wave`` under the filters, from the cache (see the module);
+    with ``unit``, only that unit's part (:mod:`survey.services.unit_parts`)."""
     filters = {"field": field, "channel": channel, "mode": mode,
                "previous": previous.id if previous is not None else None}
-    return get_or_compute(wave, filters, options, kind="sipas", wait=wait)
+    return get_or_compute(wave, filters, options, kind="sipas", wait=wait, unit=unit)
 
 
-def breakdowns(wave: Wave, *, options: dict | None = None, wait: bool | None = None) -> dict:
+def breakdowns(wave: Wave, *, options: dict | None = None, wait: bool | None = None,
+               unit: str | None = None) -> dict:
     """The wave's tables by field and channel, responses against dossiers and its unit
-    frame, from the cache (see :func:`survey.services.reports.compute_breakdowns`)."""
-    return get_or_compute(wave, None, options, kind="breakdowns", wait=wait)
+    frame, from the cache (see :func:`survey.services.reports.compute_breakdowns`); with
+    ``unit``, that unit's part of them."""
+    return get_or_compute(wave, None, options, kind="breakdowns", wait=wait, unit=unit)
 
 
 def precompute_wave(wave_id: int, previous_id: int | None = None) -> None:
