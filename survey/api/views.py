@@ -25,7 +25,7 @@ from ..errors import answer_error_message, api_locale
 from ..extensions import db
 from ..models import MAX_DURATION, Response, answering_duration, utcnow
 from ..public.flow import channel_of
-from ..ratelimits import address_limit, limit_point
+from ..ratelimits import limit_address, limit_point
 from ..services import devices
 from ..services.invitations import InvitationError
 from ..services.links import SurveyLinkError
@@ -53,9 +53,9 @@ MAX_AGE = dt.timedelta(days=366)
            responses={200: StatusOut, 201: StatusOut, 400: ErrorOut, 401: ErrorOut,
                       403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut,
                       413: ErrorOut, 422: InvalidOut, 429: ErrorOut, 503: ErrorOut})
-@address_limit()
 def create_response():
     """Store a submission: 201 created, 200 duplicate, 4xx with a localized message."""
+    limit_address()       # first of all: one budget per address (survey.ratelimits)
     lang = api_locale()
     with force_locale(lang):
         return _create_response(lang)
