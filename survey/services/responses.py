@@ -214,7 +214,7 @@ def store_response(
                 db.session.rollback()
                 raise
         # A Core statement on the session's connection: no ORM machinery on the hot path.
-        connection = db.session.connection()
+        connection = _write_connection(single_statement=invitation is None)
         inserted = connection.execute(_insert(connection.dialect.name, device_id is not None),
                                       {**values, "setup_version": link.version}).first()
         if inserted is not None:
@@ -232,6 +232,23 @@ def store_response(
             raise DeviceRevokedError(device_id)
         cache.clear()
     raise RuntimeError("the survey set-up kept changing during one submission")
+
+
+def _write_connection(*, single_statement: bool):
+    """Return the session's connection for the INSERT.
+
+    On PostgreSQL, when the INSERT is the whole write (no invitation to redeem with it) and
+    the session has not begun a transaction yet (the warm path: every look-up cached), the
+    connection runs in autocommit: the one statement is atomic by itself, and ``BEGIN``
+    and ``COMMIT`` would be two more round trips to the server.  The isolation level is
+    reset when the connection goes back to the pool.  SQLite keeps ``begin_write``'s
+    ``BEGIN IMMEDIATE`` (see ``survey.database``).
+    """
+    session = db.session()          # the request's Session (not the scoped proxy)
+    if (single_statement and not session.in_transaction()
+            and session.get_bind().dialect.name == "postgresql"):
+        return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session.connection()
 
 
 def _created(values: dict, inserted) -> Response:
