@@ -62,6 +62,9 @@ def defaults(instance_path: str) -> dict:
         # INSERT checks it every time).
         "SURVEY_LOOKUP_SIZE": int(os.environ.get("SURVEY_LOOKUP_SIZE", 4096)),
         "SURVEY_LOOKUP_RECHECK_SECONDS": float(os.environ.get("SURVEY_LOOKUP_RECHECK_SECONDS", 5)),
+        # Kiosk credentials authenticated this hour, kept per process (the API's warm path
+        # reads no device; a revocation is still refused at once: survey.api.views).
+        "DEVICE_CACHE_SIZE": int(os.environ.get("DEVICE_CACHE_SIZE", 4096)),
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Behind HTTPS (production) cookies must never travel over plain HTTP.
         "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),

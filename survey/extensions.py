@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from . import ratelimit_storage  # noqa: F401 (memory:// without a timer thread)
 from .database import DEFAULT_SQLITE_BUSY_TIMEOUT, prepare_options, tune_sqlite_engine
 
 # Explicit constraint names: Alembic can only alter or drop what it can name, and SQLite

@@ -12,6 +12,15 @@ a 503 included.
 The key prefix is ours (``RATELIMIT_SUBMIT_KEY_PREFIX``), put into the keys here, because
 Flask-Limiter keeps the ``RATELIMIT_KEY_PREFIX`` of the first app its one ``Limiter``
 object was bound to.
+
+Counting is done by :func:`_count`: the same storage keys, the same order (shortest window
+first), the same "stop at the first limit breached" and the same 429 as Flask-Limiter's
+``shared_limit``, but as a direct ``hit`` on the limiter's strategy and storage.  Entering
+``shared_limit`` as a context manager costs about a millisecond of Flask-Limiter
+bookkeeping per use (a stack extraction that reads source files, limit resolution,
+exemption scopes), paid three times by every API submission.  Anything unusual — the
+limiter switched off, the storage found dead (Redis down: the in-memory fallback and its
+recovery checks) or failing now — goes through ``shared_limit`` itself.
 """
 
 import hashlib
@@ -19,7 +28,9 @@ import hmac
 import time
 
 from flask import current_app, request
-from flask_limiter import RateLimitExceeded
+from flask_limiter import RateLimitExceeded, RequestLimit
+from flask_limiter._limits import RuntimeLimit
+from limits import parse_many
 
 from .errors import error_response
 from .extensions import limiter
@@ -45,27 +56,69 @@ def address_key() -> str:
     return _prefixed(hmac.new(secret, b"address:" + address, hashlib.sha256).hexdigest()[:32])
 
 
-def _address_limits() -> str:
-    return current_app.config["RATELIMIT_SUBMIT_PER_ADDRESS"]
+# Parsed limit strings ("30 per minute; 300 per hour"), shortest window first.
+_parsed: dict[str, tuple] = {}
 
 
-def _point_limits() -> str:
-    return current_app.config["RATELIMIT_SUBMIT_PER_POINT"]
+def _items(value: str) -> tuple:
+    items = _parsed.get(value)
+    if items is None:
+        # Sorted as Flask-Limiter sorts the limits of a request (stable, by window).
+        items = _parsed[value] = tuple(sorted(parse_many(value))) if value else ()
+    return items
 
 
-def address_limit():
-    """Return the per-address limit of submissions, as a decorator or context manager.
+def _count(setting: str, scope: str, key: str) -> None:
+    """Count one request of ``key`` in ``scope`` against the limits of ``setting``; 429 past one.
+
+    What ``with limiter.shared_limit(<setting>, scope=scope, key_func=lambda: key)`` does
+    (see the module docstring), without its per-call bookkeeping.
+    """
+    def slow_path():
+        with limiter.shared_limit(lambda: current_app.config[setting], scope=scope,
+                                  key_func=lambda: key):
+            pass
+
+    # Flask-Limiter's own state: whether it limits at all, and whether its storage was
+    # found unreachable (then it counts in memory and checks for the storage's return).
+    if not limiter.enabled or limiter._storage_dead:
+        return slow_path()
+    prefix = limiter._key_prefix
+    args = [prefix, key, scope] if prefix else [key, scope]
+    strategy = limiter.limiter
+    try:
+        for item in _items(current_app.config[setting]):
+            if not strategy.hit(item, *args):
+                _refuse(item, key, scope, args)
+    except RateLimitExceeded:
+        raise
+    except Exception:   # the storage failed: Flask-Limiter falls back (or raises) its way
+        return slow_path()
+    return None
+
+
+def _refuse(item, key: str, scope: str, args: list) -> None:
+    """Raise the 429 Flask-Limiter raises for a breached shared limit ``item``."""
+    limiter.logger.info("ratelimit %s (%s) exceeded at endpoint: %s", item, key, scope)
+    breached = RequestLimit(limiter, item, args, True, True)
+    # What limiter.current_limit answers (handle_rate_limited reads its reset time).
+    limiter.context.view_rate_limit = breached
+    limiter.context.view_rate_limits = [breached]
+    raise RateLimitExceeded(RuntimeLimit(item, lambda: key, scope=scope, shared=True))
+
+
+def limit_address() -> None:
+    """Count one submission from the client's address; raise 429 past the address's limit.
 
     Shared by the API and the web survey: one budget per address, whichever way it sends.
     """
-    return limiter.shared_limit(_address_limits, scope=ADDRESS_SCOPE, key_func=address_key)
+    _count("RATELIMIT_SUBMIT_PER_ADDRESS", ADDRESS_SCOPE, address_key())
 
 
 def limit_point(point_code: str) -> None:
     """Count one submission at ``point_code``; raise 429 when the point's limit is reached."""
     key = _prefixed(hashlib.sha256(b"point:" + point_code.encode()).hexdigest()[:32])
-    with limiter.shared_limit(_point_limits, scope=POINT_SCOPE, key_func=lambda: key):
-        pass
+    _count("RATELIMIT_SUBMIT_PER_POINT", POINT_SCOPE, key)
 
 
 def limit_credential(kind: str, value: str) -> None:
@@ -75,17 +128,12 @@ def limit_credential(kind: str, value: str) -> None:
     """
     secret = str(current_app.config["SECRET_KEY"]).encode()
     digest = hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
-    key = _prefixed(digest)
-    setting = CREDENTIAL_SETTINGS[kind]
-    with limiter.shared_limit(lambda: current_app.config[setting], scope=f"submit-{kind}",
-                              key_func=lambda: key):
-        pass
+    _count(CREDENTIAL_SETTINGS[kind], f"submit-{kind}", _prefixed(digest))
 
 
 def limit_web_submission(point_code: str) -> None:
     """Count the web survey's final submission against the address and the point."""
-    with address_limit():
-        pass
+    limit_address()
     limit_point(point_code)
 
 

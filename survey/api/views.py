@@ -12,20 +12,21 @@ import datetime as dt
 import json
 import uuid
 
-from flask import abort, current_app, jsonify, request
+from flask import abort, current_app, g, jsonify, request
 from flask_babel import force_locale, gettext as _
 from flask_limiter import RateLimitExceeded
 from pydantic import ValidationError
 from questionnaires import check_answers
 from sqlalchemy import select
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import BadRequest, Conflict, Forbidden, Gone, NotFound, Unauthorized
+from werkzeug.exceptions import (BadRequest, Conflict, Forbidden, Gone, HTTPException, NotFound,
+                                 Unauthorized)
 
 from ..errors import answer_error_message, api_locale
 from ..extensions import db
-from ..models import MAX_DURATION, Response, answering_duration, utcnow
+from ..models import MAX_DURATION, Response, ServicePoint, answering_duration, utcnow
 from ..public.flow import channel_of
-from ..ratelimits import address_limit, limit_point
+from ..ratelimits import limit_address, limit_point
 from ..services import devices
 from ..services.invitations import InvitationError
 from ..services.links import SurveyLinkError
@@ -53,12 +54,19 @@ MAX_AGE = dt.timedelta(days=366)
            responses={200: StatusOut, 201: StatusOut, 400: ErrorOut, 401: ErrorOut,
                       403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut,
                       413: ErrorOut, 422: InvalidOut, 429: ErrorOut, 503: ErrorOut})
-@address_limit()
 def create_response():
     """Store a submission: 201 created, 200 duplicate, 4xx with a localized message."""
+    limit_address()       # first of all: one budget per address (survey.ratelimits)
     lang = api_locale()
     with force_locale(lang):
-        return _create_response(lang)
+        try:
+            result = _create_response(lang)
+        except HTTPException:
+            _confirm_cached_device()
+            raise
+        if result[1] != 201:
+            _confirm_cached_device()
+        return result
 
 
 def _create_response(lang: str):
@@ -81,7 +89,8 @@ def _create_response(lang: str):
     link = resolve(body["wave"], body["point"])
     reason = link.refusal()
     if reason is not None:
-        if device is not None and body["point"] != device.service_point.code:
+        if device is not None and body["point"] != db.session.get(
+                ServicePoint, device.service_point_id).code:
             raise Forbidden(_("This tablet is enrolled at another service point."))
         # A kiosk retrying after a lost reply must hear "duplicate", even if the wave closed.
         _answer_if_stored(submission_id, body, started_at)
@@ -153,6 +162,8 @@ def _create_response(lang: str):
                                answering_duration(started_at, submitted_at or utcnow())))
     except SurveyLinkError as error:
         _refuse_link(error)
+    except devices.DeviceRevokedError:
+        raise _device_refused() from None
     except InvitationError as error:
         # Two submissions of one code at once: one is stored, the other hears why not
         # (or "duplicate" when it was the same submission sent twice).
@@ -167,22 +178,47 @@ def _create_response(lang: str):
 
 
 def _kiosk_device(body: dict):
-    """Return the kiosk named by ``Authorization: Device <token>``, or None without one.
+    """Return the kiosk named by ``Authorization: Device <token>`` (a ``DeviceInfo``), or
+    None without one.
 
-    401 for an unknown or revoked credential (one query; the link is checked later by
-    :func:`_check_device_link`).
+    401 for an unknown or revoked credential (one query, none when this process
+    authenticated the token this hour; the link is checked later by
+    :func:`_check_device_link`).  A device from the cache may have been revoked since by
+    another process: the INSERT stores nothing for it, and every other answer confirms it
+    first (:func:`_confirm_cached_device`), so the answers are those of a fresh look-up.
     """
     header = request.headers.get("Authorization", "")
     if not header.strip().lower().startswith(devices.AUTH_SCHEME.lower()):
         return None
     token = devices.parse_authorization(header)
-    device = devices.authenticate_device(token) if token else None
+    device, cached = devices.authenticate_device_cached(token) if token else (None, False)
     if device is None:
-        raise Unauthorized(_("This tablet is not enrolled or its enrolment was revoked. "
-                             "Ask the desk operator to enrol it again; its unsent answers "
-                             "stay on the tablet."),
-                           www_authenticate=WWWAuthenticate(devices.AUTH_SCHEME))
+        raise _device_refused()
+    if cached:
+        g.cached_device_token = token
     return device
+
+
+def _device_refused() -> Unauthorized:
+    return Unauthorized(_("This tablet is not enrolled or its enrolment was revoked. "
+                          "Ask the desk operator to enrol it again; its unsent answers "
+                          "stay on the tablet."),
+                        www_authenticate=WWWAuthenticate(devices.AUTH_SCHEME))
+
+
+def _confirm_cached_device() -> None:
+    """401 when the request's device came from the cache and is revoked now.
+
+    Called before any answer but 201 (whose INSERT checked the device itself), so that a
+    revoked tablet hears 401, as a fresh look-up would have answered, not 200, 409 or 422.
+    """
+    token = g.pop("cached_device_token", None)
+    if token is None:
+        return
+    db.session.rollback()        # a refused request may have left its transaction open
+    if devices.authenticate_device(token) is None:
+        devices.forget_device(token)
+        raise _device_refused()
 
 
 def _check_device_link(device, wave, point, submission_id: str) -> None:

@@ -14,7 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from threading import Lock
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from ..extensions import db
@@ -161,6 +165,104 @@ def authenticate_device(token: str, *, now: dt.datetime | None = None) -> Device
         db.session.commit()
         device = db.session.get(Device, device.id)
     return device
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """What a submission needs of an authenticated device (a snapshot, not an ORM row).
+
+    A device's point and questionnaire never change after enrolment; only its revocation
+    does, which the snapshot cannot show (see :func:`authenticate_device_cached`).
+    """
+
+    id: int
+    service_point_id: int
+    questionnaire: str
+
+
+CACHE_KEY = "survey_devices"
+
+
+class DeviceCache:
+    """Devices authenticated in this process, by token hash, for the hour they were seen."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._entries: OrderedDict[str, tuple[DeviceInfo, dt.datetime]] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, digest: str, hour: dt.datetime) -> DeviceInfo | None:
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is None or entry[1] != hour:
+                return None
+            self._entries.move_to_end(digest)
+            return entry[0]
+
+    def put(self, digest: str, info: DeviceInfo, hour: dt.datetime) -> None:
+        with self._lock:
+            self._entries[digest] = (info, hour)
+            self._entries.move_to_end(digest)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def forget(self, digest: str) -> None:
+        with self._lock:
+            self._entries.pop(digest, None)
+
+
+def device_cache() -> DeviceCache:
+    """Return the current app's cache of authenticated devices (made on first use)."""
+    app = current_app._get_current_object()
+    cache = app.extensions.get(CACHE_KEY)
+    if cache is None:
+        cache = app.extensions.setdefault(
+            CACHE_KEY, DeviceCache(int(app.config.get("DEVICE_CACHE_SIZE", 4096))))
+    return cache
+
+
+def authenticate_device_cached(token: str, *, now: dt.datetime | None = None
+                               ) -> tuple[DeviceInfo | None, bool]:
+    """Return ``(device, from_cache)``: :func:`authenticate_device` without its query when
+    this process authenticated the same token in the current hour.
+
+    A cached answer may be stale about one thing, a revocation made since by another
+    process (or another session); the caller must make that exact where it matters: the
+    API's INSERT stores nothing for a revoked device (``survey.services.responses``), and
+    its every other answer confirms the device with :func:`authenticate_device` first
+    (``survey.api.views``).  The hourly ``last_seen_at`` write is never skipped: an entry
+    is good for the hour it was written in.
+    """
+    if not isinstance(token, str) or not 0 < len(token) <= 256:
+        return None, False
+    digest = token_hash(token)
+    hour = coarse_time(now or utcnow())
+    cache = device_cache()
+    info = cache.get(digest, hour)
+    if info is not None:
+        return info, True
+    device = authenticate_device(token, now=now)
+    if device is None:
+        cache.forget(digest)
+        return None, False
+    info = DeviceInfo(device.id, device.service_point_id, device.questionnaire)
+    cache.put(digest, info, hour)
+    return info, False
+
+
+def forget_device(token: str) -> None:
+    """Drop ``token`` from this process's cache (its device was found revoked)."""
+    device_cache().forget(token_hash(token))
+
+
+class DeviceRevokedError(Exception):
+    """The device that sent a submission was revoked (or is unknown): nothing was stored."""
+
+
+def is_active_device(device_id: int) -> bool:
+    """Return whether the device ``device_id`` exists and is not revoked (one query)."""
+    revoked = db.session.execute(select(Device.revoked_at).where(Device.id == device_id)).first()
+    return revoked is not None and revoked[0] is None
 
 
 def revoke(device: Device, *, actor: User | None = None, now: dt.datetime | None = None) -> bool:

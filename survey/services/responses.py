@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
@@ -21,6 +21,8 @@ from ..database import begin_write
 from ..extensions import db
 from ..models import (CHANNELS, MAX_DURATION, MODES, Response, SetupVersion, answering_duration,
                       coarse_time, local_today, utcnow)
+from ..models_devices import Device
+from .devices import DeviceRevokedError, is_active_device
 from .flags import BURST_FLAG, flag_hour, is_burst_count, known_burst, remember_burst
 from .invitations import InvitationError, redeem
 from .links import SurveyLinkError
@@ -63,16 +65,19 @@ def is_stored(submission_id: str | uuid.UUID) -> bool:
 COLUMNS = ("wave_id", "unit_id", "service_point_id", "service_field_id", "channel", "mode",
            "questionnaire_version_id", "answers", "duration_seconds", "submitted_at",
            "submission_id", "flags", "is_demo", "paradata", "device_id")
-_statements: dict[str, object] = {}
+_statements: dict[tuple[str, bool], object] = {}
 
 
-def _insert(dialect: str):
-    """The one statement storing a response unless a twin exists or the set-up changed.
+def _insert(dialect: str, from_device: bool):
+    """The one statement storing a response unless a twin exists or the set-up changed,
+    nor (``from_device``) when the device was revoked.
 
-    Built once per dialect, with bound parameters (``COLUMNS`` and ``setup_version``), so
-    that SQLAlchemy's compiled cache serves every later submission.
+    Built once per dialect and kind, with bound parameters (``COLUMNS`` and
+    ``setup_version``), so that SQLAlchemy's compiled cache serves every later submission.
+    The device's check makes the API's cached device authentication
+    (``devices.authenticate_device_cached``) exact for what it stores.
     """
-    statement = _statements.get(dialect)
+    statement = _statements.get((dialect, from_device))
     if statement is not None:
         return statement
     table = Response.__table__
@@ -81,6 +86,9 @@ def _insert(dialect: str):
                               .scalar_subquery(), 0) == bindparam("setup_version")
     source = select(*(bindparam(name, type_=table.c[name].type).label(name)
                       for name in COLUMNS)).where(unchanged)
+    if from_device:
+        source = source.where(exists().where(Device.id == bindparam("device_id"),
+                                             Device.revoked_at.is_(None)))
     same_hour = table.alias("same_hour")
     count = (select(func.count(same_hour.c.id))
              .where(same_hour.c.service_point_id == bindparam("service_point_id"),
@@ -88,7 +96,7 @@ def _insert(dialect: str):
     statement = (insert(table).from_select(list(COLUMNS), source)
                  .on_conflict_do_nothing(index_elements=["submission_id"])
                  .returning(table.c.id, count.label("same_hour")))
-    _statements[dialect] = statement
+    _statements[(dialect, from_device)] = statement
     return statement
 
 
@@ -145,6 +153,8 @@ def store_response(
     survey.services.invitations.InvitationError
         ``used``: the ``invitation`` (an ``InvitationCode``, consumed in the same
         transaction as the insert) was used meanwhile; nothing is stored.
+    survey.services.devices.DeviceRevokedError
+        the device ``device_id`` was revoked (or does not exist); nothing is stored.
     """
     submission_id = normalize_submission_id(submission_id)
     if channel not in CHANNELS:
@@ -204,13 +214,13 @@ def store_response(
                 db.session.rollback()
                 raise
         # A Core statement on the session's connection: no ORM machinery on the hot path.
-        connection = db.session.connection()
-        inserted = connection.execute(_insert(connection.dialect.name),
+        connection = _write_connection(single_statement=invitation is None)
+        inserted = connection.execute(_insert(connection.dialect.name, device_id is not None),
                                       {**values, "setup_version": link.version}).first()
         if inserted is not None:
             return _created(values, inserted), True
         # Nothing inserted: a twin holds the submission_id (on PostgreSQL we waited for it
-        # to commit), or the set-up changed since the look-up.
+        # to commit), the set-up changed since the look-up, or the device was revoked.
         existing = _find(submission_id)
         if invitation is not None:
             db.session.rollback()   # nothing stored by this call: the code stays unused
@@ -218,8 +228,27 @@ def store_response(
             db.session.commit()
         if existing is not None:
             return existing, False
+        if device_id is not None and not is_active_device(device_id):
+            raise DeviceRevokedError(device_id)
         cache.clear()
     raise RuntimeError("the survey set-up kept changing during one submission")
+
+
+def _write_connection(*, single_statement: bool):
+    """Return the session's connection for the INSERT.
+
+    On PostgreSQL, when the INSERT is the whole write (no invitation to redeem with it) and
+    the session has not begun a transaction yet (the warm path: every look-up cached), the
+    connection runs in autocommit: the one statement is atomic by itself, and ``BEGIN``
+    and ``COMMIT`` would be two more round trips to the server.  The isolation level is
+    reset when the connection goes back to the pool.  SQLite keeps ``begin_write``'s
+    ``BEGIN IMMEDIATE`` (see ``survey.database``).
+    """
+    session = db.session()          # the request's Session (not the scoped proxy)
+    if (single_statement and not session.in_transaction()
+            and session.get_bind().dialect.name == "postgresql"):
+        return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session.connection()
 
 
 def _created(values: dict, inserted) -> Response:

@@ -156,3 +156,31 @@ def test_limiter_keeps_no_address(app, client, site, storage):
 
         keys = list(limiter.storage.storage.keys())
     assert keys and not any("203.0.113.77" in k for k in keys)
+
+
+def test_memory_counters_start_no_thread_and_still_expire(app, monkeypatch):
+    """memory:// counts as limits' MemoryStorage does, but starts no timer thread per few
+    increments: expired counters are swept inline (survey.ratelimit_storage)."""
+    import threading
+    import time
+
+    from limits import parse
+    from limits.storage import storage_from_string
+
+    from survey import ratelimit_storage
+
+    storage = storage_from_string("memory://")
+    assert isinstance(storage, ratelimit_storage.SweepingMemoryStorage)
+    storage.timer.join()                  # the one timer limits starts at construction
+    before = threading.active_count()
+    item = parse("3 per second")
+    from limits.strategies import FixedWindowRateLimiter
+
+    strategy = FixedWindowRateLimiter(storage)
+    assert [strategy.hit(item, "k") for _ in range(5)] == [True, True, True, False, False]
+    assert threading.active_count() == before
+    monkeypatch.setattr(ratelimit_storage, "SWEEP_SECONDS", 0.0)
+    time.sleep(1.05)                      # the window ends: the key is counted afresh
+    assert strategy.hit(item, "k") is True
+    strategy.hit(parse("1 per second"), "other")
+    assert threading.active_count() == before

@@ -1,6 +1,7 @@
 """The submission path: few statements, a cached look-up that is never stale for a
 submission, one idempotent INSERT — on both databases."""
 
+import datetime as dt
 import re
 import uuid
 from contextlib import contextmanager
@@ -118,8 +119,9 @@ def test_a_cold_lookup_still_costs_at_most_three_statements(app, client, site):
     with statements(app) as seen:
         assert client.post(URL, json=api_body(site)).status_code == 201
     # The kiosk's own credential look-up (every API submission needs a credential) comes
-    # on top of the cold link look-up and the INSERT, which stay at three.
-    device = [s for s in seen if "FROM devices" in s]
+    # on top of the cold link look-up and the INSERT, which stay at three.  (The INSERT
+    # names the devices table too: it stores nothing for a revoked device.)
+    device = [s for s in seen if "FROM devices" in s and s.lstrip().upper().startswith("SELECT")]
     assert len(device) == 1 and len(seen) - len(device) <= 3, seen
 
 
@@ -370,3 +372,42 @@ def test_creating_the_tables_again_keeps_one_trigger_that_still_counts(app, site
     other_writer("UPDATE units SET name = 'again' WHERE id = :id", id=site[2])
     with app.app_context():
         assert db.session.scalar(select(SetupVersion.version)) == before + 1
+
+
+def test_a_warm_kiosk_submission_reads_no_device(app, client, site):
+    """The device authenticated this hour by this process is not read again: its
+    revocation is checked inside the INSERT."""
+    assert client.post(URL, json=api_body(site)).status_code == 201
+    with statements(app) as seen:
+        assert client.post(URL, json=api_body(site)).status_code == 201
+    assert not [s for s in seen if s.lstrip().upper().startswith("SELECT") and "devices" in s], seen
+    assert len(seen) == 1, seen
+
+
+@pytest.mark.parametrize("second", ["new", "retry", "invalid", "other_point"])
+def test_a_revocation_by_another_process_refuses_a_cached_device(app, client, site, kiosk,
+                                                                 other_writer, second,
+                                                                 make_point):
+    """Revoked elsewhere (no session event in this process): the next request of the
+    cached device hears 401, whatever it sends, and nothing is stored."""
+    first = api_body(site)
+    assert client.post(URL, json=first).status_code == 201
+    other_writer("UPDATE devices SET revoked_at = :now WHERE id = :id",
+                 now=dt.datetime(2026, 1, 1), id=kiosk[0])
+    if second == "new":
+        body = api_body(site)
+    elif second == "retry":
+        body = first                      # would be 200 for an active device
+    elif second == "invalid":
+        body = api_body(site, answers={**GOOD_ANSWERS, "overall": 9})     # would be 422
+    else:
+        with app.app_context():
+            commune = db.session.get(Unit, site[3])
+        body = api_body(site, point=make_point(commune).code)              # would be 403
+    refused = client.post(URL, json=body)
+    assert refused.status_code == 401, refused.get_json()
+    assert "revoked" in refused.get_json()["message"] or "thu hồi" in refused.get_json()["message"]
+    assert stored(app) == 1
+    # And it stays refused (the cache forgot it).
+    assert client.post(URL, json=api_body(site)).status_code == 401
+    assert stored(app) == 1
