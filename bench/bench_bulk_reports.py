@@ -12,8 +12,10 @@ synthetic responses (``bench_export_csv.build``). Then, on the same ``--units`` 
 - ``report-bulk`` on the queue (Redis, a namespace of its own) with 1, then 2 worker
   processes (``flask --app wsgi worker``), started before the job and timed from the
   job's start to its ZIP; the ratio 2 workers / 1 worker (goal >= 1.8);
-- one commune's report in this process, median of ``--repeat``, split into its steps
-  (goal <= 0.6 s; the issue measured 1.17 s).
+- one commune's report in this process, median of ``--repeat``, split into its steps,
+  beside the same steps of the pipeline as it was before issue 13 (automatic table layout,
+  fonts and stylesheet per report, constrained layout per chart, inline SVG), measured in
+  the same run (goal <= 0.6 s; the issue measured 1.17 s).
 """
 
 from __future__ import annotations
@@ -119,10 +121,64 @@ def pool_run(app, n_units: int, out: Path) -> float:
         return time.perf_counter() - t0
 
 
-def one_report(app, repeat: int) -> dict[str, float]:
-    """Median seconds of each step of one commune's report (after a warm-up report).
+# The report pipeline as it was before issue 13 (the "before" column, measured in the same
+# run): automatic table layout, fonts and stylesheet loaded for every report, each chart
+# laid out by constrained layout, charts inline in the HTML.
+_BEFORE_CSS = "\ntable { table-layout: auto; } td.num, th.num { white-space: nowrap; }\n"
 
-    The steps are those of ``analysis.report.render_pdf``, timed one by one.
+
+def _steps_before(context, R, charts, weasyprint, FontConfiguration, AssetFetcher) -> list[float]:
+    base = "sipas-asset:templates/"
+    remembered = dict(charts._AXES_BOUNDS)
+    t = [time.perf_counter()]
+    charts._AXES_BOUNDS.clear()
+    drawn = {"elements": charts.element_chart(context["element_chart"], "vi")}
+    if context.get("drivers"):
+        drawn["drivers"] = charts.drivers_chart(context["drivers"], "vi")
+    t.append(time.perf_counter())
+    charts._AXES_BOUNDS.update(remembered)       # the "after" pipeline keeps its layouts
+    html = R._environment().get_template("report.html").render(**context, charts=drawn)
+    t.append(time.perf_counter())
+    fetcher, fonts = AssetFetcher(), FontConfiguration()
+    css = weasyprint.CSS(string=R._stylesheet_text() + _BEFORE_CSS, url_fetcher=fetcher,
+                         font_config=fonts, base_url=base)
+    t.append(time.perf_counter())
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=base).render(
+        stylesheets=[css], font_config=fonts, pdf_variant=R.PDF_VARIANT)
+    t.append(time.perf_counter())
+    document.write_pdf(pdf_variant=R.PDF_VARIANT, finisher=R.header_scopes)
+    t.append(time.perf_counter())
+    return [b - a for a, b in zip(t, t[1:])]
+
+
+def _steps_after(context, R, weasyprint) -> list[float]:
+    t = [time.perf_counter()]
+    drawn = R.draw_charts(context)
+    t.append(time.perf_counter())
+    html = R.render_html(context, charts_markup=drawn)
+    t.append(time.perf_counter())
+    fetcher, fonts, css = R._styles(None)
+    t.append(time.perf_counter())
+    fetcher.charts = {name: str(svg).encode("utf-8") for name, svg in drawn.items()}
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=R._BASE_URL).render(
+        stylesheets=[css], font_config=fonts, pdf_variant=R.PDF_VARIANT)
+    t.append(time.perf_counter())
+    document.write_pdf(pdf_variant=R.PDF_VARIANT, finisher=R.header_scopes)
+    t.append(time.perf_counter())
+    fetcher.charts = {}
+    return [b - a for a, b in zip(t, t[1:])]
+
+
+STEPS = ("charts (matplotlib SVG)", "HTML template", "CSS + fonts (@font-face)",
+         "WeasyPrint: parse, styles, layout", "WeasyPrint: PDF (draw incl. SVG, fonts)")
+
+
+def one_report(app, repeat: int) -> dict[str, tuple[float, float]]:
+    """Median seconds of each step of one commune's report, before and after issue 13's
+    changes (after a warm-up report), as ``{step: (before, after)}``.
+
+    The steps are those of ``analysis.report.render_pdf``, timed one by one; the two
+    pipelines alternate in each repeat so that both see the same load.
     """
     import logging
 
@@ -136,41 +192,32 @@ def one_report(app, repeat: int) -> dict[str, float]:
     from survey.services import reports
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    base = "sipas-asset:templates/"
-    steps: dict[str, list[float]] = {}
+    before: dict[str, list[float]] = {}
+    after: dict[str, list[float]] = {}
     with app.app_context():
         wave, units = _units(app, 3)
         results = reports.wave_results(wave)
         reports.unit_report_from(results, units[0], wave)             # warm-up
         for _ in range(repeat):
-            t = [time.perf_counter()]
+            t0 = time.perf_counter()
             context = reports._report_context(*results, units[1].code, wave, None, "vi")
-            t.append(time.perf_counter())
-            drawn = {"elements": charts.element_chart(context["element_chart"], "vi")}
-            if context.get("drivers"):
-                drawn["drivers"] = charts.drivers_chart(context["drivers"], "vi")
-            t.append(time.perf_counter())
-            html = R.render_html(context, charts_markup=drawn)
-            t.append(time.perf_counter())
-            fetcher, fonts = AssetFetcher(), FontConfiguration()
-            css = weasyprint.CSS(string=R._stylesheet_text(), url_fetcher=fetcher,
-                                 font_config=fonts, base_url=base)
-            t.append(time.perf_counter())
-            document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=base).render(
-                stylesheets=[css], font_config=fonts, pdf_variant=R.PDF_VARIANT)
-            t.append(time.perf_counter())
-            document.write_pdf(pdf_variant=R.PDF_VARIANT)
-            t.append(time.perf_counter())
+            elapsed = time.perf_counter() - t0
+            for name, seconds in zip(STEPS, _steps_before(context, R, charts, weasyprint,
+                                                          FontConfiguration, AssetFetcher)):
+                before.setdefault(name, []).append(seconds)
+            before.setdefault("whole report", []).append(elapsed + sum(
+                before[name][-1] for name in STEPS))
+            for name, seconds in zip(STEPS, _steps_after(context, R, weasyprint)):
+                after.setdefault(name, []).append(seconds)
+            t0 = time.perf_counter()
             reports.unit_report_from(results, units[1], wave)
-            t.append(time.perf_counter())
-            for name, a in (("context (plain data)", 0), ("charts (matplotlib SVG)", 1),
-                            ("HTML template", 2), ("CSS + fonts (@font-face)", 3),
-                            ("WeasyPrint: parse, styles, layout", 4),
-                            ("WeasyPrint: PDF (draw incl. SVG, fonts)", 5),
-                            ("whole report (unit_report_from)", 6)):
-                steps.setdefault(name, []).append(t[a + 1] - t[a])
+            after.setdefault("whole report", []).append(time.perf_counter() - t0)
+            before.setdefault("context (plain data)", []).append(elapsed)
+            after.setdefault("context (plain data)", []).append(elapsed)
         db.session.remove()
-    return {name: statistics.median(values) for name, values in steps.items()}
+    order = ("context (plain data)", *STEPS, "whole report")
+    return {name: (statistics.median(before[name]), statistics.median(after[name]))
+            for name in order}
 
 
 def main() -> None:
@@ -206,9 +253,11 @@ def main() -> None:
             skip = set(args.skip.split(","))
             if "one" not in skip:
                 steps = one_report(app, args.repeat)
-                print(f"one commune's report, median of {args.repeat} (issue: 1.17 s; goal <= 0.6 s):")
-                for name, seconds in steps.items():
-                    print(f"  {name:<40} {seconds:6.3f} s")
+                print(f"one commune's report, median of {args.repeat} (issue: 1.17 s; goal <= 0.6 s); "
+                      "before = the pipeline before issue 13, same run:")
+                print(f"  {'step':<40} {'before':>8} {'after':>8} {'after/before':>13}")
+                for name, (b, a) in steps.items():
+                    print(f"  {name:<40} {b:6.3f} s {a:6.3f} s {a / b if b else 0:12.2f}")
             if "anchor" not in skip:
                 anchor = pool_run(app, args.units, Path(tmp) / "pool")
                 print(f"anchor: bulk_reports, pool of 2 processes: {args.units} reports in {anchor:6.1f} s "

@@ -25,6 +25,10 @@ def worker_command(threads: int) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    # Fonts, stylesheet and chart fonts loaded before the first message, not during it.
+    from analysis.report import warm_up
+
+    warm_up()
     queue.start_worker(threads)
     click.echo(f"Worker running ({threads} thread(s)) on {queue.url.split('@')[-1]}, "
                f"namespace {current_app.config['JOBS_NAMESPACE']}.", err=True)

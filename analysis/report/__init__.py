@@ -8,7 +8,7 @@ returns the template's plain-data context; ``render_pdf(context)`` returns PDF b
 from .bulk import BulkRenderError, render_many
 from .context import ReportError, build_report
 from .fetcher import AssetFetcher, RefusedURL
-from .render import render_html, render_pdf
+from .render import render_html, render_pdf, warm_up
 
 __all__ = ["AssetFetcher", "BulkRenderError", "RefusedURL", "ReportError", "build_report",
-           "render_html", "render_many", "render_pdf"]
+           "render_html", "render_many", "render_pdf", "warm_up"]

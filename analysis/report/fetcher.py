@@ -4,8 +4,9 @@ A report carries text typed by citizens and unit names typed by administrators. 
 escaped, HTML has many ways to name a URL (``<img src>``, CSS ``url()``, SVG ``href``), so
 the renderer gets a fetcher that serves the files shipped in this package under the
 ``sipas-asset:`` scheme and refuses everything else: ``file:`` (reading the server's
-files), ``http(s):`` (requests from the server, SSRF), ``data:`` (nothing needs it: the
-charts are inline SVG), and any other scheme.
+files), ``http(s):`` (requests from the server, SSRF), ``data:`` (nothing needs it), and
+any other scheme. The charts the renderer drew for the report being rendered are served
+under ``sipas-chart:NAME`` (:attr:`AssetFetcher.charts`, set by the renderer).
 """
 
 from __future__ import annotations
@@ -15,12 +16,19 @@ from importlib import resources
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-__all__ = ["ASSET_SCHEME", "AssetFetcher", "RefusedURL", "asset_url"]
+__all__ = ["ASSET_SCHEME", "CHART_SCHEME", "AssetFetcher", "RefusedURL", "asset_url", "chart_url"]
 
 ASSET_SCHEME = "sipas-asset"
+CHART_SCHEME = "sipas-chart"
+_CHART_RE = re.compile(r"^sipas-chart:([a-z]+)$")
 # Plain file names in known folders only: no "..", no "/" beyond the folder, no query.
 _ASSET_RE = re.compile(r"^sipas-asset:(fonts)/([A-Za-z0-9][A-Za-z0-9_.-]*)$")
 _TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff2": "font/woff2", ".css": "text/css"}
+
+
+def chart_url(name: str) -> str:
+    """Return the URL under which the chart ``name`` of the report being rendered is served."""
+    return f"{CHART_SCHEME}:{name}"
 
 
 class RefusedURL(ValueError):
@@ -41,12 +49,20 @@ class AssetFetcher(URLFetcher):
 
     def __init__(self):
         # No handler is ever used: fetch() below never calls the urllib machinery.
-        super().__init__(allowed_protocols=[ASSET_SCHEME], allow_redirects=False)
+        super().__init__(allowed_protocols=[ASSET_SCHEME, CHART_SCHEME], allow_redirects=False)
         self.refused: list[str] = []
         self.served: list[str] = []
+        # name -> SVG bytes of the charts drawn for the report being rendered (set by
+        # render_pdf around one render; nothing else is served under sipas-chart:).
+        self.charts: dict[str, bytes] = {}
 
     def fetch(self, url, headers=None):
-        """Return the packaged file named by ``url``; raise :class:`RefusedURL` otherwise."""
+        """Return the packaged file or chart named by ``url``; raise :class:`RefusedURL` otherwise."""
+        chart = _CHART_RE.match(url or "")
+        if chart is not None and chart.group(1) in self.charts:
+            self.served.append(url)
+            return URLFetcherResponse(url, self.charts[chart.group(1)],
+                                      {"Content-Type": "image/svg+xml"})
         match = _ASSET_RE.match(url or "")
         if match is None:
             self.refused.append(url)

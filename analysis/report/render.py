@@ -8,6 +8,7 @@ Jinja2 with autoescape on for the HTML, WeasyPrint for the PDF in its PDF/UA-1 v
 from __future__ import annotations
 
 import logging
+import threading
 from functools import lru_cache
 from importlib import resources
 
@@ -17,11 +18,16 @@ from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 
 from . import charts
-from .fetcher import AssetFetcher
+from .fetcher import AssetFetcher, chart_url
 
-__all__ = ["render_html", "render_pdf", "cssstr"]
+__all__ = ["draw_charts", "render_html", "render_pdf", "cssstr", "warm_up"]
 
 PDF_VARIANT = "pdf/ua-1"
+_BASE_URL = "sipas-asset:templates/"
+# Per thread (Pango's font map is not shared across threads): the font configuration with
+# the report's @font-face fonts loaded and the stylesheet parsed against it, made once
+# and reused by every report this thread renders (a bulk worker renders hundreds).
+_local = threading.local()
 
 
 def cssstr(value) -> Markup:
@@ -57,34 +63,80 @@ def _stylesheet_text() -> str:
     return resources.files(__package__).joinpath("templates", "report.css").read_text("utf-8")
 
 
+def draw_charts(context: dict) -> dict[str, Markup]:
+    """The report's charts as SVG documents (matplotlib, from the context's chart data)."""
+    drawn = {}
+    if not context.get("empty"):
+        drawn["elements"] = charts.element_chart(context["element_chart"], context["lang"])
+        if context.get("drivers"):
+            drawn["drivers"] = charts.drivers_chart(context["drivers"], context["lang"])
+    return drawn
+
+
+_CHART_TITLES = {"elements": "element_chart", "drivers": "drivers"}
+
+
 def render_html(context: dict, *, charts_markup: dict | None = None) -> str:
-    """Render the report's HTML (charts drawn here from the context's chart data)."""
+    """Render the report's HTML; each chart is an ``<img src="sipas-chart:NAME">`` with the
+    chart's description as its ``alt`` (the PDF's /Alt), served by :func:`render_pdf`.
+
+    ``charts_markup`` (name -> SVG, as :func:`draw_charts` returns) is drawn when not given.
+    """
     if charts_markup is None:
-        charts_markup = {}
-        if not context.get("empty"):
-            charts_markup["elements"] = charts.element_chart(context["element_chart"], context["lang"])
-            if context.get("drivers"):
-                charts_markup["drivers"] = charts.drivers_chart(context["drivers"], context["lang"])
-    return _environment().get_template("report.html").render(**context, charts=charts_markup)
+        charts_markup = draw_charts(context)
+    figures = {name: Markup('<img src="{}" alt="{}">').format(
+        chart_url(name), context[_CHART_TITLES[name]]["title"]) for name in charts_markup}
+    return _environment().get_template("report.html").render(**context, charts=figures)
+
+
+def _styles(fetcher: AssetFetcher | None) -> tuple[AssetFetcher, FontConfiguration, weasyprint.CSS]:
+    """The fetcher, font configuration and parsed stylesheet for one report.
+
+    With no ``fetcher`` they are this thread's, made on first use; a given ``fetcher`` (to
+    inspect what is served) gets its own, so it sees the fonts being fetched.
+    """
+    if fetcher is None:
+        cached = getattr(_local, "styles", None)
+        if cached is not None:
+            cached[0].refused.clear()           # a long-lived worker keeps no history
+            return cached
+    own = fetcher or AssetFetcher()
+    font_config = FontConfiguration()
+    css = weasyprint.CSS(string=_stylesheet_text(), url_fetcher=own, font_config=font_config,
+                         base_url=_BASE_URL)
+    if fetcher is None:
+        _local.styles = (own, font_config, css)
+    return own, font_config, css
 
 
 def render_pdf(context: dict, *, fetcher: AssetFetcher | None = None) -> bytes:
     """Render ``context`` to PDF bytes (PDF/UA-1, fonts embedded and subset).
 
-    ``fetcher`` may be passed to inspect what was served or refused; a new
-    :class:`AssetFetcher` is used otherwise.
+    ``fetcher`` may be passed to inspect what was served or refused; otherwise this
+    thread's :class:`AssetFetcher`, fonts and parsed stylesheet are reused.
     """
-    fetcher = fetcher or AssetFetcher()
-    html = render_html(context)
-    font_config = FontConfiguration()
-    css = weasyprint.CSS(string=_stylesheet_text(), url_fetcher=fetcher, font_config=font_config,
-                         base_url="sipas-asset:templates/")
-    document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url="sipas-asset:templates/")
+    drawn = draw_charts(context)
+    html = render_html(context, charts_markup=drawn)
+    fetcher, font_config, css = _styles(fetcher)
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=_BASE_URL)
     # WeasyPrint logs refused URLs and layout notes as warnings; a report is still valid.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    return document.write_pdf(stylesheets=[css], font_config=font_config,
-                              pdf_variant=PDF_VARIANT, uncompressed_pdf=False,
-                              finisher=header_scopes)
+    # The charts as images rather than inline SVG: WeasyPrint's HTML parser and cascade
+    # then skip their hundreds of elements (an XML parser reads them), still as vectors.
+    fetcher.charts = {name: str(svg).encode("utf-8") for name, svg in drawn.items()}
+    try:
+        return document.write_pdf(stylesheets=[css], font_config=font_config,
+                                  pdf_variant=PDF_VARIANT, uncompressed_pdf=False,
+                                  finisher=header_scopes)
+    finally:
+        fetcher.charts = {}
+
+
+def warm_up() -> None:
+    """Load what every report needs (fonts, stylesheet, chart fonts) in this thread, so a
+    worker's first report is as fast as the next ones."""
+    _styles(None)
+    charts.warm_up()
 
 
 _SCOPES = {"row": "/Row", "col": "/Column", "rowgroup": "/Row", "colgroup": "/Column"}

@@ -8,6 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from analysis.report import AssetFetcher, ReportError, build_report, render_html, render_pdf
+from analysis.report.render import draw_charts
 from analysis.report.formatting import fmt_number, fmt_percent
 from analysis.report.texts import TEXTS
 from analysis.sipas import SipasOptions, compute_sipas
@@ -220,12 +221,29 @@ def test_fonts_come_from_the_package_and_are_embedded(vi_report):
     assert all(n.startswith("SIPAS-") for n in names), names
 
 
+def _xobjects(resources):
+    for xobject in ((resources or {}).get("/XObject") or {}).values():
+        xobject = xobject.get_object()
+        yield xobject
+        yield from _xobjects(xobject.get("/Resources"))
+
+
 def test_charts_are_vector_with_vietnamese_labels_and_alt_text(vi_report):
     html = render_html(vi_report["ctx"])
-    assert html.count("<svg") == 2 and "<image" not in html
-    assert "<title>Biểu đồ thanh ngang: chỉ số hài lòng của 5 yếu tố" in html
-    assert "Tiếp cận dịch vụ hành chính công" in html
-    assert "SIPAS Sans" in html                      # labels set in the embedded font
+    # Each chart is an image of the SVG drawn for this report, with its description as alt.
+    assert html.count('<img src="sipas-chart:') == 2 and "<svg" not in html
+    assert 'alt="Biểu đồ thanh ngang: chỉ số hài lòng của 5 yếu tố' in html
+    assert {"sipas-chart:elements", "sipas-chart:drivers"} <= set(vi_report["fetcher"].served)
+    svg = str(draw_charts(vi_report["ctx"])["elements"])
+    assert svg.startswith("<svg") and "<image" not in svg
+    assert "<title>Biểu đồ thanh ngang: chỉ số hài lòng của 5 yếu tố" in svg
+    assert "Tiếp cận dịch vụ hành chính công" in svg
+    assert "SIPAS Sans" in svg                       # labels set in the embedded font
+    # Drawn as vectors: no raster image anywhere in the PDF.
+    reader = PdfReader(io.BytesIO(vi_report["pdf"]))
+    subtypes = {str(x.get("/Subtype")) for page in reader.pages
+                for x in _xobjects(page.get("/Resources"))}
+    assert "/Form" in subtypes and "/Image" not in subtypes
 
 
 def test_hostile_unit_names_are_escaped_and_nothing_is_fetched(vi_report):
@@ -234,7 +252,7 @@ def test_hostile_unit_names_are_escaped_and_nothing_is_fetched(vi_report):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     fetcher = vi_report["fetcher"]
     assert fetcher.refused == []
-    assert all(u.startswith("sipas-asset:fonts/") for u in fetcher.served)
+    assert all(u.startswith(("sipas-asset:fonts/", "sipas-chart:")) for u in fetcher.served)
     text = _flat(_text(vi_report["pdf"]))
     assert "<script>alert(1)</script>" in text        # shown as text, not run
     assert "root:x:0" not in text

@@ -59,6 +59,7 @@ def test_cssstr_leaves_nothing_that_can_end_a_css_string_or_a_style_element():
     "data:text/plain,hello", "ftp://example.org/x", "sipas-asset:fonts/../../../etc/passwd",
     "sipas-asset:fonts/%2e%2e/render.py", "sipas-asset:templates/report.html",
     "sipas-asset:fonts/OFL.txt", "sipas-asset:fonts/missing.ttf", "//example.org/x.ttf", "",
+    "sipas-chart:elements", "sipas-chart:../../etc/passwd", "sipas-chart:",
 ])
 def test_fetcher_refuses_everything_but_packaged_fonts(url):
     fetcher = AssetFetcher()
@@ -73,6 +74,17 @@ def test_fetcher_serves_the_packaged_font():
     data = response.read()
     assert data[:4] == b"\x00\x01\x00\x00"          # a TrueType file
     assert response.content_type == "font/ttf"
+
+
+def test_fetcher_serves_only_the_charts_it_was_given():
+    fetcher = AssetFetcher()
+    fetcher.charts = {"elements": b"<svg xmlns='http://www.w3.org/2000/svg'/>"}
+    response = fetcher.fetch("sipas-chart:elements")
+    assert response.read() == fetcher.charts["elements"]
+    assert response.content_type == "image/svg+xml"
+    for url in ("sipas-chart:drivers", "sipas-chart:elements/x", "sipas-chart:Elements"):
+        with pytest.raises(RefusedURL):
+            fetcher.fetch(url)
 
 
 def test_an_injected_file_image_is_not_fetched(tmp_path):
