@@ -2,7 +2,7 @@
 ``(wave_id, id)`` index its checks read.
 
 Revision ID: 0015_wave_segments
-Revises: 0013_response_device
+Revises: 0014_dashboard_speed
 Create Date: 2026-12-03
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_wave_segments"
-down_revision = "0013_response_device"
+down_revision = "0014_dashboard_speed"
 branch_labels = None
 depends_on = None
 
