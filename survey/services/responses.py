@@ -204,17 +204,19 @@ def store_response(
                 return existing, False
             raise SurveyLinkError(reason)
         values["unit_id"] = link.point.unit_id
-        # On SQLite: take the write lock now (waiting for it if need be), before the insert.
-        begin_write(db.session)
-        if invitation is not None:
-            # The code is consumed in the transaction of the insert: both or neither.
-            try:
-                redeem(invitation)
-            except InvitationError:
-                db.session.rollback()
-                raise
         # A Core statement on the session's connection: no ORM machinery on the hot path.
-        connection = _write_connection(single_statement=invitation is None)
+        connection = _single_statement_connection() if invitation is None else None
+        if connection is None:
+            # On SQLite: take the write lock now (waiting for it if need be), before the insert.
+            begin_write(db.session)
+            if invitation is not None:
+                # The code is consumed in the transaction of the insert: both or neither.
+                try:
+                    redeem(invitation)
+                except InvitationError:
+                    db.session.rollback()
+                    raise
+            connection = db.session.connection()
         inserted = connection.execute(_insert(connection.dialect.name, device_id is not None),
                                       {**values, "setup_version": link.version}).first()
         if inserted is not None:
@@ -234,19 +236,27 @@ def store_response(
     raise RuntimeError("the survey set-up kept changing during one submission")
 
 
-def _write_connection(*, single_statement: bool):
-    """Return the session's connection for the INSERT.
+def _single_statement_connection():
+    """Return the connection for an INSERT that is the whole write, or None.
 
-    On PostgreSQL, when the INSERT is the whole write (no invitation to redeem with it) and
-    the session has not begun a transaction yet (the warm path: every look-up cached), the
-    connection runs in autocommit: the one statement is atomic by itself, and ``BEGIN``
-    and ``COMMIT`` would be two more round trips to the server.  The isolation level is
-    reset when the connection goes back to the pool.  SQLite keeps ``begin_write``'s
-    ``BEGIN IMMEDIATE`` (see ``survey.database``).
+    None when the session has already begun a transaction (a cold look-up read something):
+    then ``begin_write`` and the transaction as before.  Otherwise (the warm path):
+
+    - PostgreSQL: the connection runs in autocommit — the one statement is atomic alone,
+      and ``BEGIN`` and ``COMMIT`` would be two more round trips (the isolation level is
+      reset when the connection goes back to the pool);
+    - SQLite: a plain ``BEGIN`` whose first statement is the INSERT.  Nothing was read
+      before it, so the INSERT takes the write lock itself, waiting for it up to the busy
+      timeout like ``BEGIN IMMEDIATE`` (the upgrade that fails at once, which
+      ``begin_write`` avoids, needs a read first), and the lock is held from the
+      statement — its parameters already encoded — to the ``COMMIT`` just after it, not
+      while they are prepared: the other worker waits less, and sleeps less in SQLite's
+      busy handler.
     """
     session = db.session()          # the request's Session (not the scoped proxy)
-    if (single_statement and not session.in_transaction()
-            and session.get_bind().dialect.name == "postgresql"):
+    if session.in_transaction():
+        return None
+    if session.get_bind().dialect.name == "postgresql":
         return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return session.connection()
 
