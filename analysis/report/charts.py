@@ -1,10 +1,12 @@
-"""Vector charts of the report: matplotlib figures written as SVG text, inlined in the HTML.
+"""Vector charts of the report: matplotlib figures written as SVG text, which the renderer
+serves to WeasyPrint as images of the report (``sipas-chart:`` URLs, see render.py).
 
 ``svg.fonttype: none`` keeps labels as text, so WeasyPrint sets them in the report's
 embedded font (Vietnamese diacritics intact, text selectable and searchable). The charts
 work in greyscale: bars are hatched, previous-wave values are hollow markers, quadrants
 use different marker shapes, and every value is written next to its mark. Each SVG
-carries a ``<title>``: WeasyPrint uses it as the /Alt text of the tagged figure.
+carries a ``<title>``; the ``<img>`` that shows it has the same text as ``alt``, which
+WeasyPrint writes as the /Alt text of the tagged figure.
 """
 
 from __future__ import annotations

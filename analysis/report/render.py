@@ -99,6 +99,7 @@ def _styles(fetcher: AssetFetcher | None) -> tuple[AssetFetcher, FontConfigurati
         cached = getattr(_local, "styles", None)
         if cached is not None:
             cached[0].refused.clear()           # a long-lived worker keeps no history
+            cached[0].served.clear()
             return cached
     own = fetcher or AssetFetcher()
     font_config = FontConfiguration()
