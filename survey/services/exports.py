@@ -81,12 +81,12 @@ def wave_weights(wave: Wave, unit_ids: Collection[int] | None = None) -> pd.Data
 
 
 def _weighted_frames(wave: Wave, unit_ids, chunk_size: int, *, service_field=None, channel=None,
-                     lang: str = "vi") -> Iterator[pd.DataFrame]:
+                     lang: str = "vi", cached: bool = True) -> Iterator[pd.DataFrame]:
     # The weights of the units' whole sample: a field or channel is a domain of it, and its
     # rows keep the weights they have in the unfiltered file.
     weights = wave_weights(wave, unit_ids)
     for frame in iter_wave_frames(wave, chunk_size, unit_ids, service_field=service_field,
-                                  channel=channel, lang=lang):
+                                  channel=channel, lang=lang, cached=cached):
         yield attach_weights(frame, weights)
 
 
@@ -98,8 +98,9 @@ def iter_wave_csv(wave: Wave, *, lang: str = "vi", unit_ids: Collection[int] | N
     ``unit_ids``, ``service_field`` (code) and ``channel`` restrict the rows (see the module).
     """
     plan = ExportPlan(wave_questionnaire(wave), lang)
+    # Streamed from the database, not the columnar cache: memory stays flat at any size.
     frames = _weighted_frames(wave, unit_ids, chunk_size, service_field=service_field,
-                              channel=channel, lang=lang)
+                              channel=channel, lang=lang, cached=False)
     yield from iter_csv(frames, plan)
 
 
@@ -131,11 +132,12 @@ def export_wave(wave: Wave, fmt: str, out, *, lang: str = "vi",
     plan = ExportPlan(wave_questionnaire(wave), lang)
     subset = {"service_field": service_field, "channel": channel}
 
-    def weighted():
-        return _weighted_frames(wave, unit_ids, chunk_size, lang=lang, **subset)
+    def weighted(cached: bool = True):
+        return _weighted_frames(wave, unit_ids, chunk_size, lang=lang, cached=cached, **subset)
 
     if fmt == "csv":
-        counted = _counting(weighted())
+        # Streamed from the database (flat memory, any size), like iter_wave_csv.
+        counted = _counting(weighted(cached=False))
         pieces = iter_csv(counted, plan)
         if isinstance(out, (str, os.PathLike)):
             with open(out, "wb") as fh:

@@ -152,7 +152,7 @@ def _plain_frames(wave: Wave, chunk_size: int, unit_ids, service_field, channel,
 def iter_wave_frames(wave: Wave, chunk_size: int = CHUNK_SIZE,
                      unit_ids: Collection[int] | None = None, *, service_field: str | None = None,
                      channel: str | None = None, lang: str = "vi",
-                     exclude: Collection[int] = ()) -> Iterator[pd.DataFrame]:
+                     exclude: Collection[int] = (), cached: bool = True) -> Iterator[pd.DataFrame]:
     """Yield the responses frame of ``wave`` in chunks of at most ``chunk_size`` rows.
 
     Columns: ``unit_code, service_point, service_field, channel, unit_name, mode,
@@ -166,10 +166,14 @@ def iter_wave_frames(wave: Wave, chunk_size: int = CHUNK_SIZE,
     analysis sets aside for data-quality flags, ``flag_reviews``).  One statement reads the rows (one more looks up
     ``service_field``): a ``COPY`` on PostgreSQL, a lazily stepped query on SQLite; rows
     are fetched about ``chunk_size`` at a time as chunks are consumed.
+
+    Through the columnar cache (``wave_segments``) the typed store of the whole wave is
+    held while its chunks are built; ``cached=False`` streams the rows instead, so that
+    memory stays flat whatever the wave's size (the CSV export).
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be >= 1")
-    if _use_segments():
+    if cached and _use_segments():
         yield from _cached_frames(wave, chunk_size, unit_ids, service_field, channel, lang, exclude)
     else:
         yield from _plain_frames(wave, chunk_size, unit_ids, service_field, channel, lang, exclude)

@@ -195,6 +195,27 @@ def test_csv_stream_is_lazy(app, wave_data):
         assert [p.count(b"\r\n") for p in pieces] == [3, 3, 3, 1]
 
 
+def test_csv_exports_stream_from_the_database_not_the_whole_wave_cache(app, wave_data, monkeypatch,
+                                                                      tmp_path):
+    """The columnar cache holds a whole wave in memory; the CSV export must not use it, so
+    that its memory stays flat at any size (the cached rows would be the same)."""
+    from survey.services import wave_segments
+
+    def whole_wave(*args, **kwargs):
+        raise AssertionError("the CSV export read the whole wave's cache")
+
+    app.config["WAVE_SEGMENT_ROWS"] = 2
+    with app.app_context():
+        wave = _wave(wave_data)
+        expected = b"".join(iter_wave_csv(wave, chunk_size=3))
+        monkeypatch.setattr(wave_segments, "wave_store", whole_wave)
+        assert b"".join(iter_wave_csv(wave, chunk_size=3)) == expected
+        export_wave(wave, "csv", tmp_path / "wave.csv", chunk_size=3)
+        assert (tmp_path / "wave.csv").read_bytes() == expected
+        with pytest.raises(AssertionError, match="whole wave"):
+            list(iter_wave_frames(wave, chunk_size=3))      # the analysis's path does use it
+
+
 def test_sav_and_dta_hold_codes_and_vietnamese_labels(app, wave_data, tmp_path):
     with app.app_context():
         wave = _wave(wave_data)
