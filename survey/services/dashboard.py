@@ -311,7 +311,9 @@ def breakdowns(wave: Wave, unit: Unit, lang: str = "vi") -> dict:
     """The unit's indices by service field and by channel (whole wave, domain estimates),
     and its responses against dossiers per field. Plain data."""
     try:
-        tables = reports.wave_breakdowns(wave, unit=unit.code)
+        # Not waiting: after a new response a big wave's breakdowns are recomputed in the
+        # background, like its results, and the last ones are shown meanwhile.
+        tables = reports.wave_breakdowns(wave, unit=unit.code, wait=None)
     except reports.ReportError as error:
         current_app.logger.warning("breakdowns of wave %s: %s", wave.code, error)
         return {"by_field": [], "by_channel": [], "counts": []}

@@ -172,16 +172,18 @@ def compute_breakdowns(wave: Wave, *, options: SipasOptions | None = None,
     return out
 
 
-def wave_breakdowns(wave: Wave, *, unit: str | None = None) -> dict:
+def wave_breakdowns(wave: Wave, *, unit: str | None = None, wait: bool | None = True) -> dict:
     """Tables by service field and by channel (domain estimates of the full design), and the
     responses against dossiers, of ``wave``, from the shared results cache (with ``unit``:
-    that unit's part, see :mod:`survey.services.unit_parts`).
+    that unit's part, see :mod:`survey.services.unit_parts`).  ``wait=None``: a big wave's
+    new version is computed in the background (the last one is shown meanwhile, else
+    :class:`~survey.services.results_cache.Computing` is raised), as for its results.
 
     Returns ``{"by_field", "by_channel", "counts", ...}`` as DataFrames (empty without
     responses); see :func:`compute_breakdowns`.  Raises :class:`ReportError` when the
     engine refuses the wave's data.
     """
-    out = results_cache.breakdowns(wave, wait=True, unit=unit)
+    out = results_cache.breakdowns(wave, wait=wait, unit=unit)
     if out.get("problem"):
         raise ReportError(out["problem"])
     return out
