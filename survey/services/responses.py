@@ -65,19 +65,24 @@ def is_stored(submission_id: str | uuid.UUID) -> bool:
 COLUMNS = ("wave_id", "unit_id", "service_point_id", "service_field_id", "channel", "mode",
            "questionnaire_version_id", "answers", "duration_seconds", "submitted_at",
            "submission_id", "flags", "is_demo", "paradata", "device_id")
-_statements: dict[tuple[str, bool], object] = {}
+_statements: dict[tuple[str, bool, bool], object] = {}
 
 
-def _insert(dialect: str, from_device: bool):
+def _insert(dialect: str, from_device: bool, counted: bool = True):
     """The one statement storing a response unless a twin exists or the set-up changed,
     nor (``from_device``) when the device was revoked.
+
+    ``counted``: RETURNING also counts the point's responses of the hour (the burst
+    check).  That count reads every response of the hour at the point, so it grows with a
+    burst; once this process knows the hour is a burst (the row goes in already flagged)
+    the count is not needed and is left out.
 
     Built once per dialect and kind, with bound parameters (``COLUMNS`` and
     ``setup_version``), so that SQLAlchemy's compiled cache serves every later submission.
     The device's check makes the API's cached device authentication
     (``devices.authenticate_device_cached``) exact for what it stores.
     """
-    statement = _statements.get((dialect, from_device))
+    statement = _statements.get((dialect, from_device, counted))
     if statement is not None:
         return statement
     table = Response.__table__
@@ -93,10 +98,11 @@ def _insert(dialect: str, from_device: bool):
     count = (select(func.count(same_hour.c.id))
              .where(same_hour.c.service_point_id == bindparam("service_point_id"),
                     same_hour.c.submitted_at == bindparam("submitted_at")).scalar_subquery())
+    returned = (table.c.id, count.label("same_hour")) if counted else (table.c.id,)
     statement = (insert(table).from_select(list(COLUMNS), source)
                  .on_conflict_do_nothing(index_elements=["submission_id"])
-                 .returning(table.c.id, count.label("same_hour")))
-    _statements[(dialect, from_device)] = statement
+                 .returning(*returned))
+    _statements[(dialect, from_device, counted)] = statement
     return statement
 
 
@@ -217,8 +223,9 @@ def store_response(
                     db.session.rollback()
                     raise
             connection = db.session.connection()
-        inserted = connection.execute(_insert(connection.dialect.name, device_id is not None),
-                                      {**values, "setup_version": link.version}).first()
+        statement = _insert(connection.dialect.name, device_id is not None,
+                            counted=BURST_FLAG not in values["flags"])
+        inserted = connection.execute(statement, {**values, "setup_version": link.version}).first()
         if inserted is not None:
             return _created(values, inserted), True
         # Nothing inserted: a twin holds the submission_id (on PostgreSQL we waited for it
@@ -263,10 +270,11 @@ def _single_statement_connection():
 
 def _created(values: dict, inserted) -> Response:
     """Commit the row just inserted, flag a burst, return the row as a persistent object."""
-    count = inserted.same_hour
+    # A row that went in flagged "burst" was inserted without the hour's count.
+    count = getattr(inserted, "same_hour", None)
     # PostgreSQL evaluates RETURNING's subquery on the statement's snapshot, before the row
     # existed; SQLite after it was written.
-    if db.session.connection().dialect.name == "postgresql":
+    if count is not None and db.session.connection().dialect.name == "postgresql":
         count += 1
     # Commit at once: SQLite's write lock (and PostgreSQL's row locks) are held no longer
     # than the INSERT itself; the rest is Python and, rarely, the burst's own transaction.

@@ -344,8 +344,11 @@ def test_a_sustained_burst_costs_no_extra_statement(app, client, site):
         assert client.post(URL, json=api_body(site)).status_code == 201
     with statements(app) as seen:
         assert client.post(URL, json=api_body(site)).status_code == 201
-    # The hour is known to be a burst in this process: the row goes in flagged.
+    # The hour is known to be a burst in this process: the row goes in flagged, and its
+    # INSERT no longer counts the hour's responses (a count that grows with the burst).
     assert len(seen) <= 3, seen
+    inserts = [sql for sql in seen if sql.lstrip().upper().startswith("INSERT INTO RESPONSES")]
+    assert len(inserts) == 1 and "count(" not in inserts[0].lower(), seen
     with app.app_context():
         assert list(db.session.scalars(select(Response.flags).order_by(Response.id))) == [
             ["burst"]] * 5
