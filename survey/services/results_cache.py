@@ -60,7 +60,8 @@ __all__ = ["Computed", "Computing", "bump_version", "breakdowns", "compute_and_s
 log = logging.getLogger(__name__)
 
 FRESHNESS = 60            # seconds a process trusts the data version it read
-LOCK_SECONDS = 900        # a "computing" lock older than this is taken over (a dead worker)
+LOCK_SECONDS = 60         # a "computing" lock not refreshed for this long is taken over
+HEARTBEATS_PER_LOCK = 4   # the computing worker refreshes its lock this often per LOCK_SECONDS
 SYNC_LIMIT = 200_000      # above this many responses a first view does not wait
 WAIT_SECONDS = 120        # how long a small wave's concurrent first view waits
 _POLL = 0.2
@@ -279,8 +280,9 @@ class _RedisStore:
         return False
 
     def progress(self, key: str, percent: int) -> None:
+        # Also the heartbeat: the lock's expiry starts again.
         self.redis.set(f"{self.prefix}:s:{key}", json.dumps({"state": "computing", "progress": percent}),
-                       xx=True, keepttl=True)
+                       xx=True, ex=int(_config("RESULTS_CACHE_LOCK_SECONDS", LOCK_SECONDS)))
 
     def put(self, key: str, wave_id: int, payload: bytes) -> None:
         pipe = self.redis.pipeline()
@@ -382,12 +384,44 @@ def _latest_name(key_without_version: str) -> str:
     return hashlib.sha256(f"latest:{key_without_version}".encode()).hexdigest()
 
 
-def _run(store, key, kind, wave_id, filters, effective, latest: str | None = None) -> object:
-    def report(percent):
-        store.progress(key, int(percent))
+class _Heartbeat:
+    """Refresh a "computing" lock while its computation runs, so that a lock left by a
+    worker that died (a queue worker killed mid-job) is taken over after
+    ``RESULTS_CACHE_LOCK_SECONDS`` (60) instead of blocking every other worker, while a
+    live computation of any length keeps its lock."""
 
+    def __init__(self, store, key: str):
+        self.store, self.key, self.percent = store, key, 0
+        self.app = current_app._get_current_object()
+        self.interval = float(_config("RESULTS_CACHE_LOCK_SECONDS", LOCK_SECONDS)) / HEARTBEATS_PER_LOCK
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True, name="results-heartbeat")
+
+    def report(self, percent) -> None:
+        self.percent = int(percent)
+        self.store.progress(self.key, self.percent)
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                with self.app.app_context():
+                    self.store.progress(self.key, self.percent)
+            except Exception:  # noqa: BLE001  (a missed beat only shortens the lock)
+                log.warning("could not refresh the lock of results %s", self.key, exc_info=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
+def _run(store, key, kind, wave_id, filters, effective, latest: str | None = None) -> object:
     try:
-        value = _compute(kind, wave_id, filters, effective, report)
+        with _Heartbeat(store, key) as heartbeat:
+            value = _compute(kind, wave_id, filters, effective, heartbeat.report)
     except Exception as error:  # noqa: BLE001  (the failure is stored, then raised)
         store.fail(key, f"{type(error).__name__}: {error}")
         raise

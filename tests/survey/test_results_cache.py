@@ -4,6 +4,7 @@ in the database and in a real Redis (unique key prefixes; never FLUSHDB)."""
 
 import os
 import threading
+import time
 import uuid
 
 import pytest
@@ -180,6 +181,25 @@ def test_the_lock_is_taken_once(app, province):
         store.fail(key, "boom")
         assert store.get(key)["problem"] == "boom"
         assert store.claim(key, 1) is True      # a failure may be retried
+
+
+def test_a_dead_workers_lock_is_taken_over_and_a_live_one_is_kept(app, province):
+    """A worker killed while computing leaves its "computing" lock: another takes it over
+    once it has not been refreshed for RESULTS_CACHE_LOCK_SECONDS; a computation still
+    running refreshes it (its heartbeat), however long it takes."""
+    app.config["RESULTS_CACHE_LOCK_SECONDS"] = 2
+    with _fresh_request(app):
+        store = results_cache._store()
+        dead, live = (f"k{uuid.uuid4().hex[:20]}" for _ in range(2))
+        assert store.claim(dead, 1) is True and store.claim(live, 1) is True
+        with results_cache._Heartbeat(store, live) as heartbeat:
+            heartbeat.report(40)
+            assert store.claim(dead, 1) is False and store.claim(live, 1) is False
+            time.sleep(3.0)                 # longer than the lock, four beats of the live one
+            assert store.claim(live, 1) is False
+            assert store.get(live)["progress"] == 40
+            assert store.claim(dead, 1) is True
+        assert not heartbeat.thread.is_alive()
 
 
 def test_closing_a_wave_computes_its_results(app, province, computations):

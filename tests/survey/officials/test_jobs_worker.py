@@ -99,7 +99,7 @@ def test_a_killed_worker_loses_nothing_and_the_job_yields_one_zip(app, province,
     second = spawn_worker()
     job = wait_for(app, job_id, timeout=180)
     assert second.poll() is None, second.stderr.read().decode()[-2000:]
-    assert (job.status, job.done, job.total) == ("ready", 3, 3)
+    assert (job.status, job.done, job.total) == ("ready", 3, 3), job.error
     with app.app_context():
         runs = dict(db.session.execute(select(JobPart.unit_id, JobPart.runs)
                                        .where(JobPart.job_id == job_id)).all())
