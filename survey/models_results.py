@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DDL, BigInteger, CheckConstraint, DateTime, Integer, LargeBinary, String, Text, event
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+from .triggers import create_with_tables
 
 CACHE_STATES = ("computing", "ready", "failed")
 
@@ -141,11 +142,5 @@ END""",
 ]
 
 # Created once every table exists (idempotent, like the set-up version's triggers).
-for _statement in POSTGRESQL_TALLY:
-    event.listen(db.metadata, "after_create",
-                 DDL(_statement.replace("%", "%%")).execute_if(dialect="postgresql"))
-for _statement in SQLITE_TALLY:
-    event.listen(db.metadata, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-event.listen(db.metadata, "after_drop",
-             DDL("DROP FUNCTION IF EXISTS tally_responses(), tally_responses_truncate()")
-             .execute_if(dialect="postgresql"))
+create_with_tables(POSTGRESQL_TALLY, SQLITE_TALLY,
+                   functions=("tally_responses", "tally_responses_truncate"))

@@ -10,10 +10,11 @@ as version 0 (the triggers create it).
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, BigInteger, CheckConstraint, Integer, event
+from sqlalchemy import BigInteger, CheckConstraint, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+from .triggers import create_with_tables
 
 # The tables whose rows decide whether a survey link takes answers.
 SETUP_TABLES = ("units", "service_points", "waves", "wave_units", "service_fields")
@@ -51,11 +52,4 @@ END""" for table in SETUP_TABLES for op in ("INSERT", "UPDATE", "DELETE")
 
 # The triggers sit on other tables: create them once every table exists (idempotent, so
 # that create_all on an existing database, as the benchmarks' --keep does, works).
-for _statement in POSTGRESQL_BUMP:
-    event.listen(db.metadata, "after_create",
-                 DDL(_statement.replace("%", "%%")).execute_if(dialect="postgresql"))
-for _statement in SQLITE_BUMP:
-    event.listen(db.metadata, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-# metadata.drop_all drops the tables (and their triggers); the function stays unless dropped.
-event.listen(db.metadata, "after_drop",
-             DDL("DROP FUNCTION IF EXISTS bump_setup_version()").execute_if(dialect="postgresql"))
+create_with_tables(POSTGRESQL_BUMP, SQLITE_BUMP, functions=("bump_setup_version",))

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (DDL, BigInteger, DateTime, ForeignKey, Integer, LargeBinary,
-                        String, UniqueConstraint, event)
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+from .triggers import create_with_tables
 
 
 def _utcnow() -> dt.datetime:
@@ -95,12 +95,5 @@ BEGIN
 END""",
 ]
 
-for _statement in POSTGRESQL_TRIGGERS:
-    event.listen(db.metadata, "after_create",
-                 DDL(_statement.replace("%", "%%")).execute_if(dialect="postgresql"))
-for _statement in SQLITE_TRIGGERS:
-    event.listen(db.metadata, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-# metadata.drop_all drops the tables (and their triggers); the functions stay unless dropped.
-for _function in ("drop_wave_segments", "drop_all_wave_segments"):
-    event.listen(db.metadata, "after_drop",
-                 DDL(f"DROP FUNCTION IF EXISTS {_function}()").execute_if(dialect="postgresql"))
+create_with_tables(POSTGRESQL_TRIGGERS, SQLITE_TRIGGERS,
+                   functions=("drop_wave_segments", "drop_all_wave_segments"))
