@@ -147,6 +147,19 @@ def test_straightlining_needs_the_same_value_on_enough_scale_answers(app, client
 
 # --- near-duplicates and bursts (batch) -----------------------------------------------
 
+def _all_flags(app) -> dict:
+    """Every stored response's flags, by id."""
+    with app.app_context():
+        return {r.id: r.flags for r in db.session.scalars(select(Response))}
+
+
+def _a_second_run_changes_nothing(app, runner, wave, flags: dict) -> None:
+    """The batch is idempotent: a second run adds no flag and changes none."""
+    again = runner.invoke(args=["quality", "flag", wave.code])
+    assert "0 flag(s) added" in again.output
+    assert _all_flags(app) == flags
+
+
 def _insert(app, create_response, wave, point, answers, hour, **columns):
     return create_response(wave, point, answers=dict(answers), submitted_at=hour, **columns)
 
@@ -162,15 +175,10 @@ def test_near_duplicates_at_one_point_within_the_window(app, site, create_respon
     result = runner.invoke(args=["quality", "flag", wave.code])
     assert result.exit_code == 0, result.output
     assert "near_duplicate: 2" in result.output
-    with app.app_context():
-        flags = {r.id: r.flags for r in db.session.scalars(select(Response))}
+    flags = _all_flags(app)
     assert flags[twins[0].id] == flags[twins[1].id] == [NEAR_DUPLICATE]
     assert flags[later.id] == flags[elsewhere.id] == flags[different.id] == []
-    # Idempotent: a second run adds nothing and changes nothing.
-    again = runner.invoke(args=["quality", "flag", wave.code])
-    assert "0 flag(s) added" in again.output
-    with app.app_context():
-        assert {r.id: r.flags for r in db.session.scalars(select(Response))} == flags
+    _a_second_run_changes_nothing(app, runner, wave, flags)
 
 
 def test_batch_flags_bursts_far_above_the_usual_rate_only(app, site, create_response):
@@ -226,16 +234,11 @@ def test_batch_flags_a_device_far_above_its_own_usual_rate(app, site, create_res
     result = runner.invoke(args=["quality", "flag", wave.code])
     assert result.exit_code == 0, result.output
     assert "burst_device: 7" in result.output and "burst: 0" in result.output
-    with app.app_context():
-        flags = {r.id: r.flags for r in db.session.scalars(select(Response))}
+    flags = _all_flags(app)
     assert all(flags[r.id] == [DEVICE_BURST] for r in burst)
     assert all(flags[r.id] == [] for r in calm) and flags[public.id] == []
     assert sum(1 for f in flags.values() if f) == 7       # the history is not flagged
-    # Idempotent: a second run adds nothing and changes nothing.
-    again = runner.invoke(args=["quality", "flag", wave.code])
-    assert "0 flag(s) added" in again.output
-    with app.app_context():
-        assert {r.id: r.flags for r in db.session.scalars(select(Response))} == flags
+    _a_second_run_changes_nothing(app, runner, wave, flags)
 
 
 def test_a_device_without_history_needs_more_than_the_minimum(app, site, create_response):
