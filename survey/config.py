@@ -52,6 +52,9 @@ def defaults(instance_path: str) -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": os.path.join(os.pardir, "translations"),
         # Seconds a SQLite writer waits for the write lock (see survey/database.py).
         "SQLITE_BUSY_TIMEOUT": float(os.environ.get("SQLITE_BUSY_TIMEOUT", 15)),
+        # A pooled PostgreSQL connection idle this many seconds is pinged before use
+        # (survey/database.py); one the server closed is replaced whatever its idle time.
+        "DATABASE_PING_AFTER_IDLE": float(os.environ.get("DATABASE_PING_AFTER_IDLE", 30)),
         # The columnar cache of big waves (survey/services/wave_segments.py): responses per
         # segment (0 turns the cache off), and how many of a wave's newest responses stay
         # out of segments (a transaction may still commit an id among them).

@@ -1,4 +1,5 @@
-"""Engine settings in one place: SQLite made fit for concurrent writers, pre-ping everywhere.
+"""Engine settings in one place: SQLite made fit for concurrent writers, and PostgreSQL
+connections checked before use when they may have been closed.
 
 SQLite (the embedded default) gets, per connection: foreign keys on, WAL journal mode
 (readers never block the writer and the writer never blocks readers), a busy timeout
@@ -8,23 +9,89 @@ transaction begins.  Writes that first read (a submission checks for its twin, t
 inserts) begin with ``BEGIN IMMEDIATE`` through :func:`begin_write`: a deferred
 transaction that upgrades from reading to writing fails at once with ``database is
 locked`` when another writer committed meanwhile — the busy timeout cannot help there.
+
+PostgreSQL connections are pinged when they leave the pool only if they may be dead
+(:func:`tune_postgresql_engine`), not on every checkout as ``pool_pre_ping`` does: that
+ping is a round trip per request, a tenth of a submission's cost under load.
 """
 
+import select
 import sqlite3
+import time
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
 # Seconds a SQLite writer waits for the write lock before giving up (503 then).
 DEFAULT_SQLITE_BUSY_TIMEOUT = 15.0
+# Seconds a pooled PostgreSQL connection may sit idle and still be used without a ping;
+# pgbouncer's server_check_delay has the same default.
+DEFAULT_PING_AFTER_IDLE = 30.0
 BEGIN_OPTION = "sqlite_begin"
+_CHECKED_IN = "sipas_checked_in"
 
 
 def engine_options(config) -> dict:
-    """Return ``SQLALCHEMY_ENGINE_OPTIONS`` with our defaults under the configured ones."""
-    # Pre-ping: a connection the server closed (restart, failover, idle timeout) is
-    # replaced before use instead of failing the request that drew it from the pool.
-    return {"pool_pre_ping": True, **(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
+    """Return ``SQLALCHEMY_ENGINE_OPTIONS`` with our defaults under the configured ones.
+
+    PostgreSQL gets the ping of :func:`tune_postgresql_engine` instead of
+    ``pool_pre_ping``, SQLite (a file: nothing to reconnect to) none; any other database
+    ``pool_pre_ping``.  Setting ``pool_pre_ping`` in ``SQLALCHEMY_ENGINE_OPTIONS`` wins.
+    """
+    url = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    ours = {} if url.startswith(("postgresql", "sqlite")) else {"pool_pre_ping": True}
+    return {**ours, **(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
+
+
+def _server_spoke(dbapi_connection) -> bool:
+    """Whether an idle connection has something to read (or is known closed).
+
+    An idle connection is sent nothing unless the server is ending it: a backend that is
+    terminated or shut down writes its last error and closes the socket, which then
+    reads as ready at once — a non-blocking ``select``, no round trip.
+    """
+    try:
+        if getattr(dbapi_connection, "closed", False) or getattr(dbapi_connection, "broken", False):
+            return True
+        pgconn = getattr(dbapi_connection, "pgconn", None)          # psycopg 3
+        fileno = pgconn.socket if pgconn is not None else dbapi_connection.fileno()
+        poller = select.poll()          # not select(): any descriptor number works
+        poller.register(fileno, select.POLLIN)
+        return bool(poller.poll(0))
+    except Exception:       # no socket to look at: treat it as suspect, ping
+        return True
+
+
+def tune_postgresql_engine(engine, ping_after_idle: float = DEFAULT_PING_AFTER_IDLE) -> None:
+    """Replace connections the server closed when they leave the pool, cheaply.
+
+    A connection is pinged on checkout when it sat in the pool ``ping_after_idle``
+    seconds or more (a firewall or a failover may have dropped it silently), or when the
+    server sent it something while idle (a restart or ``pg_terminate_backend``: see
+    :func:`_server_spoke`).  A failed ping raises ``DisconnectionError``, on which the
+    pool discards the connection and hands out a fresh one (SQLAlchemy's documented
+    checkout-event contract), so the request never sees it.  A connection just made,
+    or back in the pool a moment ago with nothing to read, is used without a round trip.
+    """
+    def on_checkin(dbapi_connection, connection_record):
+        connection_record.info[_CHECKED_IN] = time.monotonic()
+
+    def on_checkout(dbapi_connection, connection_record, connection_proxy):
+        since = connection_record.info.pop(_CHECKED_IN, None)
+        if since is None:           # connected just now for this checkout
+            return
+        if time.monotonic() - since < ping_after_idle and not _server_spoke(dbapi_connection):
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError(f"ping failed: {error}") from error
+        if not alive:
+            raise DisconnectionError("ping failed")
+
+    event.listen(engine, "checkin", on_checkin)
+    event.listen(engine, "checkout", on_checkout)
 
 
 def prepare_options(options: dict, busy_timeout: float) -> None:

@@ -9,7 +9,8 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from . import ratelimit_storage  # noqa: F401 (memory:// without a timer thread)
-from .database import DEFAULT_SQLITE_BUSY_TIMEOUT, prepare_options, tune_sqlite_engine
+from .database import (DEFAULT_PING_AFTER_IDLE, DEFAULT_SQLITE_BUSY_TIMEOUT, prepare_options,
+                       tune_postgresql_engine, tune_sqlite_engine)
 
 # Explicit constraint names: Alembic can only alter or drop what it can name, and SQLite
 # batch migrations need the names to rebuild a table.
@@ -29,7 +30,8 @@ class Base(DeclarativeBase):
 
 
 class _SQLAlchemy(SQLAlchemy):
-    """Flask-SQLAlchemy with SQLite connections made to behave like a real database."""
+    """Flask-SQLAlchemy with SQLite connections made to behave like a real database, and
+    PostgreSQL connections checked on checkout when they may be dead."""
 
     def _make_engine(self, bind_key, options, app):
         is_sqlite = str(options.get("url", "")).startswith("sqlite")
@@ -39,6 +41,9 @@ class _SQLAlchemy(SQLAlchemy):
         engine = super()._make_engine(bind_key, options, app)
         if engine.dialect.name == "sqlite":
             tune_sqlite_engine(engine, busy_timeout)
+        elif engine.dialect.name == "postgresql" and not options.get("pool_pre_ping"):
+            tune_postgresql_engine(engine, float(app.config.get("DATABASE_PING_AFTER_IDLE",
+                                                                DEFAULT_PING_AFTER_IDLE)))
         return engine
 
 

@@ -146,6 +146,35 @@ def handle_rate_limited(error: RateLimitExceeded):
     return error_response(error)
 
 
+def has_request_wide_limits() -> bool:
+    """Whether the limiter holds limits that only its per-request check applies: limits
+    for the whole application, defaults for every route, meta limits, or limits on a
+    blueprint (``RATELIMIT_APPLICATION``, ``RATELIMIT_DEFAULT``, ``RATELIMIT_META``, or
+    ``limiter.limit(...)(blueprint)``)."""
+    manager = limiter.limit_manager
+    return bool(manager._application_limits or manager._default_limits
+                or manager._blueprint_limits or limiter._meta_limits)
+
+
+def drop_idle_request_check(app) -> None:
+    """Remove Flask-Limiter's ``before_request`` check from ``app`` when it has nothing to
+    check.
+
+    That hook resolves the limits of every request (endpoint, blueprint, exemptions,
+    defaults): about a tenth of a submission's work, for nothing here, because every
+    limit of this app is counted where it applies — the submission limits directly
+    (``_count``), a route's ``@limiter.limit`` by the wrapper the decorator puts around
+    the view (Flask-Limiter's own code, which checks the route's limits when the view is
+    called, hook or not).  Limits that only the hook applies (``has_request_wide_limits``)
+    keep it.  Call after every blueprint is registered.
+    """
+    if has_request_wide_limits():
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    hooks[:] = [hook for hook in hooks if hook != limiter._check_request_limit]
+
+
 def init_app(app) -> None:
-    """Register the 429 handler on ``app``."""
+    """Register the 429 handler on ``app``; drop the limiter's idle per-request check."""
     app.register_error_handler(RateLimitExceeded, handle_rate_limited)
+    drop_idle_request_check(app)

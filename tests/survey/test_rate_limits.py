@@ -22,6 +22,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ANSWERS = {"channel": "in_person", "visits": 2, "late": False, "seats": 4, "overall": 5}
 PER_ADDRESS = 5
 PER_POINT = 8
+ENROL_PER_ADDRESS = 3
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -56,7 +57,8 @@ def app_config(storage):
             "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": False,
             "RATELIMIT_SUBMIT_PER_ADDRESS": f"{PER_ADDRESS} per minute",
             "RATELIMIT_SUBMIT_PER_POINT": f"{PER_POINT} per hour",
-            "RATELIMIT_SUBMIT_PER_DEVICE": "1000 per minute"}
+            "RATELIMIT_SUBMIT_PER_DEVICE": "1000 per minute",
+            "RATELIMIT_KIOSK_ENROL": f"{ENROL_PER_ADDRESS} per minute"}
 
 
 @pytest.fixture
@@ -184,3 +186,40 @@ def test_memory_counters_start_no_thread_and_still_expire(app, monkeypatch):
     assert strategy.hit(item, "k") is True
     strategy.hit(parse("1 per second"), "other")
     assert threading.active_count() == before
+
+
+def test_a_routes_own_limit_counts_without_the_per_request_hook(app, client, storage):
+    """The kiosk enrolment's ``@limiter.limit`` is applied by its decorator: with the
+    limiter's per-request hook dropped (nothing request-wide is configured), the
+    address's fourth wrong code in a minute is refused, in Vietnamese."""
+    from survey.extensions import limiter
+
+    assert limiter._check_request_limit not in app.before_request_funcs[None]
+    answers = [client.post("/kiosk/dang-ky", data={"code": "SAI-MA-0000"},
+                           environ_base={"REMOTE_ADDR": "203.0.113.9"})
+               for _ in range(ENROL_PER_ADDRESS + 1)]
+    assert [r.status_code for r in answers] == [422] * ENROL_PER_ADDRESS + [429]
+    assert "Retry-After" in answers[-1].headers
+    # Another address has its own budget.
+    other = client.post("/kiosk/dang-ky", data={"code": "SAI-MA-0000"},
+                        environ_base={"REMOTE_ADDR": "203.0.113.10"})
+    assert other.status_code == 422
+
+
+def test_request_wide_limits_keep_the_per_request_hook(app, monkeypatch):
+    """Limits only the hook applies (here, for the whole application) keep it."""
+    from flask import Flask
+
+    from survey.extensions import limiter
+    from survey.ratelimits import drop_idle_request_check
+
+    bare = Flask("bare")
+    bare.before_request(limiter._check_request_limit)
+    drop_idle_request_check(bare)
+    assert bare.before_request_funcs[None] == []
+
+    monkeypatch.setattr(limiter.limit_manager, "_application_limits", [["anything"]])
+    kept = Flask("kept")
+    kept.before_request(limiter._check_request_limit)
+    drop_idle_request_check(kept)
+    assert kept.before_request_funcs[None] == [limiter._check_request_limit]
