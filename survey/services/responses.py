@@ -148,7 +148,8 @@ def store_response(
     Returns
     -------
     (Response, bool)
-        The stored row and whether this call created it.
+        The stored row and whether this call created it.  A created row is detached
+        (its columns loaded, no query); an existing one is the session's.
 
     Raises
     ------
@@ -268,8 +269,24 @@ def _single_statement_connection():
     return session.connection()
 
 
+def _as_loaded(row_id: int, values: dict) -> Response:
+    """The stored row as a detached ``Response``, as if loaded from the database: no query.
+
+    Made the way SQLAlchemy's loading makes objects (an instance without ``__init__``, its
+    column values written to its state's dictionary) rather than through the mapped
+    constructor, whose instrumented assignment records each of the 15 values as a change
+    only for ``make_transient_to_detached`` to discard it.  It is not added to the session
+    either (every caller reads its columns only): together a tenth of a submission's work.
+    Its relationships are not loadable; ``db.session.merge(row, load=False)`` attaches it.
+    """
+    row = Response.__mapper__.class_manager.new_instance()
+    row.__dict__.update(values, id=row_id)
+    make_transient_to_detached(row)
+    return row
+
+
 def _created(values: dict, inserted) -> Response:
-    """Commit the row just inserted, flag a burst, return the row as a persistent object."""
+    """Commit the row just inserted, flag a burst, return the row (detached, columns loaded)."""
     # A row that went in flagged "burst" was inserted without the hour's count.
     count = getattr(inserted, "same_hour", None)
     # PostgreSQL evaluates RETURNING's subquery on the statement's snapshot, before the row
@@ -279,9 +296,7 @@ def _created(values: dict, inserted) -> Response:
     # Commit at once: SQLite's write lock (and PostgreSQL's row locks) are held no longer
     # than the INSERT itself; the rest is Python and, rarely, the burst's own transaction.
     db.session.commit()
-    row = Response(id=inserted.id, **values)
-    make_transient_to_detached(row)          # as if loaded: no query
-    db.session.add(row)
+    row = _as_loaded(inserted.id, values)
     point_id, hour = values["service_point_id"], values["submitted_at"]
     if BURST_FLAG not in values["flags"] and is_burst_count(point_id, hour, count):
         begin_write(db.session)

@@ -194,3 +194,29 @@ def test_same_submission_sent_concurrently_is_stored_once(app, survey):
     assert len({row_id for row_id, _ in results}) == 1
     with app.app_context():
         assert _count() == 1
+
+
+def test_a_created_row_is_the_stored_row_without_a_query_or_pending_changes(app, survey):
+    """The row handed back is built as if loaded: every column equal to the database's,
+    no change history (nothing to flush), not in the session, and read with no query."""
+    from sqlalchemy import event, inspect
+
+    with app.app_context():
+        queries = []
+        engine = db.engine
+        wave, point = db.session.get(Wave, survey[0]), db.session.get(ServicePoint, survey[1])
+        listener = lambda *args: queries.append(args[2])     # noqa: E731
+        row, created = store_response(wave=wave, service_point=point, answers=ANSWERS,
+                                      submission_id=uuid.uuid4(), started_at=None,
+                                      paradata={"pages": {"p1": 12}})
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            columns = {c.key: getattr(row, c.key) for c in Response.__table__.columns}
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        assert created and queries == []
+        state = inspect(row)
+        assert state.detached and not state.modified and row not in db.session
+        db.session.expire_all()
+        stored = db.session.get(Response, row.id)
+        assert columns == {c.key: getattr(stored, c.key) for c in Response.__table__.columns}
