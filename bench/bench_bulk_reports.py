@@ -225,7 +225,8 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("-n", type=int, default=20_000, help="responses in the wave")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--workers", default="1,2", help="queue worker counts, comma-separated")
+    parser.add_argument("--workers", default="1,2",
+                        help='queue worker counts, comma-separated ("" runs no queue part)')
     parser.add_argument("--skip", default="", help="parts to skip: one,anchor (comma-separated)")
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--keep", type=Path, help="Directory to keep the database in (reused).")
@@ -263,7 +264,7 @@ def main() -> None:
                 print(f"anchor: bulk_reports, pool of 2 processes: {args.units} reports in {anchor:6.1f} s "
                       f"({args.units / anchor:5.2f} reports/s; issue: 100 in 68 s, 1.47/s)", flush=True)
             times = {}
-            for count in (int(w) for w in args.workers.split(",")):
+            for count in (int(w) for w in args.workers.split(",") if w.strip()):
                 times[count] = queue_run(app, count, args.units, env)
                 print(f"queue, {count} worker(s): {args.units} reports in {times[count]:6.1f} s "
                       f"({args.units / times[count]:5.2f} reports/s)", flush=True)
