@@ -123,8 +123,17 @@ def pool_run(app, n_units: int, out: Path) -> float:
 
 # The report pipeline as it was before issue 13 (the "before" column, measured in the same
 # run): automatic table layout, fonts and stylesheet loaded for every report, each chart
-# laid out by constrained layout, charts inline in the HTML.
-_BEFORE_CSS = "\ntable { table-layout: auto; } td.num, th.num { white-space: nowrap; }\n"
+# laid out by constrained layout, charts inline in the HTML, the cover a flex column and
+# the contents' page numbers after leader(".") dots.
+_BEFORE_CSS = """
+table { table-layout: auto; } td.num, th.num { white-space: nowrap; }
+.cover { display: flex; flex-direction: column; }
+.cover .kicker { margin: 28mm 0 2.5mm; } .cover h1 { margin: 6mm 0 12mm; }
+.cover dl { margin: 1em 0; }
+.toc li { border-bottom: none; } .toc a, .toc a span { display: inline; width: auto; }
+.toc a::after { content: leader(".") target-counter(attr(href), page); display: inline;
+                width: auto; }
+"""
 
 
 def _steps_before(context, R, charts, weasyprint, FontConfiguration, AssetFetcher) -> list[float]:
@@ -134,7 +143,7 @@ def _steps_before(context, R, charts, weasyprint, FontConfiguration, AssetFetche
     charts._AXES_BOUNDS.clear()
     drawn = {"elements": charts.element_chart(context["element_chart"], "vi")}
     if context.get("drivers"):
-        drawn["drivers"] = charts.drivers_chart(context["drivers"], "vi")
+        drawn["drivers"] = charts.drivers_chart(context["drivers"], "vi", constrained=True)
     t.append(time.perf_counter())
     charts._AXES_BOUNDS.update(remembered)       # the "after" pipeline keeps its layouts
     html = R._environment().get_template("report.html").render(**context, charts=drawn)
