@@ -3,6 +3,7 @@
 Run from the repository root (Redis at 127.0.0.1:6379, or ``--redis URL``)::
 
     .venv/bin/python bench/bench_bulk_reports.py [--units 100] [-n 20000] [--keep DIR]
+    # one report alone: --units 3 --skip anchor --workers ""
 
 A temporary SQLite database gets one province of 300 communes and a wave of ``-n``
 synthetic responses (``bench_export_csv.build``). Then, on the same ``--units`` communes:
@@ -14,8 +15,9 @@ synthetic responses (``bench_export_csv.build``). Then, on the same ``--units`` 
   job's start to its ZIP; the ratio 2 workers / 1 worker (goal >= 1.8);
 - one commune's report in this process, median of ``--repeat``, split into its steps,
   beside the same steps of the pipeline as it was before issue 13 (automatic table layout,
-  fonts and stylesheet per report, constrained layout per chart, inline SVG), measured in
-  the same run (goal <= 0.6 s; the issue measured 1.17 s).
+  fonts and stylesheet per report, constrained layout per chart, inline SVG, the cover a
+  flex column, the contents' page numbers after leader dots), measured in the same run
+  (goal <= 0.6 s; the issue measured 1.17 s).
 """
 
 from __future__ import annotations
