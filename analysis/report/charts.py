@@ -167,15 +167,33 @@ def element_chart(data: dict, lang: str) -> Markup:
         return svg
 
 
+# The scatter's axes at a fixed place rather than by constrained layout (half of the
+# chart's drawing time, and a different layout per unit, since the ticks follow the data):
+# room on the left for the rotated axis label and tick labels of up to three digits (the
+# performance axis runs within 0-100, written without decimals), below for the tick
+# labels and axis label, and on the right and top for a tick label centred on the edge.
+_DRIVERS_MARGINS_PT = {"left": 44.0, "bottom": 38.0, "right": 12.0, "top": 6.0}
+
+
+def _fixed_bounds(width_cm: float, height_cm: float, *, left: float, bottom: float,
+                  right: float, top: float) -> tuple[float, float, float, float]:
+    """Axes bounds (figure fractions) leaving the given margins, in points."""
+    width_pt, height_pt = width_cm / 2.54 * 72, height_cm / 2.54 * 72
+    return (left / width_pt, bottom / height_pt, 1 - (left + right) / width_pt,
+            1 - (bottom + top) / height_pt)
+
+
 _QUADRANT_MARKERS = {"priority": ("o", "black"), "strength": ("s", "white"),
                      "secondary": ("^", "white"), "surplus": ("D", GREYS[1])}
 
 
-def drivers_chart(data: dict, lang: str) -> Markup:
+def drivers_chart(data: dict, lang: str, *, constrained: bool = False) -> Markup:
     """Importance–performance scatter with mean lines and named quadrants.
 
     ``data``: ``points`` (list of ``{label, importance, performance, quadrant}``),
-    ``x_label``, ``y_label``, ``quadrants`` (quadrant key -> name), ``title``.
+    ``x_label``, ``y_label``, ``quadrants`` (quadrant key -> name), ``title``. The axes sit
+    within fixed margins; ``constrained=True`` has matplotlib's constrained layout place
+    them instead (slower; the bench's pipeline before issue 13 draws it so).
     """
     _register_fonts()
     points = data["points"]
@@ -183,8 +201,12 @@ def drivers_chart(data: dict, lang: str) -> Markup:
     ys = [p["performance"] for p in points]
     x_mid, y_mid = sum(xs) / len(xs), sum(ys) / len(ys)
     with matplotlib.rc_context(_RC):
-        fig = _figure(16.5, 10.5)
-        ax = fig.add_subplot()
+        if constrained:
+            fig = _figure(16.5, 10.5)
+            ax = fig.add_subplot()
+        else:
+            fig = Figure(figsize=(16.5 / 2.54, 10.5 / 2.54))
+            ax = fig.add_axes(_fixed_bounds(16.5, 10.5, **_DRIVERS_MARGINS_PT))
         for p in points:
             marker, face = _QUADRANT_MARKERS.get(p["quadrant"], ("o", "white"))
             ax.plot([p["importance"]], [p["performance"]], linestyle="none", marker=marker,

@@ -124,6 +124,17 @@ def test_page_numbers_and_running_header(vi_report):
     assert "Đợt khảo sát: Khảo sát SIPAS năm 2026" in text
 
 
+def test_the_contents_give_each_section_its_page(vi_report):
+    """Each entry of the contents reads "N. Title page" on one line, and that page holds the
+    section's heading."""
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(vi_report["pdf"])).pages]
+    assert pages[1].startswith("Mục lục")
+    entries = re.findall(r"^(\d+\. .+?) (\d+)$", pages[1], flags=re.M)
+    assert len(entries) >= 8 and entries[0][0] == "1. Kết quả chung"
+    for title, page in entries:
+        assert title in _flat(pages[int(page) - 1]), (title, page)
+
+
 def test_printed_numbers_are_the_engines(vi_report, data):
     text = _flat(_text(vi_report["pdf"]))
     idx = data["result"].indices
