@@ -16,6 +16,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = config.database_url(app.config["SQLALCHEMY_DATABASE_URI"])
 
     config.check_secret_key(app)
+    from .cookie_session import CookieOnDemandSessionInterface
+
+    app.session_interface = CookieOnDemandSessionInterface()
     if app.config.get("PROXY_FIX_X_FOR"):
         # Behind a reverse proxy the client address (sign-in throttling and audit) is in
         # X-Forwarded-For; trust only as many hops as there are proxies.

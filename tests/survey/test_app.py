@@ -71,3 +71,31 @@ def test_locale_from_lang_cookie():
         headers = {"Cookie": f"lang={cookie}"} if cookie else {}
         with app.test_request_context("/", headers=headers):
             assert str(get_locale()) == expected
+
+
+def test_the_cookie_session_is_signed_and_read_only_when_a_cookie_comes(monkeypatch):
+    """No session cookie: an empty session without building the signer.  A cookie: read
+    (and a tampered one ignored) by Flask's own code, as before."""
+    from flask import session
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "k" * 32,
+                      "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+    @app.get("/_session")
+    def show():
+        session.setdefault("visits", 0)
+        session["visits"] += 1
+        return str(session["visits"])
+
+    client = app.test_client()
+    interface = app.session_interface
+    built = []
+    real = type(interface).get_signing_serializer
+    monkeypatch.setattr(type(interface), "get_signing_serializer",
+                        lambda self, a: built.append("open") or real(self, a))
+    assert client.get("/_session").data == b"1"
+    assert built == ["open"]            # once, to sign the new cookie; not to open none
+    assert client.get("/_session").data == b"2"     # the cookie is read and verified
+    assert len(built) == 3
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], "tampered.value.sig")
+    assert client.get("/_session").data == b"1"
