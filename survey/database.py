@@ -49,7 +49,7 @@ def _server_spoke(dbapi_connection) -> bool:
 
     An idle connection is sent nothing unless the server is ending it: a backend that is
     terminated or shut down writes its last error and closes the socket, which then
-    reads as ready at once — a non-blocking ``select``, no round trip.
+    reads as ready at once — a non-blocking ``poll``, no round trip.
     """
     try:
         if getattr(dbapi_connection, "closed", False) or getattr(dbapi_connection, "broken", False):

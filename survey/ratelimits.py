@@ -151,9 +151,11 @@ def has_request_wide_limits() -> bool:
     for the whole application, defaults for every route, meta limits, or limits on a
     blueprint (``RATELIMIT_APPLICATION``, ``RATELIMIT_DEFAULT``, ``RATELIMIT_META``, or
     ``limiter.limit(...)(blueprint)``)."""
+    # Flask-Limiter's own attributes; one it no longer has counts as a limit (the hook stays).
     manager = limiter.limit_manager
-    return bool(manager._application_limits or manager._default_limits
-                or manager._blueprint_limits or limiter._meta_limits)
+    return any(getattr(owner, name, True) for owner, name in (
+        (manager, "_application_limits"), (manager, "_default_limits"),
+        (manager, "_blueprint_limits"), (limiter, "_meta_limits")))
 
 
 def drop_idle_request_check(app) -> None:

@@ -296,14 +296,14 @@ def _created(values: dict, inserted) -> Response:
     # Commit at once: SQLite's write lock (and PostgreSQL's row locks) are held no longer
     # than the INSERT itself; the rest is Python and, rarely, the burst's own transaction.
     db.session.commit()
-    row = _as_loaded(inserted.id, values)
     point_id, hour = values["service_point_id"], values["submitted_at"]
     if BURST_FLAG not in values["flags"] and is_burst_count(point_id, hour, count):
         begin_write(db.session)
         flag_hour(point_id, hour)
         db.session.commit()
         remember_burst(point_id, hour)
-    return row
+        values["flags"] = [*values["flags"], BURST_FLAG]    # this row is of that hour too
+    return _as_loaded(inserted.id, values)
 
 
 def same_timing(started_at: dt.datetime | None, row: Response) -> bool:

@@ -133,3 +133,19 @@ def test_flag_counts(app, site, create_response):
         assert flag_counts(row_wave, [point_unit])[0] == 3     # both points share the unit
         assert flag_counts(row_wave, [-1]) == (0, {})
         assert flag_counts(row_wave, channel="online") == (0, {})
+
+
+def test_the_row_that_starts_a_burst_is_returned_flagged(app, site, now):
+    """``store_response`` hands back the row as stored: the response that tips the hour
+    into a burst is flagged with the rest of the hour, in the database and in the row."""
+    wave, point, _ = site
+    with app.app_context():
+        wave_row, point_row = db.session.get(Wave, wave.id), db.session.get(ServicePoint, point.id)
+        rows = [responses_service.store_response(
+                    wave=wave_row, service_point=point_row, answers=dict(ANSWERS),
+                    submission_id=uuid.uuid4(), started_at=None)[0]
+                for _ in range(MINIMUM + 2)]
+        assert [row.flags for row in rows] == [[]] * MINIMUM + [["burst"]] * 2
+        stored = dict(db.session.execute(select(Response.id, Response.flags)
+                                         .where(Response.service_point_id == point.id)).all())
+        assert all(stored[row.id] == ["burst"] for row in rows)
