@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
+from survey.database import _CHECKED_IN
 from survey.extensions import db
 from survey.models import Response, ServicePoint
 from tests import factories
@@ -60,7 +61,7 @@ def age_pooled_connections(app, seconds: float) -> None:
     """Make every pooled connection look returned ``seconds`` ago."""
     with app.app_context():
         for record in list(db.engine.pool._pool.queue):
-            record.info["sipas_checked_in"] -= seconds
+            record.info[_CHECKED_IN] -= seconds
 
 
 def test_no_round_trip_for_a_connection_just_returned(app, pings):
