@@ -12,12 +12,18 @@ locked`` when another writer committed meanwhile — the busy timeout cannot hel
 
 PostgreSQL connections are pinged when they leave the pool only if they may be dead
 (:func:`tune_postgresql_engine`), not on every checkout as ``pool_pre_ping`` does: that
-ping is a round trip per request, a tenth of a submission's cost under load.
+ping is a round trip per request, a tenth of a submission's cost under load.  A statement
+that is a whole write alone (a submission's INSERT) runs on :func:`single_statement`: on
+PostgreSQL an autocommit connection the thread keeps, checked the same way.
 """
 
+import os
 import select
 import sqlite3
+import threading
 import time
+import weakref
+from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
@@ -63,6 +69,24 @@ def _server_spoke(dbapi_connection) -> bool:
         return True
 
 
+def _ping_or_raise(engine, dbapi_connection) -> None:
+    """Ping; raise ``DisconnectionError`` when the connection is dead."""
+    try:
+        alive = engine.dialect.do_ping(dbapi_connection)
+    except Exception as error:
+        raise DisconnectionError(f"ping failed: {error}") from error
+    if not alive:
+        raise DisconnectionError("ping failed")
+
+
+def _may_be_dead(dbapi_connection, idle_since: float, ping_after_idle: float) -> bool:
+    return time.monotonic() - idle_since >= ping_after_idle or _server_spoke(dbapi_connection)
+
+
+# Engines tuned by tune_postgresql_engine -> their ping_after_idle.
+_TUNED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def tune_postgresql_engine(engine, ping_after_idle: float = DEFAULT_PING_AFTER_IDLE) -> None:
     """Replace connections the server closed when they leave the pool, cheaply.
 
@@ -81,17 +105,103 @@ def tune_postgresql_engine(engine, ping_after_idle: float = DEFAULT_PING_AFTER_I
         since = connection_record.info.pop(_CHECKED_IN, None)
         if since is None:           # connected just now for this checkout
             return
-        if time.monotonic() - since < ping_after_idle and not _server_spoke(dbapi_connection):
-            return
-        try:
-            alive = engine.dialect.do_ping(dbapi_connection)
-        except Exception as error:
-            raise DisconnectionError(f"ping failed: {error}") from error
-        if not alive:
-            raise DisconnectionError("ping failed")
+        if _may_be_dead(dbapi_connection, since, ping_after_idle):
+            _ping_or_raise(engine, dbapi_connection)
 
     event.listen(engine, "checkin", on_checkin)
     event.listen(engine, "checkout", on_checkout)
+    event.listen(engine, "engine_disposed", _release_held)
+    _TUNED[engine] = ping_after_idle
+
+
+class _Held(threading.local):
+    connection = None       # the SQLAlchemy Connection this thread keeps, in autocommit
+    pid = None              # the process that opened it
+    idle_since = 0.0        # when its last statement ended
+
+
+_held = _Held()
+# Connections held when the process forked: the child shares their sockets with the
+# parent, so it neither uses nor closes them (closing would end the parent's session).
+_inherited: list = []
+
+
+def _release_held(engine=None) -> None:
+    """Give the thread's kept connection back (of ``engine`` only, if given)."""
+    connection = _held.connection
+    if connection is None or (engine is not None and connection.engine is not engine):
+        return
+    _held.connection = None
+    if _held.pid != os.getpid():
+        _inherited.append(connection)
+        return
+    try:
+        connection.close()
+    except Exception:       # already broken: the pool discards it
+        connection.invalidate()
+
+
+def _kept_connection(engine, ping_after_idle: float):
+    """The thread's autocommit connection to ``engine``, made or checked as needed.
+
+    A connection idle since ``ping_after_idle`` seconds, or that the server spoke to, is
+    pinged first; if the ping fails, it is discarded and a new one taken from the pool.
+    """
+    connection = _held.connection
+    if connection is not None and (connection.engine is not engine or _held.pid != os.getpid()
+                                   or connection.invalidated or connection.closed):
+        _release_held()
+        connection = None
+    if connection is not None and _may_be_dead(connection.connection.dbapi_connection,
+                                               _held.idle_since, ping_after_idle):
+        try:
+            _ping_or_raise(engine, connection.connection.dbapi_connection)
+        except DisconnectionError:
+            connection.invalidate()
+            _release_held()
+            connection = None
+    if connection is None:
+        connection = engine.connect()
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        _held.connection, _held.pid = connection, os.getpid()
+    return connection
+
+
+@contextmanager
+def single_statement(engine):
+    """A connection for one statement that is a whole write, committed when it ends.
+
+    On a PostgreSQL engine tuned by :func:`tune_postgresql_engine`, and in a process's
+    main thread (a sync server worker's, where requests follow one another), the thread
+    keeps one connection in autocommit across requests: no pool checkout and return, no
+    ``BEGIN``/``COMMIT`` round trips, no session.  It is checked like a pooled one (a ping
+    when idle ``ping_after_idle`` seconds or when the server spoke to it), replaced after
+    a disconnection (the statement then raises: a retry is the caller's), given back when
+    the engine is disposed, never touched after a fork; after any error in the statement
+    it is given back to the pool and the next one starts afresh.  Elsewhere — other threads (the
+    threaded development server makes one per request), SQLite, other databases — a
+    pooled connection for the statement: in autocommit on PostgreSQL, else in a
+    transaction (on SQLite our ``BEGIN`` then ``COMMIT``).
+    """
+    ping_after_idle = _TUNED.get(engine)
+    if ping_after_idle is not None and threading.current_thread() is threading.main_thread():
+        connection = _kept_connection(engine, ping_after_idle)
+        try:
+            yield connection
+        except BaseException:
+            # Whatever went wrong, the next statement starts on a connection in a known state.
+            _release_held()
+            raise
+        finally:
+            _held.idle_since = time.monotonic()
+        return
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
+        return
+    with engine.begin() as connection:
+        yield connection
 
 
 def prepare_options(options: dict, busy_timeout: float) -> None:

@@ -19,16 +19,23 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "frame-ancestors 'none'",
 ))
 NO_STORE_PREFIXES = ("/quan-ly/",)
+DEFAULTS = (("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "same-origin"),
+            ("X-Frame-Options", "DENY"))
 
 
 def set_security_headers(response):
     """Add the security headers to ``response`` (existing values are kept)."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    attachment = headers.get("Content-Disposition", "").startswith("attachment")
+    # One pass over the few headers there are, rather than a lookup per name: werkzeug's
+    # lookups raise and catch a KeyError for each absent name.
+    present = {name.lower() for name, _ in headers}
+    for name, value in DEFAULTS:
+        if name.lower() not in present:
+            headers.add(name, value)
+    attachment = ("content-disposition" in present
+                  and headers["Content-Disposition"].startswith("attachment"))
     if attachment or request.path.startswith(NO_STORE_PREFIXES):
         headers["Cache-Control"] = "no-store"
     return response

@@ -15,9 +15,10 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import make_transient_to_detached
 
-from ..database import begin_write
+from ..database import begin_write, single_statement
 from ..extensions import db
 from ..models import (CHANNELS, MAX_DURATION, MODES, Response, SetupVersion, answering_duration,
                       coarse_time, local_today, utcnow)
@@ -211,9 +212,16 @@ def store_response(
                 return existing, False
             raise SurveyLinkError(reason)
         values["unit_id"] = link.point.unit_id
-        # A Core statement on the session's connection: no ORM machinery on the hot path.
-        connection = _single_statement_connection() if invitation is None else None
-        if connection is None:
+        params = {**values, "setup_version": link.version}
+        counted = BURST_FLAG not in values["flags"]
+        # No session made for the request yet (the warm path read nothing): none is made.
+        alone = invitation is None and not (db.session.registry.has()
+                                            and db.session().in_transaction())
+        engine = db.engine
+        statement = _insert(engine.dialect.name, device_id is not None, counted=counted)
+        if alone:
+            inserted = _insert_alone(engine, statement, params)
+        else:
             # On SQLite: take the write lock now (waiting for it if need be), before the insert.
             begin_write(db.session)
             if invitation is not None:
@@ -223,12 +231,11 @@ def store_response(
                 except InvitationError:
                     db.session.rollback()
                     raise
-            connection = db.session.connection()
-        statement = _insert(connection.dialect.name, device_id is not None,
-                            counted=BURST_FLAG not in values["flags"])
-        inserted = connection.execute(statement, {**values, "setup_version": link.version}).first()
+            inserted = db.session.connection().execute(statement, params).first()
+            if inserted is not None:
+                db.session.commit()
         if inserted is not None:
-            return _created(values, inserted), True
+            return _created(engine.dialect.name, values, inserted), True
         # Nothing inserted: a twin holds the submission_id (on PostgreSQL we waited for it
         # to commit), the set-up changed since the look-up, or the device was revoked.
         existing = _find(submission_id)
@@ -244,29 +251,33 @@ def store_response(
     raise RuntimeError("the survey set-up kept changing during one submission")
 
 
-def _single_statement_connection():
-    """Return the connection for an INSERT that is the whole write, or None.
+def _insert_alone(engine, statement, params):
+    """Run the INSERT that is the whole write on a connection of its own; return its row.
 
-    None when the session has already begun a transaction (a cold look-up read something):
-    then ``begin_write`` and the transaction as before.  Otherwise (the warm path):
+    Used when the request's session has no transaction open (the warm path: nothing was
+    read), so no Session bookkeeping — its transaction, commit and snapshot — is paid.
+    The connection is ``survey.database.single_statement``'s:
 
-    - PostgreSQL: the connection runs in autocommit — the one statement is atomic alone,
-      and ``BEGIN`` and ``COMMIT`` would be two more round trips (the isolation level is
-      reset when the connection goes back to the pool);
-    - SQLite: a plain ``BEGIN`` whose first statement is the INSERT.  Nothing was read
-      before it, so the INSERT takes the write lock itself, waiting for it up to the busy
-      timeout like ``BEGIN IMMEDIATE`` (the upgrade that fails at once, which
-      ``begin_write`` avoids, needs a read first), and the lock is held from the
+    - PostgreSQL: autocommit — the one statement is atomic alone, and ``BEGIN`` and
+      ``COMMIT`` would be two more round trips — on the connection a sync worker keeps;
+    - SQLite: a plain ``BEGIN`` whose first statement is the INSERT, then ``COMMIT``.
+      Nothing was read before it, so the INSERT takes the write lock itself, waiting for
+      it up to the busy timeout like ``BEGIN IMMEDIATE`` (the upgrade that fails at once,
+      which ``begin_write`` avoids, needs a read first), and the lock is held from the
       statement — its parameters already encoded — to the ``COMMIT`` just after it, not
       while they are prepared: the other worker waits less, and sleeps less in SQLite's
       busy handler.
+
+    A connection lost under the statement is retried once on a new one: the INSERT is
+    idempotent (a row that did go in is then found by its ``submission_id``).
     """
-    session = db.session()          # the request's Session (not the scoped proxy)
-    if session.in_transaction():
-        return None
-    if session.get_bind().dialect.name == "postgresql":
-        return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return session.connection()
+    for attempt in (1, 2):
+        try:
+            with single_statement(engine) as connection:
+                return connection.execute(statement, params).first()
+        except DBAPIError as error:
+            if attempt == 2 or not error.connection_invalidated:
+                raise
 
 
 def _as_loaded(row_id: int, values: dict) -> Response:
@@ -285,17 +296,15 @@ def _as_loaded(row_id: int, values: dict) -> Response:
     return row
 
 
-def _created(values: dict, inserted) -> Response:
-    """Commit the row just inserted, flag a burst, return the row (detached, columns loaded)."""
+def _created(dialect: str, values: dict, inserted) -> Response:
+    """Flag a burst after the row just inserted (committed); return the row (detached,
+    columns loaded)."""
     # A row that went in flagged "burst" was inserted without the hour's count.
-    count = getattr(inserted, "same_hour", None)
+    count = inserted._mapping.get("same_hour")
     # PostgreSQL evaluates RETURNING's subquery on the statement's snapshot, before the row
     # existed; SQLite after it was written.
-    if count is not None and db.session.connection().dialect.name == "postgresql":
+    if count is not None and dialect == "postgresql":
         count += 1
-    # Commit at once: SQLite's write lock (and PostgreSQL's row locks) are held no longer
-    # than the INSERT itself; the rest is Python and, rarely, the burst's own transaction.
-    db.session.commit()
     point_id, hour = values["service_point_id"], values["submitted_at"]
     if BURST_FLAG not in values["flags"] and is_burst_count(point_id, hour, count):
         begin_write(db.session)
