@@ -16,7 +16,11 @@ PostgreSQL database, or into a SQLite file in WAL mode with the same busy timeou
 the SIPAS answers of one demo response, each request under a new ``submission_id`` (a Lua
 script), after 20 warm-up requests.  Printed per database and server: req/s, p50/p99
 latency, accepted (201), refused (any other status, and socket errors), rows stored during
-the run against accepted, and our req/s as a ratio of the anchor's.  The two servers are
+the run against accepted, the CPU each request cost the server's workers and (PostgreSQL)
+the database server's processes, from ``/proc``, and our req/s as a ratio of the
+anchor's — also by CPU per request (the anchor's over ours: what the ratio would be if
+the machine's cores were the only limit; on SQLite, where writers queue for one lock,
+req/s is not bound by CPU alone).  The two servers are
 measured ``--rounds`` times (3 by default), alternately and in alternating order, each
 round on the same database (what a round stored is deleted after it); the median of the
 rounds' ratios is the figure to read: on a shared machine one 10-second run of each can
@@ -201,8 +205,38 @@ def post(port: int, body: dict, authorization: str = "") -> int:
         conn.close()
 
 
-def run_wrk(port: int, template: dict, args, tmp: Path) -> dict:
+def cpu_seconds(pids) -> float:
+    """User + system CPU seconds the processes ``pids`` have used (Linux ``/proc``)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:                 # ended meanwhile
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` started (gunicorn's workers)."""
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in found.split()]
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on this machine (backends and background ones)."""
+    found = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout
+    return [int(p) for p in found.split()]
+
+
+def run_wrk(port: int, template: dict, args, tmp: Path, server_pid: int,
+            on_postgresql: bool) -> dict:
     """Warm the server up, then load it with wrk; return wrk's figures.
+
+    Also the CPU seconds the server's workers (the children of ``server_pid``) and, on
+    PostgreSQL, the database server's processes (its backends for the workers exist once
+    the warm-up is over) used during the load.
 
     Submissions come from an enrolled kiosk (``template["authorization"]``, the header the
     API requires); the bare endpoint receives the same header and ignores it.
@@ -216,13 +250,19 @@ def run_wrk(port: int, template: dict, args, tmp: Path) -> dict:
     body = json.dumps({**template, "submission_id": "__SID__"}, ensure_ascii=False)
     script = tmp / "submit.lua"
     script.write_text(WRK_SCRIPT % {"template": body, "authorization": authorization})
+    workers = child_pids(server_pid)
+    database_pids = postgres_pids() if on_postgresql else []
+    before = cpu_seconds(workers), cpu_seconds(database_pids)
     completed = subprocess.run(
         ["wrk", "--threads", str(args.threads), "--connections", str(args.connections),
          "--duration", f"{args.seconds:g}s", "--timeout", "10s", "--script", str(script),
          f"http://127.0.0.1:{port}/api/v1/responses"],
         capture_output=True, text=True, timeout=args.seconds + 120, check=True)
     line = next(l for l in completed.stdout.splitlines() if l.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
+    result = json.loads(line[len("RESULT "):])
+    result["cpu_workers"] = cpu_seconds(workers) - before[0]
+    result["cpu_database"] = cpu_seconds(database_pids) - before[1]
+    return result
 
 
 class Database:
@@ -325,8 +365,9 @@ def build_ours(url: str) -> dict:
 
 def measure(label: str, server_app: str, env: dict, cwd: Path, port: int, table: str,
             database: Database, template: dict, args, tmp: Path) -> dict:
-    with Server(server_app, env, cwd, port):
-        run = run_wrk(port, template, args, tmp)
+    with Server(server_app, env, cwd, port) as server:
+        run = run_wrk(port, template, args, tmp, server.process.pid,
+                      database.backend == "postgresql")
         time.sleep(0.5)                       # the last answers reach the database
     run["label"] = label
     run["stored_total"] = database.count(table)
@@ -342,9 +383,11 @@ def row(backend: str, result: dict) -> tuple:
     # stored them, so stored lies in accepted .. accepted + these.
     in_flight = max(0, result["sent"] - result["requests"] - result["socket_errors"])
     consistent = result["created"] <= result["stored"] <= result["created"] + in_flight
+    requests = max(result["requests"], 1)
     return (backend, result["label"], result["rate"], result["p50_us"] / 1000,
             result["p99_us"] / 1000, result["created"], refused, result["stored"], in_flight,
-            "yes" if consistent else "NO")
+            "yes" if consistent else "NO", result["cpu_workers"] / requests * 1000,
+            result["cpu_database"] / requests * 1000)
 
 
 def print_rows(rows) -> None:
@@ -353,10 +396,11 @@ def print_rows(rows) -> None:
         if not figures:
             print(f"{backend:<11} {label:<16} {rate:8.2f}", flush=True)
             continue
-        p50, p99, accepted, refused, stored, in_flight, consistent = figures
+        p50, p99, accepted, refused, stored, in_flight, consistent, cpu, cpu_db = figures
+        db_cpu = f"{cpu_db:9.3f}" if backend == "postgresql" else f"{'-':>9}"
         print(f"{backend:<11} {label:<16} {rate:8.1f} {p50:8.1f} {p99:8.1f} "
-              f"{accepted:9d} {refused:8d} {stored:8d} {in_flight:10d} {consistent:>16}",
-              flush=True)
+              f"{accepted:9d} {refused:8d} {stored:8d} {in_flight:10d} {consistent:>16} "
+              f"{cpu:9.3f} {db_cpu}", flush=True)
 
 
 def main() -> None:
@@ -376,8 +420,8 @@ def main() -> None:
     print(f"wrk {args.threads} threads, {args.connections} connections, {args.seconds:g} s; "
           f"gunicorn 2 sync workers; one new submission_id per request")
     print(f"{'database':<11} {'server':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'accepted':>9} {'refused':>8} {'stored':>8} {'in flight':>10} {'stored=accepted':>16}",
-          flush=True)
+          f"{'accepted':>9} {'refused':>8} {'stored':>8} {'in flight':>10} {'stored=accepted':>16} "
+          f"{'CPU ms/r':>9} {'db ms/r':>9}", flush=True)
     for n, backend in enumerate(args.backends.split(",")):
         with tempfile.TemporaryDirectory() as tmp, Database(backend, Path(tmp)) as database:
             tmp = Path(tmp)
@@ -389,7 +433,7 @@ def main() -> None:
                         ROOT, "responses"),
                        ("bare Flask", "anchor_app:app", {"ANCHOR_URL": database.anchor_url},
                         tmp, "bench_anchor"))
-            ratios = []
+            ratios, cpu_ratios = [], []
             for round_ in range(args.rounds):
                 # Alternate which server goes first: a machine that slows down or speeds
                 # up during a round weighs on both sides equally over two rounds.
@@ -411,12 +455,20 @@ def main() -> None:
                 rows = [row(backend, results[label]) for label in ("ours", "bare Flask")]
                 ratio = results["ours"]["rate"] / results["bare Flask"]["rate"]
                 ratios.append(ratio)
+                # The same ratio by CPU: what the bare endpoint's requests cost (server
+                # workers and, on PostgreSQL, its server processes) over what ours cost.
+                cpu = {label: sum(rows[i][-2:]) for i, label in enumerate(("ours", "bare"))}
+                cpu_ratios.append(cpu["bare"] / cpu["ours"] if cpu["ours"] else float("nan"))
                 rows.append((backend, "ratio ours/bare", ratio))
                 # Printed before the database is dropped (a drop may wait on other sessions).
                 print_rows(rows)
+                print(f"{backend:<11} {'CPU ratio':<16} {cpu_ratios[-1]:8.2f}  (bare/ours, CPU "
+                      f"per request, server and database)", flush=True)
             if args.rounds > 1:
                 print(f"{backend:<11} {'median ratio':<16} {statistics.median(ratios):8.2f}  "
-                      f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})", flush=True)
+                      f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)}); by CPU "
+                      f"{statistics.median(cpu_ratios):.2f} "
+                      f"({', '.join(f'{r:.2f}' for r in cpu_ratios)})", flush=True)
 
     print("stored=accepted: every accepted submission stored, and nothing else but answers "
           "still in flight when wrk stopped (accepted <= stored <= accepted + in flight)")
