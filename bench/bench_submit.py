@@ -29,8 +29,8 @@ differ by a factor of two either way.
 The submission rate limits are raised out of the way through their settings
 (``RATELIMIT_SUBMIT_PER_ADDRESS``/``_PER_POINT`` = 1000000 per minute: every request comes
 from 127.0.0.1 to one point); the limiter's own cost is still paid on every request.
-Everything goes to 127.0.0.1 on ports ``--port`` and up (two per round and database); wrk stops after
-``--seconds``; servers and the database are removed at the end.
+Everything goes to 127.0.0.1 on ports ``--port`` and up (two per round and database);
+wrk stops after ``--seconds``; servers and the database are removed at the end.
 """
 
 from __future__ import annotations

@@ -178,10 +178,10 @@ def single_statement(engine):
     when idle ``ping_after_idle`` seconds or when the server spoke to it), replaced after
     a disconnection (the statement then raises: a retry is the caller's), given back when
     the engine is disposed, never touched after a fork; after any error in the statement
-    it is given back to the pool and the next one starts afresh.  Elsewhere — other threads (the
-    threaded development server makes one per request), SQLite, other databases — a
-    pooled connection for the statement: in autocommit on PostgreSQL, else in a
-    transaction (on SQLite our ``BEGIN`` then ``COMMIT``).
+    it is given back to the pool and the next statement starts afresh.  Elsewhere — other
+    threads (the threaded development server makes one per request), SQLite, other
+    databases — a pooled connection for the statement: in autocommit on PostgreSQL, else
+    in a transaction (on SQLite our ``BEGIN`` then ``COMMIT``).
     """
     ping_after_idle = _TUNED.get(engine)
     if ping_after_idle is not None and threading.current_thread() is threading.main_thread():
