@@ -196,3 +196,39 @@ def test_a_submission_whose_connection_is_lost_under_it_is_stored_once(
     assert database._held.connection is not kept
     with app.app_context():
         assert db.session.scalar(select(func.count(Response.id))) == 3
+
+
+@pytest.mark.parametrize("db_backend", ["postgresql", "sqlite"], indirect=True)
+def test_the_same_submission_raced_by_the_kept_and_pooled_connections_is_stored_once(
+        app, mini_link):
+    """The main thread's INSERT (its kept connection on PostgreSQL) against the same body
+    sent at the same moment from other threads (pooled connections): one 201, one row."""
+    wave, point = mini_link
+    with app.app_context():
+        service_point = db.session.scalar(select(ServicePoint).where(ServicePoint.code == point))
+    kiosk = {"Authorization": f"Device {factories.enrol_device(app, service_point, questionnaire='full')}"}
+    body = {"wave": wave, "point": point, "answers": dict(GOOD_ANSWERS)}
+    # Warm the main thread's caches: its next INSERT goes alone.
+    assert app.test_client().post(URL, json={**body, "submission_id": str(uuid.uuid4())},
+                                  headers=kiosk).status_code == 201
+    raced = {**body, "submission_id": str(uuid.uuid4())}
+    barrier = threading.Barrier(6)
+    statuses = []
+
+    def submit():
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        statuses.append(client.post(URL, json=raced, headers=kiosk).status_code)
+
+    threads = [threading.Thread(target=submit) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    submit()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [200] * 5 + [201]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Response.id))
+                                 .where(Response.submission_id == raced["submission_id"])) == 1
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        assert database._held.connection is not None
