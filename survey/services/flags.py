@@ -25,7 +25,7 @@ from collections.abc import Collection
 from threading import Lock
 
 from flask import current_app
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import bindparam, case, func, literal_column, select, text
 
 from ..extensions import db
 from ..models import Response, Wave
@@ -104,17 +104,37 @@ def is_burst_count(point_id: int, hour: dt.datetime, count: int) -> bool:
     return count > float(config["BURST_FACTOR"]) * usual
 
 
+# One UPDATE per dialect: the burst flag appended to each array of flags that lacks it; a
+# value that is not a JSON array (a row written by hand) becomes ["burst"].
+_FLAG_HOUR = {
+    "postgresql": """
+        UPDATE responses SET flags = CASE WHEN jsonb_typeof(flags) = 'array'
+                                          THEN flags || jsonb_build_array(CAST(:flag AS text))
+                                          ELSE jsonb_build_array(CAST(:flag AS text)) END
+        WHERE service_point_id = :point AND submitted_at = :hour
+          AND NOT (jsonb_typeof(flags) = 'array' AND flags ? :flag)""",
+    "sqlite": """
+        UPDATE responses SET flags = CASE WHEN json_valid(flags) AND json_type(flags) = 'array'
+                                          THEN json_insert(flags, '$[#]', :flag)
+                                          ELSE json_array(:flag) END
+        WHERE service_point_id = :point AND submitted_at = :hour
+          AND NOT (json_valid(flags) AND json_type(flags) = 'array'
+                   AND EXISTS (SELECT 1 FROM json_each(responses.flags) WHERE value = :flag))""",
+}
+
+
 def flag_hour(point_id: int, hour: dt.datetime) -> int:
-    """Add the burst flag to the point's responses of ``hour``; return how many changed."""
-    rows = db.session.scalars(
-        select(Response)
-        .where(Response.service_point_id == point_id, Response.submitted_at == hour)).all()
-    changed = 0
-    for row in rows:
-        if BURST_FLAG not in (row.flags or []):
-            row.flags = [*(row.flags or []), BURST_FLAG]
-            changed += 1
-    return changed
+    """Add the burst flag to the point's responses of ``hour``; return how many changed.
+
+    One statement in the database, however many responses the hour holds: a burst of
+    thousands is not loaded into the process (on SQLite the write lock is held meanwhile).
+    """
+    dialect = db.session.get_bind().dialect.name
+    # The hour bound with the column's type: SQLite stores it as SQLAlchemy writes it.
+    statement = text(_FLAG_HOUR[dialect]).bindparams(
+        bindparam("hour", type_=Response.__table__.c.submitted_at.type))
+    result = db.session.execute(statement, {"flag": BURST_FLAG, "point": point_id, "hour": hour})
+    return result.rowcount
 
 
 def _flag_count_expression(dialect: str):

@@ -149,3 +149,33 @@ def test_the_row_that_starts_a_burst_is_returned_flagged(app, site, now):
         stored = dict(db.session.execute(select(Response.id, Response.flags)
                                          .where(Response.service_point_id == point.id)).all())
         assert all(stored[row.id] == ["burst"] for row in rows)
+
+
+def test_flagging_an_hour_is_one_statement_that_keeps_other_flags(app, site, now,
+                                                                 create_response):
+    """``flag_hour`` appends "burst" where it is missing, keeps the other flags, leaves
+    other hours and points alone, and turns a value that is not an array into ["burst"]."""
+    from survey.services.flags import flag_hour
+
+    wave, point, other = site
+    hour = coarse_time(now)
+    given = [[], ["speeding"], ["burst"], ["speeding", "burst"], {"not": "an array"}]
+    ids = [create_response(wave, point, answers=dict(ANSWERS), submitted_at=hour,
+                           flags=flags).id for flags in given]
+    earlier = create_response(wave, point, answers=dict(ANSWERS),
+                              submitted_at=hour - dt.timedelta(hours=1), flags=[]).id
+    elsewhere = create_response(wave, other, answers=dict(ANSWERS), submitted_at=hour,
+                                flags=[]).id
+    with app.app_context():
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        changed = flag_hour(point.id, hour)
+        db.session.commit()
+        event.remove(db.engine, "before_cursor_execute", listener)
+        stored = dict(db.session.execute(select(Response.id, Response.flags)).all())
+    assert changed == 3
+    assert [s.split()[0] for s in statements if s.split()[0] != "BEGIN"] == ["UPDATE"]
+    assert [stored[i] for i in ids] == [["burst"], ["speeding", "burst"], ["burst"],
+                                        ["speeding", "burst"], ["burst"]]
+    assert stored[earlier] == [] and stored[elsewhere] == []
