@@ -141,6 +141,13 @@ def _release_held(engine=None) -> None:
         connection.invalidate()
 
 
+def _autocommit_connection(engine):
+    """A pooled connection of ``engine`` in autocommit (reset when it goes back)."""
+    connection = engine.connect()
+    connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
+
+
 def _kept_connection(engine, ping_after_idle: float):
     """The thread's autocommit connection to ``engine``, made or checked as needed.
 
@@ -161,8 +168,7 @@ def _kept_connection(engine, ping_after_idle: float):
             _release_held()
             connection = None
     if connection is None:
-        connection = engine.connect()
-        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection = _autocommit_connection(engine)
         _held.connection, _held.pid = connection, os.getpid()
     return connection
 
@@ -196,8 +202,7 @@ def single_statement(engine):
             _held.idle_since = time.monotonic()
         return
     if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT")
+        with _autocommit_connection(engine) as connection:
             yield connection
         return
     with engine.begin() as connection:

@@ -34,20 +34,12 @@ def terminate_app_connections(database_url: str) -> int:
         engine.dispose()
 
 
-@pytest.fixture
-def pings(app, monkeypatch):
-    """The pings the app's engine sends, counted."""
-    sent = []
+def kiosk_headers(app, point_code: str) -> dict:
+    """Headers of a tablet enrolled at the point: submissions come from an enrolled kiosk
+    (or with a code)."""
     with app.app_context():
-        dialect = db.engine.dialect
-        real = dialect.do_ping
-
-        def counted(dbapi_connection):
-            sent.append(dbapi_connection)
-            return real(dbapi_connection)
-
-        monkeypatch.setattr(dialect, "do_ping", counted)
-    return sent
+        service_point = db.session.scalar(select(ServicePoint).where(ServicePoint.code == point_code))
+    return {"Authorization": f"Device {factories.enrol_device(app, service_point, questionnaire='full')}"}
 
 
 def backend_pid(app) -> int:
@@ -107,9 +99,7 @@ def test_page_and_submission_survive_terminated_connections(app, client, mini_li
 
     body = {"wave": wave, "point": point, "submission_id": str(uuid.uuid4()),
             "answers": dict(GOOD_ANSWERS)}
-    with app.app_context():     # submissions come from an enrolled kiosk (or with a code)
-        service_point = db.session.scalar(select(ServicePoint).where(ServicePoint.code == point))
-    kiosk = {"Authorization": f"Device {factories.enrol_device(app, service_point, questionnaire='full')}"}
+    kiosk = kiosk_headers(app, point)
     assert terminate_app_connections(database_url) >= 1
     assert client.post(URL, json=body, headers=kiosk).status_code == 201
     with app.app_context():

@@ -15,10 +15,9 @@ from sqlalchemy import event, func, select, text
 from survey import database
 from survey.database import single_statement
 from survey.extensions import db
-from survey.models import Response, ServicePoint
-from tests import factories
+from survey.models import Response
 from tests.survey.api.test_api_responses import GOOD_ANSWERS, URL
-from tests.survey.test_pool_ping import terminate_app_connections
+from tests.survey.test_pool_ping import kiosk_headers, terminate_app_connections
 
 on_postgresql = pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)
 on_sqlite = pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
@@ -36,16 +35,6 @@ def checkouts(app):
     event.listen(engine, "checkout", listener)
     yield taken
     event.remove(engine, "checkout", listener)
-
-
-@pytest.fixture
-def pings(app, monkeypatch):
-    sent = []
-    with app.app_context():
-        dialect = db.engine.dialect
-    real = dialect.do_ping
-    monkeypatch.setattr(dialect, "do_ping", lambda conn: sent.append(conn) or real(conn))
-    return sent
 
 
 def statement_pid(app) -> int:
@@ -176,9 +165,7 @@ def test_a_submission_whose_connection_is_lost_under_it_is_stored_once(
         app, client, mini_link, database_url, monkeypatch):
     """A disconnection the checks cannot see is met on the INSERT: retried on a new one."""
     wave, point = mini_link
-    with app.app_context():
-        service_point = db.session.scalar(select(ServicePoint).where(ServicePoint.code == point))
-    kiosk = {"Authorization": f"Device {factories.enrol_device(app, service_point, questionnaire='full')}"}
+    kiosk = kiosk_headers(app, point)
 
     def submit():
         body = {"wave": wave, "point": point, "submission_id": str(uuid.uuid4()),
@@ -204,9 +191,7 @@ def test_the_same_submission_raced_by_the_kept_and_pooled_connections_is_stored_
     """The main thread's INSERT (its kept connection on PostgreSQL) against the same body
     sent at the same moment from other threads (pooled connections): one 201, one row."""
     wave, point = mini_link
-    with app.app_context():
-        service_point = db.session.scalar(select(ServicePoint).where(ServicePoint.code == point))
-    kiosk = {"Authorization": f"Device {factories.enrol_device(app, service_point, questionnaire='full')}"}
+    kiosk = kiosk_headers(app, point)
     body = {"wave": wave, "point": point, "answers": dict(GOOD_ANSWERS)}
     # Warm the main thread's caches: its next INSERT goes alone.
     assert app.test_client().post(URL, json={**body, "submission_id": str(uuid.uuid4())},
