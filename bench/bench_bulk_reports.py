@@ -196,16 +196,22 @@ def one_report(app, repeat: int) -> dict[str, tuple[float, float]]:
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
-    from analysis.report import charts
+    from analysis.report import charts, warm_up
     from analysis.report import render as R
     from analysis.report.fetcher import AssetFetcher
     from survey.extensions import db
+    from survey.heap import freeze_long_lived
     from survey.services import reports
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     before: dict[str, list[float]] = {}
     after: dict[str, list[float]] = {}
     with app.app_context():
+        # This process as a queue worker is when its first message comes: the app loaded,
+        # the renderer warmed up and both frozen out of the garbage collector's scans
+        # (``flask --app wsgi worker``); the wave's results are loaded by the job.
+        warm_up()
+        freeze_long_lived()
         wave, units = _units(app, 3)
         results = reports.wave_results(wave)
         reports.unit_report_from(results, units[0], wave)             # warm-up

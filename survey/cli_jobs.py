@@ -25,10 +25,14 @@ def worker_command(threads: int) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    # Fonts, stylesheet and chart fonts loaded before the first message, not during it.
+    # Fonts, stylesheet and chart fonts loaded before the first message, not during it,
+    # then kept out of the garbage collector's scans with the rest of the loaded app.
     from analysis.report import warm_up
 
+    from .heap import freeze_long_lived
+
     warm_up()
+    freeze_long_lived()
     queue.start_worker(threads)
     click.echo(f"Worker running ({threads} thread(s)) on {queue.url.split('@')[-1]}, "
                f"namespace {current_app.config['JOBS_NAMESPACE']}.", err=True)
