@@ -25,8 +25,9 @@ def worker_command(threads: int) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    # Fonts, stylesheet and chart fonts loaded before the first message, not during it,
-    # then kept out of the garbage collector's scans with the rest of the loaded app.
+    # Chart fonts loaded before the first message, not during it, then kept out of the
+    # garbage collector's scans with the rest of the loaded app. Each worker thread loads
+    # its own fonts and stylesheet when it starts (survey.jobs.WarmRenderer).
     from analysis.report import warm_up
 
     from .heap import freeze_long_lived

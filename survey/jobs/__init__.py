@@ -22,7 +22,7 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from flask import Flask, current_app
 
-__all__ = ["JobQueue", "init_app", "send", "queue"]
+__all__ = ["JobQueue", "WarmRenderer", "init_app", "send", "queue"]
 
 QUEUE_NAME = "sipas"
 # How long an idle consumer sleeps at most between looks at the queue. Dramatiq's default
@@ -30,6 +30,17 @@ QUEUE_NAME = "sipas"
 # of ~0.5 s was followed by up to a second of idling before the next was fetched. 100 ms
 # keeps that gap small for a few cheap Redis calls a second per idle worker.
 WORKER_TIMEOUT_MS = 100
+
+
+class WarmRenderer(dramatiq.Middleware):
+    """Each worker thread loads the report renderer's fonts and parsed stylesheet when it
+    starts: they are kept per thread (Pango's font map is not shared across threads), so
+    a warm-up in another thread would leave the thread's first report to load them."""
+
+    def after_worker_thread_boot(self, broker, thread) -> None:
+        from analysis import report
+
+        report.warm_up()
 
 
 class JobQueue:
@@ -49,13 +60,16 @@ class JobQueue:
 
     def _broker(self) -> dramatiq.Broker:
         if self.embedded:
-            return StubBroker()
-        from dramatiq.brokers.redis import RedisBroker
+            broker = StubBroker()
+        else:
+            from dramatiq.brokers.redis import RedisBroker
 
-        config = self.app.config
-        return RedisBroker(url=self.url, namespace=config["JOBS_NAMESPACE"],
-                           heartbeat_timeout=int(config["JOBS_HEARTBEAT_TIMEOUT"]),
-                           maintenance_chance=int(config["JOBS_MAINTENANCE_CHANCE"]))
+            config = self.app.config
+            broker = RedisBroker(url=self.url, namespace=config["JOBS_NAMESPACE"],
+                                 heartbeat_timeout=int(config["JOBS_HEARTBEAT_TIMEOUT"]),
+                                 maintenance_chance=int(config["JOBS_MAINTENANCE_CHANCE"]))
+        broker.add_middleware(WarmRenderer())
+        return broker
 
     def actor(self, name: str, fn, *, time_limit_ms: int) -> None:
         """Register ``fn`` (which gets an app context) as actor ``name`` on this broker."""
