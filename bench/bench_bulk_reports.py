@@ -207,9 +207,9 @@ def one_report(app, repeat: int) -> dict[str, tuple[float, float]]:
     before: dict[str, list[float]] = {}
     after: dict[str, list[float]] = {}
     with app.app_context():
-        # This process as a queue worker is when its first message comes: the app loaded,
-        # the renderer warmed up and both frozen out of the garbage collector's scans
-        # (``flask --app wsgi worker``); the wave's results are loaded by the job.
+        # The state of a queue worker (``flask --app wsgi worker``) when its first message
+        # arrives: the app loaded, the renderer warmed up, both frozen out of the garbage
+        # collector's scans; the wave's results are then loaded by the job, unfrozen.
         warm_up()
         freeze_long_lived()
         wave, units = _units(app, 3)
