@@ -15,8 +15,8 @@ def unfreeze():
 
 def test_objects_alive_at_the_call_are_frozen_and_later_ones_are_not(unfreeze):
     kept = [object() for _ in range(3)]          # a tracked container, alive at the call
-    count = freeze_long_lived()
-    assert count == gc.get_freeze_count() > 0
+    # How many are frozen (other threads may free some of them again at any moment).
+    assert freeze_long_lived() > 0
     tracked = {id(o) for o in gc.get_objects()}
     assert id(kept) not in tracked               # frozen: no generation scans it
     later = [object()]
