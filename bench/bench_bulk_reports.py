@@ -208,10 +208,12 @@ def one_report(app, repeat: int) -> dict[str, tuple[float, float]]:
     after: dict[str, list[float]] = {}
     with app.app_context():
         # The state of a queue worker (``flask --app wsgi worker``) when its first message
-        # arrives: the app loaded, the renderer warmed up, both frozen out of the garbage
-        # collector's scans; the wave's results are then loaded by the job, unfrozen.
-        warm_up()
+        # arrives: the app and the chart fonts loaded and frozen out of the garbage
+        # collector's scans, then the thread's report fonts and stylesheet loaded
+        # (survey.jobs.WarmRenderer); the wave's results are then loaded by the job.
+        charts.warm_up()
         freeze_long_lived()
+        warm_up()
         wave, units = _units(app, 3)
         results = reports.wave_results(wave)
         reports.unit_report_from(results, units[0], wave)             # warm-up

@@ -25,14 +25,15 @@ def worker_command(threads: int) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    # Chart fonts loaded before the first message, not during it, then kept out of the
-    # garbage collector's scans with the rest of the loaded app. Each worker thread loads
-    # its own fonts and stylesheet when it starts (survey.jobs.WarmRenderer).
-    from analysis.report import warm_up
+    # matplotlib's chart fonts (per process) loaded before the first message, not during
+    # it, then kept out of the garbage collector's scans with the rest of the loaded app.
+    # The report fonts and stylesheet are per thread: each worker thread loads its own when
+    # it starts (survey.jobs.WarmRenderer); this thread renders nothing.
+    from analysis.report import charts
 
     from .heap import freeze_long_lived
 
-    warm_up()
+    charts.warm_up()
     freeze_long_lived()
     queue.start_worker(threads)
     click.echo(f"Worker running ({threads} thread(s)) on {queue.url.split('@')[-1]}, "
