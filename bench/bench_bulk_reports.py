@@ -16,8 +16,9 @@ synthetic responses (``bench_export_csv.build``). Then, on the same ``--units`` 
 - one commune's report in this process, median of ``--repeat``, split into its steps,
   beside the same steps of the pipeline as it was before issue 13 (automatic table layout,
   fonts and stylesheet per report, constrained layout per chart, inline SVG, the cover a
-  flex column, the contents' page numbers after leader dots), measured in the same run
-  (goal <= 0.6 s; the issue measured 1.17 s).
+  flex column, the contents' page numbers after leader dots, the collector's default
+  thresholds), measured in the same run (goal <= 0.6 s; the issue measured 1.17 s).
+  Both run on this interpreter: scripts/setup.sh's choice of it is not in the ratio.
 """
 
 from __future__ import annotations
@@ -59,6 +60,19 @@ def _units(app, count: int):
     units = list(db.session.scalars(select(Unit).where(Unit.kind == "commune")
                                     .order_by(Unit.code).limit(count)))
     return wave, units
+
+
+def _interpreter() -> str:
+    """This Python's version and build: its libpython linked in or loaded as a shared library
+    (scripts/pick_python.sh prefers the first; a report renders ~20% faster on it)."""
+    executable = os.path.realpath(sys.executable)
+    try:
+        linked = subprocess.run(["ldd", executable], capture_output=True, text=True,
+                                timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        linked = ""
+    build = "shared libpython" if "libpython" in linked else "libpython linked in"
+    return f"Python {sys.version.split()[0]} ({executable}, {build})"
 
 
 def _start_workers(count: int, env: dict) -> list[subprocess.Popen]:
@@ -125,8 +139,8 @@ def pool_run(app, n_units: int, out: Path) -> float:
 
 # The report pipeline as it was before issue 13 (the "before" column, measured in the same
 # run): automatic table layout, fonts and stylesheet loaded for every report, each chart
-# laid out by constrained layout, charts inline in the HTML, the cover a flex column and
-# the contents' page numbers after leader(".") dots.
+# laid out by constrained layout, charts inline in the HTML, the cover a flex column, the
+# contents' page numbers after leader(".") dots, and the collector's default thresholds.
 _BEFORE_CSS = """
 table { table-layout: auto; } td.num, th.num { white-space: nowrap; }
 .cover { display: flex; flex-direction: column; }
@@ -163,6 +177,13 @@ def _steps_before(context, R, charts, weasyprint, FontConfiguration, AssetFetche
 
 
 def _steps_after(context, R, weasyprint) -> list[float]:
+    from analysis.report.collector import fewer_collections
+
+    with fewer_collections():                    # as render_pdf renders
+        return _steps_after_timed(context, R, weasyprint)
+
+
+def _steps_after_timed(context, R, weasyprint) -> list[float]:
     t = [time.perf_counter()]
     drawn = R.draw_charts(context)
     t.append(time.perf_counter())
@@ -274,7 +295,7 @@ def main() -> None:
             if "one" not in skip:
                 steps = one_report(app, args.repeat)
                 print(f"one commune's report, median of {args.repeat} (issue: 1.17 s; goal <= 0.6 s); "
-                      "before = the pipeline before issue 13, same run:")
+                      "before = the pipeline before issue 13, same run, on " + _interpreter() + ":")
                 print(f"  {'step':<40} {'before':>8} {'after':>8} {'after/before':>13}")
                 for name, (b, a) in steps.items():
                     print(f"  {name:<40} {b:6.3f} s {a:6.3f} s {a / b if b else 0:12.2f}")

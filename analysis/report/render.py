@@ -18,6 +18,7 @@ from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 
 from . import charts
+from .collector import fewer_collections
 from .fetcher import AssetFetcher, chart_url
 
 __all__ = ["draw_charts", "render_html", "render_pdf", "cssstr", "warm_up"]
@@ -114,8 +115,14 @@ def render_pdf(context: dict, *, fetcher: AssetFetcher | None = None) -> bytes:
     """Render ``context`` to PDF bytes (PDF/UA-1, fonts embedded and subset).
 
     ``fetcher`` may be passed to inspect what was served or refused; otherwise this
-    thread's :class:`AssetFetcher`, fonts and parsed stylesheet are reused.
+    thread's :class:`AssetFetcher`, fonts and parsed stylesheet are reused. The garbage
+    collector runs less often meanwhile (:func:`fewer_collections`).
     """
+    with fewer_collections():
+        return _render_pdf(context, fetcher)
+
+
+def _render_pdf(context: dict, fetcher: AssetFetcher | None) -> bytes:
     drawn = draw_charts(context)
     html = render_html(context, charts_markup=drawn)
     fetcher, font_config, css = _styles(fetcher)

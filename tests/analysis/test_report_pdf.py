@@ -1,5 +1,6 @@
 """The PDF report read back: Vietnamese text, the engine's numbers, PDF/UA, escaping."""
 
+import gc
 import io
 import re
 
@@ -8,6 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from analysis.report import AssetFetcher, ReportError, build_report, render_html, render_pdf
+from analysis.report.collector import RENDER_THRESHOLD
 from analysis.report.render import draw_charts
 from analysis.report.formatting import fmt_number, fmt_percent
 from analysis.report.texts import TEXTS
@@ -445,3 +447,32 @@ def _th_scopes(pdf):
 
     walk(reader.trailer["/Root"]["/StructTreeRoot"])
     return found
+
+
+class _ThresholdNoting(AssetFetcher):
+    """Notes the collector's young-generation threshold at every fetch WeasyPrint makes."""
+
+    def __init__(self):
+        super().__init__()
+        self.thresholds = []
+
+    def __call__(self, url, *args, **kwargs):
+        self.thresholds.append(gc.get_threshold()[0])
+        return super().__call__(url, *args, **kwargs)
+
+
+def test_a_report_renders_with_fewer_collections_and_gives_the_threshold_back(data):
+    saved = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        fetcher = _ThresholdNoting()
+        pdf = render_pdf(_context(data, unit="MH-X01"), fetcher=fetcher)
+        after = gc.get_threshold()
+    finally:
+        gc.set_threshold(*saved)
+    assert pdf.startswith(b"%PDF-")
+    # The fonts and both charts are fetched while WeasyPrint lays out: all of it raised.
+    assert [u for u in fetcher.served if u.startswith("sipas-chart:")] != []
+    assert len(fetcher.thresholds) >= 4
+    assert set(fetcher.thresholds) == {RENDER_THRESHOLD}
+    assert after == (700, 10, 10)
