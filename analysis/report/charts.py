@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import io
 import re
+import xml.etree.ElementTree as ET
 from functools import lru_cache
 from importlib import resources
 from xml.sax.saxutils import escape
 
 import matplotlib
+from defusedxml.ElementTree import fromstring as parse_xml
 from matplotlib import ticker
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
@@ -62,13 +64,50 @@ def _chart_number(value, lang: str, digits: int = 2) -> str:
     return fmt_number(value, lang, digits).replace(MINUS, "-")
 
 
+_SVG_NS = "http://www.w3.org/2000/svg"
+ET.register_namespace("", _SVG_NS)
+ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+# matplotlib's one style rule, "*{stroke-linejoin: round; stroke-linecap: butt}", as
+# attributes of the root, which every element inherits unless its own style says otherwise.
+_ROOT_STROKE = {"stroke-linejoin": "round", "stroke-linecap": "butt"}
+
+
+def _lean(svg: str) -> str:
+    """The same drawing in fewer elements: without matplotlib's metadata and style sheet
+    (its one rule moves to the root's attributes) and with every group that only names
+    its content (``<g id="...">``, about half of the elements) replaced by that content.
+
+    WeasyPrint draws an SVG element by element, each one cascaded and set up as a
+    graphics state; these elements draw nothing.
+    """
+    root = parse_xml(svg)
+    for parent in root.iter():
+        kept = []
+        for child in parent:
+            if child.tag == f"{{{_SVG_NS}}}metadata":
+                continue
+            if child.tag == f"{{{_SVG_NS}}}defs" and all(
+                    c.tag == f"{{{_SVG_NS}}}style" for c in child):
+                continue
+            kept.extend(_unwrapped(child))
+        parent[:] = kept
+    root.attrib.update(_ROOT_STROKE)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _unwrapped(element: ET.Element) -> list[ET.Element]:
+    """``element``, or the elements inside it when it is a group with no attribute but its
+    id (nobody refers to a group of matplotlib's by its id)."""
+    if element.tag != f"{{{_SVG_NS}}}g" or set(element.attrib) - {"id"}:
+        return [element]
+    return [leaf for child in element for leaf in _unwrapped(child)]
+
+
 def _svg(fig: Figure, title: str) -> Markup:
     """Serialise ``fig`` as an inline ``<svg>`` element with an accessible title."""
     buf = io.StringIO()
     FigureCanvasSVG(fig).print_svg(buf)
-    svg = buf.getvalue()
-    svg = svg[svg.index("<svg"):]                      # drop the XML prolog and DOCTYPE
-    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = _lean(buf.getvalue())
     svg = svg.replace(f"'{_MPL_FAMILY}'", CSS_FONT_FAMILY).replace(
         f"font-family:{_MPL_FAMILY}", f"font-family:{CSS_FONT_FAMILY}")
     # Labels arrive here already XML-escaped by matplotlib; the title is escaped here.

@@ -99,3 +99,52 @@ def test_an_injected_file_image_is_not_fetched(tmp_path):
     assert secret.as_uri() in fetcher.refused
     assert "http://127.0.0.1:9/x.png" in fetcher.refused
     assert fetcher.served == []
+
+
+def _drawn_elements(root, skip_plain_groups: bool) -> list[tuple[str, dict]]:
+    """Every element below the root in document order, as (tag, attributes); matplotlib's
+    metadata and style sheet, and with ``skip_plain_groups`` its id-only groups, left out."""
+    svg = "{http://www.w3.org/2000/svg}"
+    out = []
+
+    def walk(element):
+        for child in element:
+            if child.tag == svg + "metadata" or (
+                    child.tag == svg + "defs" and all(c.tag == svg + "style" for c in child)):
+                continue
+            plain = child.tag == svg + "g" and set(child.attrib) <= {"id"}
+            if not (plain and skip_plain_groups):
+                out.append((child.tag, dict(child.attrib)))
+            walk(child)
+
+    walk(root)
+    return out
+
+
+def test_a_lean_chart_keeps_every_drawn_element_and_drops_only_empty_groups():
+    import io
+    import xml.etree.ElementTree as ET
+
+    import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    from analysis.report import charts
+
+    with matplotlib.rc_context(charts._RC):
+        fig = Figure(figsize=(4, 3))
+        ax = fig.add_subplot()
+        ax.barh([0, 1], [40, 80], hatch="//", color="white", edgecolor="black")
+        ax.set_yticks([0, 1], ["Thủ tục hành chính", "Công chức <b>&"])
+        raw = io.StringIO()
+        FigureCanvasSVG(fig).print_svg(raw)
+    before = ET.fromstring(raw.getvalue())
+    after = ET.fromstring(charts._lean(raw.getvalue()))
+    kept = _drawn_elements(before, skip_plain_groups=True)
+    assert len(kept) < len(_drawn_elements(before, skip_plain_groups=False)) / 1.5
+    assert _drawn_elements(after, skip_plain_groups=False) == kept
+    # The style sheet's one rule is inherited from the root instead.
+    assert "stroke-linejoin: round" in raw.getvalue()
+    assert (after.get("stroke-linejoin"), after.get("stroke-linecap")) == ("round", "butt")
+    texts = ["".join(t.itertext()) for t in after.iter("{http://www.w3.org/2000/svg}text")]
+    assert "Thủ tục hành chính" in texts and "Công chức <b>&" in texts
