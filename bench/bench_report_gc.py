@@ -66,7 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=8)
     parser.add_argument("-n", type=int, default=6000, help="responses in the wave")
-    parser.add_argument("--thresholds", default=f"700,5000,20000,{RENDER_THRESHOLD},200000")
+    parser.add_argument("--thresholds", default=f"700,5000,20000,50000,{RENDER_THRESHOLD},500000")
     args = parser.parse_args()
     thresholds = [int(t) for t in args.thresholds.split(",")]
 

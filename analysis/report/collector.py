@@ -6,7 +6,7 @@ then freed at once. At the collector's default threshold (a young collection eve
 net allocations) the collector walks that growing graph some 150 times per report and
 promotes it into older generations, which a full collection then walks again: about a
 fifth of a report's time went to it. :func:`fewer_collections` raises the young
-generation's threshold while any render runs, so a report sees a handful of collections
+generation's threshold while any render runs, so a commune's report sees no collection
 and most of its objects are freed by their reference counts before one is ever scanned.
 The collector still runs (cyclic garbage stays bounded by the threshold), and the
 process's thresholds come back when the last render in it ends.
@@ -21,10 +21,13 @@ from contextlib import contextmanager
 
 __all__ = ["RENDER_THRESHOLD", "fewer_collections"]
 
-# Young-generation threshold while rendering. Measured on one report (bench/bench_gc.py
-# prints the figures): 5,000 saves 15% of its CPU time, 20,000-100,000 save 20-25%,
-# more saves nothing further.
-RENDER_THRESHOLD = 50_000
+# Young-generation threshold while rendering. Measured on one commune's report
+# (bench/bench_report_gc.py, 2026-12-03): the default 700 makes ~117 young, ~11 middle and
+# one full collection; 5,000-50,000 save 10-20% of the report's CPU time; from 100,000
+# there is no collection left in the report (14-25% saved). The price is memory: the
+# render's cyclic garbage waits for the collection after it, +33 MB at the peak of a
+# rendering process of ~340 MB at 100,000 (+51 MB at 500,000).
+RENDER_THRESHOLD = 100_000
 
 _lock = threading.Lock()
 _active = 0
