@@ -25,9 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd  # noqa: E402
 
-from analysis.report import build_report, charts, warm_up  # noqa: E402
-from analysis.report import render as R  # noqa: E402
-from analysis.report.collector import RENDER_THRESHOLD  # noqa: E402
+from analysis.report import build_report, charts, render_pdf, warm_up  # noqa: E402
+from analysis.report.collector import RENDER_THRESHOLD, fewer_collections  # noqa: E402
 from analysis.sipas import compute_sipas  # noqa: E402
 from analysis.synthetic import synthetic_responses  # noqa: E402
 from questionnaires import load_bundled  # noqa: E402
@@ -76,20 +75,18 @@ def main() -> None:
     gc.collect()
     gc.freeze()                                  # as `flask --app wsgi worker` does
     warm_up()
-    R._render_pdf(context, None)                 # the thread's first report, untimed
+    render_pdf(context)                          # the thread's first report, untimed
     counter = _Collections()
-    saved = gc.get_threshold()
     seconds = {t: [] for t in thresholds}
     collections = {t: [0, 0, 0] for t in thresholds}
     for round_ in range(args.repeat):
         for threshold in thresholds if round_ % 2 == 0 else thresholds[::-1]:
-            gc.set_threshold(threshold, *saved[1:])
             before = list(counter.counts)
             start = time.process_time()
-            # The render without render_pdf's own raise, so that each threshold holds.
-            R._render_pdf(context, None)
+            # render_pdf's own raise, nested in this one, keeps this threshold.
+            with fewer_collections(threshold):
+                render_pdf(context)
             seconds[threshold].append(time.process_time() - start)
-            gc.set_threshold(*saved)
             for g in range(3):
                 collections[threshold][g] += counter.counts[g] - before[g]
     anchor = statistics.median(seconds[thresholds[0]])
