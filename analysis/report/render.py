@@ -17,7 +17,7 @@ import weasyprint
 from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 
-from . import charts
+from . import charts, svg_text
 from .collector import fewer_collections
 from .fetcher import AssetFetcher, chart_url
 
@@ -29,6 +29,7 @@ _BASE_URL = "sipas-asset:templates/"
 # the report's @font-face fonts loaded and the stylesheet parsed against it, made once
 # and reused by every report this thread renders (a bulk worker renders hundreds).
 _local = threading.local()
+svg_text.install()
 
 
 def cssstr(value) -> Markup:

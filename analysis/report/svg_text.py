@@ -1,0 +1,77 @@
+"""Draw each SVG text chunk of the charts whole, not one code point at a time.
+
+WeasyPrint lays out and draws SVG ``<text>`` one code point at a time, so that ``x``,
+``y``, ``dx``, ``dy`` and ``rotate`` lists can place every glyph (``weasyprint/svg/
+text.py``). The maintainers call that wrong for the common case (Kozea/WeasyPrint#2249,
+open: combining marks and ligatures are torn apart, kerning is lost) and suggest drawing
+the whole text when nothing positions single glyphs; the pull requests doing so were set
+aside for a rewrite of WeasyPrint's text handling. It is also slow: a commune's report has
+about 50 chart labels of 540 code points, each set by Pango on its own and drawn in its
+own text object, some 0.1 s of the report.
+
+:func:`install` wraps ``SVG.draw_node`` so that a ``<text>`` or ``<tspan>`` whose text
+nothing positions glyph by glyph (at most one ``x`` and one ``y``; no ``dx``, ``dy``,
+``rotate``, ``textLength`` or ``letter-spacing``; not right-to-left) reaches WeasyPrint's
+own drawing as a :class:`Chunk`: the same string, which yields itself as its only
+"character". WeasyPrint then sets it once, with Pango's shaping and kerning, at the
+position of its first glyph, and moves its text cursor by the whole width, exactly as it
+does after the last glyph of the split text. Any other text node is drawn as before.
+"""
+
+from __future__ import annotations
+
+import threading
+
+__all__ = ["Chunk", "install", "is_whole_chunk"]
+
+_TEXT_TAGS = ("text", "tspan")
+_GLYPH_ATTRIBUTES = ("dx", "dy", "rotate", "textLength")
+_lock = threading.Lock()
+
+
+class Chunk(str):
+    """A text chunk drawn as one unit: iterating it yields the whole string once."""
+
+    __slots__ = ()
+
+    def __iter__(self):
+        yield str(self)
+
+
+def is_whole_chunk(node) -> bool:
+    """Whether nothing in ``node`` (a WeasyPrint SVG node) positions single glyphs."""
+    if node.tag not in _TEXT_TAGS or not node.text:
+        return False
+    attributes = node.attrib
+    if any(name in attributes for name in _GLYPH_ATTRIBUTES):
+        return False
+    if any(len(attributes.get(name, "").replace(",", " ").split()) > 1 for name in ("x", "y")):
+        return False
+    # WeasyPrint cascades inherited attributes such as letter-spacing into attrib.
+    if node.get("letter-spacing") not in (None, "0", "normal"):
+        return False
+    return node.get("direction", "ltr") != "rtl"
+
+
+def install() -> bool:
+    """Wrap WeasyPrint's ``SVG.draw_node`` once per process; False if this WeasyPrint has
+    no such method (its text is then drawn its own way)."""
+    from weasyprint import svg
+
+    with _lock:
+        original = getattr(svg.SVG, "draw_node", None)
+        if original is None:
+            return False
+        if getattr(original, "_sipas_whole_chunks", False):
+            return True
+
+        def draw_node(self, node, *args, **kwargs):
+            if is_whole_chunk(node) and not isinstance(node.text, Chunk):
+                node._etree_node.text = Chunk(node.text)
+            return original(self, node, *args, **kwargs)
+
+        draw_node._sipas_whole_chunks = True
+        draw_node.__wrapped__ = original
+        draw_node.__doc__ = original.__doc__
+        svg.SVG.draw_node = draw_node
+        return True
