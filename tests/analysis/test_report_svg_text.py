@@ -8,7 +8,6 @@ content streams show.
 import base64
 import io
 import re
-import shutil
 import subprocess
 import unicodedata
 
@@ -18,9 +17,6 @@ from pypdf import PdfReader
 from weasyprint import svg as weasy_svg
 
 from analysis.report import svg_text
-
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
-                                reason="poppler-utils (scripts/setup.sh installs it)")
 
 WORD = re.compile(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>')
 
@@ -40,6 +36,7 @@ def _render(body: str, *, whole: bool, monkeypatch) -> bytes:
 
 
 def _words(pdf: bytes, tmp_path) -> list[tuple[float, float, str]]:
+    # pdftotext is poppler-utils', which scripts/setup.sh installs.
     path = tmp_path / "page.pdf"
     path.write_bytes(pdf)
     out = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True,
