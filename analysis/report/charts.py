@@ -76,12 +76,9 @@ def _lean(svg: str) -> str:
     """The same drawing in fewer elements: without matplotlib's metadata and style sheet
     (its one rule moves to the root's attributes) and with every group that only names
     its content (``<g id="...">``, about half of the elements) replaced by that content.
-    Each element's ``style`` declarations become presentation attributes, and the no-op
-    ``rotate(-0 x y)`` matplotlib puts on every label is dropped.
 
-    WeasyPrint draws an SVG element by element, each one cascaded (its ``style`` parsed as
-    CSS) and set up as a graphics state; these elements, styles and transforms draw
-    nothing more than their replacements.
+    WeasyPrint draws an SVG element by element, each one cascaded and set up as a
+    graphics state; these elements draw nothing.
     """
     root = parse_xml(svg)
     for parent in root.iter():
@@ -94,27 +91,8 @@ def _lean(svg: str) -> str:
                 continue
             kept.extend(_unwrapped(child))
         parent[:] = kept
-        _plain_attributes(parent)
     root.attrib.update(_ROOT_STROKE)
     return ET.tostring(root, encoding="unicode")
-
-
-# matplotlib's label transform when a label is not turned: "rotate(-0 142.88 173.1)".
-_NO_ROTATION = re.compile(r"rotate\(\s*-?0(?:\.0*)?(?:[\s,]+[-\d.e]+){0,2}\s*\)")
-
-
-def _plain_attributes(element: ET.Element) -> None:
-    """Move ``element``'s style declarations to attributes (as SVG allows: a declaration
-    in ``style`` wins over the attribute of the same name, which it replaces here), and
-    drop a transform that only rotates by zero."""
-    style = element.attrib.pop("style", None)
-    if style:
-        for declaration in style.split(";"):
-            name, sep, value = declaration.partition(":")
-            if sep and name.strip() and value.strip():
-                element.set(name.strip().lower(), value.strip())
-    if _NO_ROTATION.fullmatch(element.get("transform", "").strip()):
-        del element.attrib["transform"]
 
 
 def _unwrapped(element: ET.Element) -> list[ET.Element]:
