@@ -6,8 +6,8 @@ text.py``). The maintainers call that wrong for the common case (Kozea/WeasyPrin
 open: combining marks and ligatures are torn apart, kerning is lost) and suggest drawing
 the whole text when nothing positions single glyphs; the pull requests doing so were set
 aside for a rewrite of WeasyPrint's text handling. It is also slow: a commune's report has
-about 50 chart labels of 540 code points, each set by Pango on its own and drawn in its
-own text object, some 0.1 s of the report.
+about 50 chart labels of 540 code points, each set by Pango on its own and placed on its
+own; drawing the labels whole saves ~7 % of the report's instructions (callgrind).
 
 :func:`install` wraps ``SVG.draw_node`` so that a ``<text>`` or ``<tspan>`` whose text
 nothing positions glyph by glyph (at most one ``x`` and one ``y``; no ``dx``, ``dy``,
@@ -15,7 +15,9 @@ nothing positions glyph by glyph (at most one ``x`` and one ``y``; no ``dx``, ``
 own drawing as a :class:`Chunk`: the same string, which yields itself as its only
 "character". WeasyPrint then sets it once, with Pango's shaping and kerning, at the
 position of its first glyph, and moves its text cursor by the whole width, exactly as it
-does after the last glyph of the split text. Any other text node is drawn as before.
+does after the last glyph of the split text. Any other text node is drawn as before. The
+wrapper is process-wide (``render.py`` installs it on import): every SVG WeasyPrint draws
+in the process gets it.
 """
 
 from __future__ import annotations
