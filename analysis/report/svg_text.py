@@ -68,8 +68,10 @@ def install() -> bool:
             return True
 
         def draw_node(self, node, *args, **kwargs):
-            if is_whole_chunk(node) and not isinstance(node.text, Chunk):
-                node._etree_node.text = Chunk(node.text)
+            tree_node = getattr(node, "_etree_node", None)     # as WeasyPrint 70 keeps it
+            if (tree_node is not None and is_whole_chunk(node)
+                    and not isinstance(tree_node.text, Chunk)):
+                tree_node.text = Chunk(tree_node.text)
             return original(self, node, *args, **kwargs)
 
         draw_node._sipas_whole_chunks = True
