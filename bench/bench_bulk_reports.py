@@ -15,9 +15,10 @@ synthetic responses (``bench_export_csv.build``). Then, on the same ``--units`` 
   job's start to its ZIP; the ratio 2 workers / 1 worker (goal >= 1.8);
 - one commune's report in this process, median of ``--repeat``, split into its steps,
   beside the same steps of the pipeline as it was before issue 13 (automatic table layout,
-  fonts and stylesheet per report, constrained layout per chart, inline SVG, the cover a
-  flex column, the contents' page numbers after leader dots, the collector's default
-  thresholds, SVG chart labels drawn one code point at a time), measured in the same run
+  fonts and stylesheet per report, matplotlib charts (bench/before_charts.py) laid out
+  by constrained layout, inline SVG, the cover a flex column, the contents' page numbers
+  after leader dots, the collector's default thresholds, SVG chart labels drawn one code
+  point at a time), measured in the same run
   (goal <= 0.6 s; the issue measured 1.17 s).
   Both run on this interpreter: scripts/setup.sh's choice of it is not in the ratio.
 """
@@ -140,8 +141,9 @@ def pool_run(app, n_units: int, out: Path) -> float:
 
 
 # The report pipeline as it was before issue 13 (the "before" column, measured in the same
-# run): automatic table layout, fonts and stylesheet loaded for every report, each chart
-# laid out by constrained layout, charts inline in the HTML, the cover a flex column, the
+# run): automatic table layout, fonts and stylesheet loaded for every report, the charts
+# drawn by matplotlib (bench/before_charts.py), each laid out by constrained layout, inline
+# in the HTML, the cover a flex column, the
 # contents' page numbers after leader(".") dots, and the collector's default thresholds.
 _BEFORE_CSS = """
 table { table-layout: auto; } td.num, th.num { white-space: nowrap; }
@@ -169,14 +171,12 @@ def _steps_before(context, R, charts, weasyprint, FontConfiguration, AssetFetche
 def _steps_before_timed(context, R, charts, weasyprint, FontConfiguration,
                         AssetFetcher) -> list[float]:
     base = "sipas-asset:templates/"
-    remembered = dict(charts._AXES_BOUNDS)
     t = [time.perf_counter()]
     charts._AXES_BOUNDS.clear()
     drawn = {"elements": charts.element_chart(context["element_chart"], "vi")}
     if context.get("drivers"):
         drawn["drivers"] = charts.drivers_chart(context["drivers"], "vi", constrained=True)
     t.append(time.perf_counter())
-    charts._AXES_BOUNDS.update(remembered)       # the "after" pipeline keeps its layouts
     html = R._environment().get_template("report.html").render(**context, charts=drawn)
     t.append(time.perf_counter())
     fetcher, fonts = AssetFetcher(), FontConfiguration()
@@ -216,7 +216,7 @@ def _steps_after_timed(context, R, weasyprint) -> list[float]:
     return [b - a for a, b in zip(t, t[1:])]
 
 
-STEPS = ("charts (matplotlib SVG)", "HTML template", "CSS + fonts (@font-face)",
+STEPS = ("charts (SVG)", "HTML template", "CSS + fonts (@font-face)",
          "WeasyPrint: parse, styles, layout", "WeasyPrint: PDF (draw incl. SVG, fonts)")
 
 
@@ -235,6 +235,8 @@ def one_report(app, repeat: int) -> dict[str, tuple[float, float]]:
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
+    import before_charts
+
     from analysis.report import charts, warm_up
     from analysis.report import render as R
     from analysis.report.fetcher import AssetFetcher
@@ -251,6 +253,7 @@ def one_report(app, repeat: int) -> dict[str, tuple[float, float]]:
         # collector's scans, then the thread's report fonts and stylesheet loaded
         # (survey.jobs.WarmRenderer); the wave's results are then loaded by the job.
         charts.warm_up()
+        before_charts.warm_up()                  # the old pipeline's matplotlib fonts
         freeze_long_lived()
         warm_up()
         wave, units = _units(app, 3)
@@ -265,7 +268,7 @@ def one_report(app, repeat: int) -> dict[str, tuple[float, float]]:
             context = reports._report_context(*results, units[1].code, wave, None, "vi")
             elapsed = time.perf_counter() - t0
             t0 = time.perf_counter()
-            steps = _steps_before(context, R, charts, weasyprint, FontConfiguration,
+            steps = _steps_before(context, R, before_charts, weasyprint, FontConfiguration,
                                   AssetFetcher)
             before.setdefault("whole report", []).append(elapsed + time.perf_counter() - t0)
             for name, seconds in zip(STEPS, steps):

@@ -69,7 +69,7 @@ def main() -> None:
     def report(code):
         return render_pdf(context(code))
 
-    report("P-X000")            # warm-up: fonts, templates, matplotlib
+    report("P-X000")            # warm-up: fonts, templates, chart font metrics
     pdf, one = _timed("one unit's report (commune, vi)", lambda: report("P-X001"))
     print(f"{'':<46} {len(pdf) / 1024:7.0f} KiB  target 3 s: {'ok' if one <= 3 else 'SLOW'}")
     pdf, prov = _timed(f"province report with {args.children} child units", lambda: report("P"))

@@ -25,7 +25,7 @@ def worker_command(threads: int) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    # matplotlib's chart fonts (per process) loaded before the first message, not during
+    # The chart fonts' metrics (per process) loaded before the first message, not during
     # it, then kept out of the garbage collector's scans with the rest of the loaded app.
     # The report fonts and stylesheet are per thread: each worker thread loads its own when
     # it starts (survey.jobs.WarmRenderer); this thread renders nothing.

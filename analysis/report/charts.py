@@ -1,62 +1,44 @@
-"""Vector charts of the report: matplotlib figures written as SVG text, which the renderer
+"""Vector charts of the report, written as SVG from the chart data, which the renderer
 serves to WeasyPrint as images of the report (``sipas-chart:`` URLs, see render.py).
 
-``svg.fonttype: none`` keeps labels as text, so WeasyPrint sets them in the report's
-embedded font (Vietnamese diacritics intact, text selectable and searchable). The charts
-work in greyscale: bars are hatched, previous-wave values are hollow markers, quadrants
-use different marker shapes, and every value is written next to its mark. Each SVG
-carries a ``<title>``; the ``<img>`` that shows it has the same text as ``alt``, which
-WeasyPrint writes as the /Alt text of the tagged figure.
+The two charts have fixed designs, so they are written directly (:mod:`.svg_writer`)
+rather than drawn by a general plotting library: a commune's two charts took matplotlib
+~65 ms and WeasyPrint ~35 ms more to draw its ~350 SVG elements, a sixth of the report;
+written here they take ~1 ms and WeasyPrint draws ~90 elements (bench_bulk_reports.py).
+Labels are text in the report's embedded font (Vietnamese diacritics intact, selectable
+and searchable), measured with the font's own advance widths (:mod:`.text_metrics`) where
+their size decides the layout. The charts work in greyscale: bars are hatched,
+previous-wave values are hollow diamonds, quadrants use different marker shapes, and every
+value is written next to its mark. Each SVG carries a ``<title>``; the ``<img>`` that
+shows it has the same text as ``alt``, which WeasyPrint writes as the /Alt text of the
+tagged figure.
 """
 
 from __future__ import annotations
 
-import io
-import re
-import xml.etree.ElementTree as ET
-from functools import lru_cache
-from importlib import resources
-from xml.sax.saxutils import escape
+import math
 
-import matplotlib
-from defusedxml.ElementTree import fromstring as parse_xml
-from matplotlib import ticker
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
 from markupsafe import Markup
 
+from . import text_metrics
 from .formatting import MINUS, fmt_number
+from .svg_writer import Svg
 
-__all__ = ["element_chart", "drivers_chart", "warm_up", "CSS_FONT_FAMILY"]
+__all__ = ["element_chart", "drivers_chart", "nice_ticks", "warm_up", "CSS_FONT_FAMILY",
+           "GREYS"]
 
 # The family names of the report's @font-face rules (see templates/report.css).
 CSS_FONT_FAMILY = "'SIPAS Sans', 'SIPAS Symbols'"
-_MPL_FAMILY = "Noto Sans"
-_FONT_FILES = ("NotoSans-Regular.subset.ttf", "NotoSans-Bold.subset.ttf")
 GREYS = ("#4d4d4d", "#8c8c8c", "#bfbfbf")
-_RC = {
-    "svg.fonttype": "none",
-    "svg.hashsalt": "sipas-report",   # stable ids: the same data gives the same bytes
-    "font.family": _MPL_FAMILY,
-    "font.size": 8.5,
-    # The embedded font subset has no U+2212; negative ticks use the hyphen-minus.
-    "axes.unicode_minus": False,
-    "axes.edgecolor": "#333333",
-    "axes.linewidth": 0.6,
-    "hatch.linewidth": 0.6,
-    "xtick.major.width": 0.6,
-    "ytick.major.width": 0.6,
-}
+AXIS_COLOUR = "#333333"
+FONT_SIZE = 8.5          # tick labels, axis labels, values (pt)
+TICK = 3.5               # tick length and the gap between a tick and its label (pt)
+PT_PER_CM = 72 / 2.54
 
 
-@lru_cache(maxsize=1)
-def _register_fonts() -> None:
-    """Let matplotlib measure text with the packaged font, so labels fit as rendered."""
-    from matplotlib import font_manager
-
-    for name in _FONT_FILES:
-        with resources.as_file(resources.files(__package__).joinpath("fonts", name)) as path:
-            font_manager.fontManager.addfont(str(path))
+def warm_up() -> None:
+    """Load the fonts' metrics ahead of the first report."""
+    text_metrics.warm_up()
 
 
 def _chart_number(value, lang: str, digits: int = 2) -> str:
@@ -64,223 +46,10 @@ def _chart_number(value, lang: str, digits: int = 2) -> str:
     return fmt_number(value, lang, digits).replace(MINUS, "-")
 
 
-_SVG_NS = "http://www.w3.org/2000/svg"
-ET.register_namespace("", _SVG_NS)
-ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-# matplotlib's one style rule, "*{stroke-linejoin: round; stroke-linecap: butt}", as
-# attributes of the root, which every element inherits unless its own style says otherwise.
-_ROOT_STROKE = {"stroke-linejoin": "round", "stroke-linecap": "butt"}
-
-
-def _lean(svg: str) -> str:
-    """The same drawing in fewer elements: without matplotlib's metadata and style sheet
-    (its one rule moves to the root's attributes) and with every group that only names
-    its content (``<g id="...">``, about half of the elements) replaced by that content.
-
-    WeasyPrint draws an SVG element by element, each one cascaded and set up as a
-    graphics state; these elements draw nothing.
-    """
-    root = parse_xml(svg)
-    for parent in root.iter():
-        kept = []
-        for child in parent:
-            if child.tag == f"{{{_SVG_NS}}}metadata":
-                continue
-            if child.tag == f"{{{_SVG_NS}}}defs" and all(
-                    c.tag == f"{{{_SVG_NS}}}style" for c in child):
-                continue
-            kept.extend(_unwrapped(child))
-        parent[:] = kept
-    root.attrib.update(_ROOT_STROKE)
-    return ET.tostring(root, encoding="unicode")
-
-
-def _unwrapped(element: ET.Element) -> list[ET.Element]:
-    """``element``, or the elements inside it when it is a group with no attribute but its
-    id (nobody refers to a group of matplotlib's by its id)."""
-    if element.tag != f"{{{_SVG_NS}}}g" or set(element.attrib) - {"id"}:
-        return [element]
-    return [leaf for child in element for leaf in _unwrapped(child)]
-
-
-def _svg(fig: Figure, title: str) -> Markup:
-    """Serialise ``fig`` as an inline ``<svg>`` element with an accessible title."""
-    buf = io.StringIO()
-    FigureCanvasSVG(fig).print_svg(buf)
-    svg = _lean(buf.getvalue())
-    svg = svg.replace(f"'{_MPL_FAMILY}'", CSS_FONT_FAMILY).replace(
-        f"font-family:{_MPL_FAMILY}", f"font-family:{CSS_FONT_FAMILY}")
-    # Labels arrive here already XML-escaped by matplotlib; the title is escaped here.
-    svg = re.sub(r"<svg ", '<svg role="img" aria-label="' + escape(title, {'"': "&quot;"})
-                 + '" ', svg, count=1)
-    head_end = svg.index(">") + 1
-    svg = svg[:head_end] + f"<title>{escape(title)}</title>" + svg[head_end:]
-    return Markup(svg)
-
-
-def _figure(width_cm: float, height_cm: float) -> Figure:
-    return Figure(figsize=(width_cm / 2.54, height_cm / 2.54), layout="constrained")
-
-
-# Where constrained layout put the axes of an element chart, keyed by everything that
-# decides it (size, tick and axis labels, legend); the values are kept out of the layout.
-# Every unit of a wave has the same labels, so a bulk run lays the chart out once, not
-# once per report (the layout was over half of a chart's time); the bytes are the same.
-_AXES_BOUNDS: dict[tuple, tuple[float, float, float, float]] = {}
-_AXES_BOUNDS_SIZE = 64
-
-
-def _axes(key: tuple, width_cm: float, height_cm: float):
-    """A figure and its axes: at the remembered place for ``key``, or laid out afterwards
-    by constrained layout (then call :func:`_remember`)."""
-    bounds = _AXES_BOUNDS.get(key)
-    if bounds is None:
-        fig = _figure(width_cm, height_cm)
-        return fig, fig.add_subplot(), False
-    fig = Figure(figsize=(width_cm / 2.54, height_cm / 2.54))
-    return fig, fig.add_axes(bounds), True
-
-
-def _remember(key: tuple, ax) -> None:
-    if len(_AXES_BOUNDS) >= _AXES_BOUNDS_SIZE:
-        _AXES_BOUNDS.clear()
-    _AXES_BOUNDS[key] = tuple(ax.get_position().bounds)
-
-
-def warm_up() -> None:
-    """Register the chart fonts and import the drawing code ahead of the first report."""
-    _register_fonts()
-    with matplotlib.rc_context(_RC):
-        fig = _figure(4, 3)
-        fig.add_subplot().text(0, 0, "Đ")
-        FigureCanvasSVG(fig).print_svg(io.StringIO())
-
-
-def element_chart(data: dict, lang: str) -> Markup:
-    """Horizontal bars of element indices with 95% CI whiskers and previous-wave markers.
-
-    ``data``: ``labels``, ``values``, ``ci_low``, ``ci_high``, ``previous`` (values or
-    None), ``axis``, ``current_label``, ``previous_label``, ``title`` (plain lists/str).
-    """
-    _register_fonts()
-    labels, values = data["labels"], data["values"]
-    n = len(labels)
-    prev = data.get("previous") or [None] * n
-    has_prev = any(p is not None for p in prev)
-    wrapped = [_wrap(t, 34) for t in labels]
-    key = (tuple(wrapped), data["axis"], data["current_label"],
-           data["previous_label"] if has_prev else None)
-    with matplotlib.rc_context(_RC):
-        fig, ax, placed = _axes(key, 16.5, 1.6 + 1.05 * n)
-        ys = list(range(n))[::-1]
-        vals = [v if v is not None else 0.0 for v in values]
-        ax.barh(ys, vals, height=0.55, color="white", edgecolor=GREYS[0], hatch="////",
-                linewidth=0.8, label=data["current_label"])
-        for y, v, lo, hi in zip(ys, values, data["ci_low"], data["ci_high"]):
-            if v is None:
-                ax.text(1, y, data.get("no_data", "–"), va="center", fontsize=8).set_in_layout(False)
-                continue
-            if lo is not None and hi is not None:
-                ax.plot([lo, hi], [y, y], color="black", linewidth=1.0)
-                ax.plot([lo, lo], [y - 0.12, y + 0.12], color="black", linewidth=1.0)
-                ax.plot([hi, hi], [y - 0.12, y + 0.12], color="black", linewidth=1.0)
-            # Direct labels in a column right of the 100 line, clear of whiskers and markers.
-            ax.text(103, y, _chart_number(v, lang), va="center", fontsize=8.5,
-                    fontweight="bold").set_in_layout(False)
-        if has_prev:
-            py = [y for y, p in zip(ys, prev) if p is not None]
-            pv = [p for p in prev if p is not None]
-            ax.plot(pv, py, linestyle="none", marker="D", markersize=5.5, markerfacecolor="white",
-                    markeredgecolor="black", markeredgewidth=1.0, label=data["previous_label"])
-        ax.set_yticks(ys, wrapped)
-        ax.set_xlim(0, 114)
-        ax.axvline(100, color=GREYS[2], linewidth=0.6)
-        ax.set_xticks(range(0, 101, 20))
-        ax.set_xlabel(data["axis"])
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False,
-                  fontsize=8)
-        svg = _svg(fig, data["title"])
-        if not placed:
-            _remember(key, ax)
-        return svg
-
-
-# The scatter's axes at a fixed place rather than by constrained layout (half of the
-# chart's drawing time, and a different layout per unit, since the ticks follow the data):
-# room on the left for the rotated axis label and tick labels of up to three digits (the
-# performance axis runs within 0-100, written without decimals), below for the tick
-# labels and axis label, and on the right and top for a tick label centred on the edge.
-_DRIVERS_MARGINS_PT = {"left": 44.0, "bottom": 38.0, "right": 12.0, "top": 6.0}
-
-
-def _fixed_bounds(width_cm: float, height_cm: float, *, left: float, bottom: float,
-                  right: float, top: float) -> tuple[float, float, float, float]:
-    """Axes bounds (figure fractions) leaving the given margins, in points."""
-    width_pt, height_pt = width_cm / 2.54 * 72, height_cm / 2.54 * 72
-    return (left / width_pt, bottom / height_pt, 1 - (left + right) / width_pt,
-            1 - (bottom + top) / height_pt)
-
-
-_QUADRANT_MARKERS = {"priority": ("o", "black"), "strength": ("s", "white"),
-                     "secondary": ("^", "white"), "surplus": ("D", GREYS[1])}
-
-
-def drivers_chart(data: dict, lang: str, *, constrained: bool = False) -> Markup:
-    """Importance–performance scatter with mean lines and named quadrants.
-
-    ``data``: ``points`` (list of ``{label, importance, performance, quadrant}``),
-    ``x_label``, ``y_label``, ``quadrants`` (quadrant key -> name), ``title``. The axes sit
-    within fixed margins; ``constrained=True`` has matplotlib's constrained layout place
-    them instead (slower; the bench's pipeline before issue 13 draws it so).
-    """
-    _register_fonts()
-    points = data["points"]
-    xs = [p["importance"] for p in points]
-    ys = [p["performance"] for p in points]
-    x_mid, y_mid = sum(xs) / len(xs), sum(ys) / len(ys)
-    with matplotlib.rc_context(_RC):
-        if constrained:
-            fig = _figure(16.5, 10.5)
-            ax = fig.add_subplot()
-        else:
-            fig = Figure(figsize=(16.5 / 2.54, 10.5 / 2.54))
-            ax = fig.add_axes(_fixed_bounds(16.5, 10.5, **_DRIVERS_MARGINS_PT))
-        for p in points:
-            marker, face = _QUADRANT_MARKERS.get(p["quadrant"], ("o", "white"))
-            ax.plot([p["importance"]], [p["performance"]], linestyle="none", marker=marker,
-                    markersize=8, markerfacecolor=face, markeredgecolor="black",
-                    markeredgewidth=1.0)
-            ax.annotate(_wrap(p["label"], 26), (p["importance"], p["performance"]),
-                        xytext=(7, 4), textcoords="offset points", fontsize=7.5)
-        ax.axvline(x_mid, color=GREYS[1], linestyle="--", linewidth=0.8)
-        ax.axhline(y_mid, color=GREYS[1], linestyle="--", linewidth=0.8)
-        x_span = (max(xs) - min(xs)) or abs(x_mid) or 1.0
-        y_span = (max(ys) - min(ys)) or 5.0
-        x0, x1 = min(xs) - 0.15 * x_span, max(xs) + 0.6 * x_span
-        y0, y1 = min(ys) - 0.3 * y_span, max(ys) + 0.3 * y_span
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(y0, y1)
-        q = data["quadrants"]
-        corner = dict(fontsize=8.5, fontweight="bold", color=GREYS[0])
-        ax.text(x1, y0, q["priority"], ha="right", va="bottom", **corner)
-        ax.text(x1, y1, q["strength"], ha="right", va="top", **corner)
-        ax.text(x0, y0, q["secondary"], ha="left", va="bottom", **corner)
-        ax.text(x0, y1, q["surplus"], ha="left", va="top", **corner)
-        ax.set_xlabel(data["x_label"])
-        ax.set_ylabel(data["y_label"])
-        ax.xaxis.set_major_formatter(ticker.FuncFormatter(
-            lambda v, _: _chart_number(v, lang, 2)))
-        ax.yaxis.set_major_formatter(ticker.FuncFormatter(
-            lambda v, _: _chart_number(v, lang, 0)))
-        ax.spines[["top", "right"]].set_visible(False)
-        return _svg(fig, data["title"])
-
-
-def _wrap(text: str, width: int) -> str:
+def _wrap(text: str, width: int) -> list[str]:
     """Break a long label into lines of about ``width`` characters at spaces."""
-    words, lines, line = text.split(), [], ""
-    for word in words:
+    lines, line = [], ""
+    for word in text.split():
         if line and len(line) + 1 + len(word) > width:
             lines.append(line)
             line = word
@@ -288,4 +57,260 @@ def _wrap(text: str, width: int) -> str:
             line = f"{line} {word}".strip()
     if line:
         lines.append(line)
-    return "\n".join(lines)
+    return lines or [""]
+
+
+def nice_ticks(low: float, high: float, *, most: int = 7) -> tuple[list[float], float]:
+    """Ticks at multiples of a "nice" step (1, 2 or 5 times a power of ten) within
+    ``[low, high]``: the smallest such step that gives at most ``most`` ticks, as in
+    Heckbert's "Nice numbers for graph labels" (Graphics Gems, 1990). Returns the ticks
+    and the step. Steps of 2.5 are left out: the labels show whole multiples of the step.
+    """
+    span = high - low
+    if not (math.isfinite(low) and math.isfinite(high)) or span <= 0:
+        raise ValueError(f"no ticks for the range {low!r}..{high!r}")
+    exponent = math.floor(math.log10(span / most))
+    while True:
+        for mantissa in (1, 2, 5):
+            step = mantissa * 10.0 ** exponent
+            first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+            if last - first + 1 <= most:
+                # Rounded to the step's decimals: 0.1 * 3 is 0.30000000000000004.
+                places = max(0, -exponent)
+                return [round(k * step, places) for k in range(first, last + 1)], step
+        exponent += 1
+
+
+def _digits(step: float, least: int) -> int:
+    """Decimals that write every multiple of ``step`` exactly (at least ``least``)."""
+    return max(least, -math.floor(math.log10(step) + 1e-9))
+
+
+# --- the element chart ----------------------------------------------------------------
+
+def element_chart(data: dict, lang: str) -> Markup:
+    """Horizontal bars of element indices with 95% CI whiskers and previous-wave markers.
+
+    ``data``: ``labels``, ``values``, ``ci_low``, ``ci_high``, ``previous`` (values or
+    None), ``axis``, ``current_label``, ``previous_label``, ``no_data``, ``title``.
+    Values are on the 0-100 scale; the axis runs to 114, leaving a column right of the
+    100 line for the values written out.
+    """
+    labels, values = data["labels"], data["values"]
+    n = len(labels)
+    previous = data.get("previous") or [None] * n
+    has_previous = any(p is not None for p in previous)
+    wrapped = [_wrap(label, 34) for label in labels]
+
+    width, height = 16.5 * PT_PER_CM, (1.6 + 1.05 * n) * PT_PER_CM
+    line = FONT_SIZE * 1.2
+    longest = max((text_metrics.width(part, FONT_SIZE) for lines in wrapped for part in lines),
+                  default=0.0)
+    left = longest + 2 * TICK + 4
+    top, bottom, right = 22.0, 2 * TICK + FONT_SIZE + 6 + line, 6.0
+    plot_w, plot_h = width - left - right, height - top - bottom
+    x_max = 114.0
+    scale = plot_w / x_max
+
+    def x(value: float) -> float:
+        return left + max(0.0, min(x_max, value)) * scale
+
+    band = plot_h / max(n, 1)
+    svg = Svg(width, height, data["title"], font_family=CSS_FONT_FAMILY)
+    hatch = svg.hatch_pattern("bars", GREYS[0])
+    cap = 0.12 * band
+    for i, (label_lines, value, low, high, before) in enumerate(
+            zip(wrapped, values, data["ci_low"], data["ci_high"], previous)):
+        centre = top + (i + 0.5) * band
+        # The label, its lines centred on the bar, right-aligned against the ticks.
+        first = centre - (len(label_lines) - 1) * line / 2
+        for k, part in enumerate(label_lines):
+            svg.text(left - 2 * TICK, svg.middle(first + k * line, FONT_SIZE), part,
+                     size=FONT_SIZE, anchor="end")
+        svg.line(left - TICK, centre, left, centre, stroke=AXIS_COLOUR, width=0.6)
+        if value is None:
+            svg.text(x(1), svg.middle(centre, 8), data.get("no_data", "–"), size=8)
+        else:
+            svg.rect(left, centre - 0.275 * band, x(value) - left, 0.55 * band, fill=hatch,
+                     stroke=GREYS[0], width=0.8)
+            if low is not None and high is not None:
+                n = svg.n
+                svg.path(f"M{n(x(low))},{n(centre)}H{n(x(high))}"
+                         f"M{n(x(low))},{n(centre - cap)}V{n(centre + cap)}"
+                         f"M{n(x(high))},{n(centre - cap)}V{n(centre + cap)}",
+                         stroke="black", width=1.0)
+            # Direct labels in a column right of the 100 line, clear of whiskers and marks.
+            svg.text(x(103), svg.middle(centre, FONT_SIZE), _chart_number(value, lang),
+                     size=FONT_SIZE, bold=True)
+        if before is not None:          # over the bar; also where this wave has no value
+            svg.diamond(x(before), centre, 2.75 * math.sqrt(2), fill="white", stroke="black")
+    svg.line(x(100), top, x(100), top + plot_h, stroke=GREYS[2], width=0.6)
+    # Axes: left and bottom spines, the x ticks every 20 up to 100, the axis label.
+    base = top + plot_h
+    svg.line(left, top, left, base, stroke=AXIS_COLOUR, width=0.6)
+    svg.line(left, base, width - right, base, stroke=AXIS_COLOUR, width=0.6)
+    for tick in range(0, 101, 20):
+        svg.line(x(tick), base, x(tick), base + TICK, stroke=AXIS_COLOUR, width=0.6)
+        svg.text(x(tick), base + 2 * TICK + svg.cap(FONT_SIZE), _chart_number(tick, lang, 0),
+                 size=FONT_SIZE, anchor="middle")
+    svg.text(left + plot_w / 2, height - 4, data["axis"], size=FONT_SIZE, anchor="middle")
+    _legend(svg, left + plot_w / 2, 9.0, data, has_previous, hatch)
+    return svg.markup()
+
+
+def _legend(svg: Svg, centre: float, middle: float, data: dict, has_previous: bool,
+            hatch: str) -> None:
+    """The legend, one row centred above the plot: a hatched swatch for this wave, and a
+    diamond for the previous one when there is one."""
+    size, swatch, gap = 8.0, 14.0, 12.0
+    entries = [("swatch", data["current_label"])]
+    if has_previous:
+        entries.append(("diamond", data["previous_label"]))
+    widths = [swatch + 4 + text_metrics.width(text, size) for _, text in entries]
+    x = centre - (sum(widths) + gap * (len(widths) - 1)) / 2
+    for (kind, text), w in zip(entries, widths):
+        if kind == "swatch":
+            svg.rect(x, middle - 3.5, swatch, 7, fill=hatch, stroke=GREYS[0], width=0.8)
+        else:
+            svg.diamond(x + swatch / 2, middle, 2.75 * math.sqrt(2), fill="white",
+                        stroke="black")
+        svg.text(x + swatch + 4, svg.middle(middle, size), text, size=size)
+        x += w + gap
+
+
+# --- the drivers chart ----------------------------------------------------------------
+
+# Room on the left for the rotated axis label and tick labels, below for the tick labels
+# and the axis label, and on the right and top for a tick label centred on the edge.
+_DRIVERS_MARGINS_PT = {"left": 46.0, "bottom": 38.0, "right": 14.0, "top": 6.0}
+_MARKER_SIZE = 8.0       # pt, the marker's width
+_LABEL_SIZE = 7.5
+_LABEL_GAP = 2.0        # pt kept free around a point's label
+_QUADRANT_MARKERS = {"priority": ("circle", "black"), "strength": ("square", "white"),
+                     "secondary": ("triangle", "white"), "surplus": ("diamond", GREYS[1])}
+
+
+def drivers_chart(data: dict, lang: str) -> Markup:
+    """Importance–performance scatter with mean lines and named quadrants.
+
+    ``data``: ``points`` (list of ``{label, importance, performance, quadrant}``),
+    ``x_label``, ``y_label``, ``quadrants`` (quadrant key -> name), ``title``. Each
+    point's label goes to the first of four places beside it that overlaps no other
+    label, marker or the plot's edge (or the one that overlaps least).
+    """
+    points = data["points"]
+    xs = [float(p["importance"]) for p in points]
+    ys = [float(p["performance"]) for p in points]
+    x_mid, y_mid = sum(xs) / len(xs), sum(ys) / len(ys)
+    x_span = (max(xs) - min(xs)) or abs(x_mid) or 1.0
+    y_span = (max(ys) - min(ys)) or 5.0
+    x0, x1 = min(xs) - 0.15 * x_span, max(xs) + 0.6 * x_span
+    y0, y1 = min(ys) - 0.3 * y_span, max(ys) + 0.3 * y_span
+
+    width, height = 16.5 * PT_PER_CM, 10.5 * PT_PER_CM
+    m = _DRIVERS_MARGINS_PT
+    left, top = m["left"], m["top"]
+    plot_w, plot_h = width - m["left"] - m["right"], height - m["top"] - m["bottom"]
+    base = top + plot_h
+
+    def px(value: float) -> float:
+        return left + (value - x0) / (x1 - x0) * plot_w
+
+    def py(value: float) -> float:
+        return base - (value - y0) / (y1 - y0) * plot_h
+
+    svg = Svg(width, height, data["title"], font_family=CSS_FONT_FAMILY)
+    svg.line(px(x_mid), top, px(x_mid), base, stroke=GREYS[1], width=0.8, dash="3,2")
+    svg.line(left, py(y_mid), left + plot_w, py(y_mid), stroke=GREYS[1], width=0.8,
+             dash="3,2")
+    q = data["quadrants"]
+    corner = dict(size=FONT_SIZE, bold=True, fill=GREYS[0])
+    pad = 2.0
+    svg.text(left + plot_w - pad, base - pad - 1, q["priority"], anchor="end", **corner)
+    svg.text(left + plot_w - pad, top + pad + svg.cap(FONT_SIZE), q["strength"], anchor="end",
+             **corner)
+    svg.text(left + pad, base - pad - 1, q["secondary"], **corner)
+    svg.text(left + pad, top + pad + svg.cap(FONT_SIZE), q["surplus"], **corner)
+
+    marks = [(px(x), py(y)) for x, y in zip(xs, ys)]
+    half = _MARKER_SIZE / 2
+    taken = [(mx - half, my - half, mx + half, my + half) for mx, my in marks]
+    # The quadrant names' corners are taken too.
+    for name, at_right, at_top in ((q["priority"], True, False), (q["strength"], True, True),
+                                   (q["secondary"], False, False), (q["surplus"], False, True)):
+        w = text_metrics.width(name, FONT_SIZE, bold=True) + pad
+        bx0 = left + plot_w - w if at_right else left
+        by0 = top if at_top else base - FONT_SIZE - pad - 1
+        taken.append((bx0, by0, bx0 + w, by0 + FONT_SIZE + pad))
+    # The mean lines, thinly: a label may cross one when no place is free.
+    taken.append((px(x_mid) - 1, top, px(x_mid) + 1, base))
+    taken.append((left, py(y_mid) - 1, left + plot_w, py(y_mid) + 1))
+    bounds = (left, top, left + plot_w, base)
+    for p, (mx, my) in zip(points, marks):
+        shape, face = _QUADRANT_MARKERS.get(p["quadrant"], ("circle", "white"))
+        getattr(svg, shape)(mx, my, half if shape != "diamond" else half * 1.2, fill=face,
+                            stroke="black")
+    for p, (mx, my) in zip(points, marks):
+        lines = _wrap(str(p["label"]), 26)
+        box, anchor_x, first_baseline = _place_label(lines, mx, my, taken, bounds)
+        taken.append(box)
+        for k, part in enumerate(lines):
+            svg.text(anchor_x, first_baseline + k * _LABEL_SIZE * 1.2, part, size=_LABEL_SIZE)
+
+    # Axes: spines, ticks and their labels, axis labels.
+    svg.line(left, top, left, base, stroke=AXIS_COLOUR, width=0.6)
+    svg.line(left, base, left + plot_w, base, stroke=AXIS_COLOUR, width=0.6)
+    x_ticks, x_step = nice_ticks(x0, x1)
+    y_ticks, y_step = nice_ticks(y0, y1)
+    x_digits, y_digits = _digits(x_step, 2), _digits(y_step, 0)
+    for tick in x_ticks:
+        svg.line(px(tick), base, px(tick), base + TICK, stroke=AXIS_COLOUR, width=0.6)
+        svg.text(px(tick), base + 2 * TICK + svg.cap(FONT_SIZE),
+                 _chart_number(tick, lang, x_digits), size=FONT_SIZE, anchor="middle")
+    for tick in y_ticks:
+        svg.line(left - TICK, py(tick), left, py(tick), stroke=AXIS_COLOUR, width=0.6)
+        svg.text(left - 2 * TICK, svg.middle(py(tick), FONT_SIZE),
+                 _chart_number(tick, lang, y_digits), size=FONT_SIZE, anchor="end")
+    svg.text(left + plot_w / 2, height - 4, data["x_label"], size=FONT_SIZE, anchor="middle")
+    svg.text(10, top + plot_h / 2, data["y_label"], size=FONT_SIZE, anchor="middle",
+             rotate=-90)
+    return svg.markup()
+
+
+def _place_label(lines: list[str], mx: float, my: float, taken: list, bounds) -> tuple:
+    """Where a point's label goes: the box it covers, its x and its first baseline.
+
+    Tried in turn: above right, below right, above left, below left of the marker (7 pt
+    across, 4 pt up or down, as an annotation's offset); the first that overlaps nothing
+    in ``taken`` and stays within ``bounds`` wins, else the one overlapping least.
+    """
+    size, line = _LABEL_SIZE, _LABEL_SIZE * 1.2
+    w = max(text_metrics.width(part, size) for part in lines)
+    h = (len(lines) - 1) * line + size * 1.25
+    best = None
+    for dx, up in ((7, True), (7, False), (-7, True), (-7, False)):
+        bx0 = mx + dx if dx > 0 else mx + dx - w
+        by0 = my - 4 - h if up else my + 4
+        box = (bx0, by0, bx0 + w, by0 + h)
+        # Kept a little apart from everything else, not just clear of it.
+        padded = (bx0 - _LABEL_GAP, by0 - _LABEL_GAP, bx0 + w + _LABEL_GAP, by0 + h + _LABEL_GAP)
+        cost = sum(_overlap(padded, other) for other in taken) + _outside(box, bounds)
+        if best is None or cost < best[0]:
+            best = (cost, box)
+        if cost == 0:
+            break
+    box = best[1]
+    return box, box[0], box[1] + size * 0.95
+
+
+def _overlap(a, b) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _outside(box, bounds) -> float:
+    """The area of ``box`` outside ``bounds``, weighted so that leaving the plot costs more
+    than touching another label."""
+    inside = _overlap(box, bounds)
+    return 4 * ((box[2] - box[0]) * (box[3] - box[1]) - inside)

@@ -66,7 +66,7 @@ def _stylesheet_text() -> str:
 
 
 def draw_charts(context: dict) -> dict[str, Markup]:
-    """The report's charts as SVG documents (matplotlib, from the context's chart data)."""
+    """The report's charts as SVG documents (written from the context's chart data)."""
     drawn = {}
     if not context.get("empty"):
         drawn["elements"] = charts.element_chart(context["element_chart"], context["lang"])

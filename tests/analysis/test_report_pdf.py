@@ -259,20 +259,6 @@ def test_charts_are_vector_with_vietnamese_labels_and_alt_text(vi_report):
     assert "/Form" in subtypes and "/Image" not in subtypes
 
 
-def test_an_element_chart_laid_out_once_is_drawn_the_same(vi_report):
-    from analysis.report import charts
-
-    data = vi_report["ctx"]["element_chart"]
-    charts._AXES_BOUNDS.clear()
-    first = charts.element_chart(data, "vi")          # constrained layout, remembered
-    assert len(charts._AXES_BOUNDS) == 1
-    again = charts.element_chart(data, "vi")          # placed where it was laid out
-    assert again == first
-    shifted = dict(data, values=[None if v is None else v / 2 for v in data["values"]])
-    assert charts.element_chart(shifted, "vi") != first   # the values are still drawn
-    assert len(charts._AXES_BOUNDS) == 1
-
-
 def test_hostile_unit_names_are_escaped_and_nothing_is_fetched(vi_report):
     html = render_html(vi_report["ctx"])
     assert "<script>alert" not in html and '<img src="file' not in html
