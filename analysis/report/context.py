@@ -20,6 +20,7 @@ from . import texts
 from .formatting import (fmt_change, fmt_date, fmt_int, fmt_interval, fmt_number, fmt_percent,
                          is_missing)
 from .points_section import PointsSection
+from .unit_rows import unit_rows
 from .sections import VERDICT_TEXT, Sections, _num, _rows, _unit_name, _unit_table
 
 __all__ = ["build_report", "ReportError"]
@@ -62,6 +63,7 @@ class _Builder(Sections, PointsSection):
         self.level = float(opts.get("confidence", 0.95))
         self.breakdowns = breakdowns or {}
         self.history = history or []
+        self._rankings: dict[str, dict[tuple[str, str], dict]] = {}
 
     # -- small helpers -------------------------------------------------------------------
     def label(self, d) -> str:
@@ -128,12 +130,18 @@ class _Builder(Sections, PointsSection):
         return {"arrow": "→", "text": self.t["rank_same"], "value": 0}
 
     def ranking_row(self, code: str, kind: str = "overall", rid: str = "overall") -> dict | None:
-        rk = self.r.rankings
-        sel = rk[(rk["unit_code"].astype(str) == code) & (rk["kind"] == kind) & (rk["id"] == rid)]
-        if not len(sel):
-            return None
-        rec = sel.iloc[0].to_dict()
-        return {k: (None if not isinstance(v, str) and is_missing(v) else v) for k, v in rec.items()}
+        """The unit's ranking row of ``kind`` and ``rid`` (missing values as None), or None."""
+        rows = self._rankings.get(code)
+        if rows is None:
+            # All of a unit's ranking rows at once: a report asks for a dozen of them.
+            sel = unit_rows(self.r.rankings, code)
+            rows = {}
+            for rec in (sel.to_dict("records") if sel is not None else ()):
+                rows.setdefault((rec["kind"], str(rec["id"])), {
+                    k: (None if not isinstance(v, str) and is_missing(v) else v)
+                    for k, v in rec.items()})
+            self._rankings[code] = rows
+        return rows.get((kind, str(rid)))
 
     def shown_rank_change(self, code: str, rank) -> object:
         """The rank change when it exceeds its uncertainty, 0 when it does not, None unknown."""
@@ -150,10 +158,10 @@ class _Builder(Sections, PointsSection):
             return row["rank_change"]
         if self.prev is None or rank is None or not len(self.prev.rankings):
             return None
-        pr = self.prev.rankings
-        sel = pr[(pr["unit_code"].astype(str) == code) & (pr["kind"] == "overall")
-                 & (pr["id"] == "overall")]
-        if not len(sel) or is_missing(sel.iloc[0]["rank"]):
+        sel = unit_rows(self.prev.rankings, code)
+        if sel is not None:
+            sel = sel[(sel["kind"] == "overall") & (sel["id"] == "overall")]
+        if sel is None or not len(sel) or is_missing(sel.iloc[0]["rank"]):
             return None
         return int(sel.iloc[0]["rank"]) - int(rank)
 

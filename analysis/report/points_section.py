@@ -8,6 +8,7 @@ is the definition's ``analysis.par_points``, named with its edition and source.
 from __future__ import annotations
 
 from .formatting import fmt_int, fmt_number, is_missing
+from .unit_rows import unit_rows
 
 
 def _plain(value):
@@ -24,7 +25,9 @@ class PointsSection:
         points = getattr(self.r, "points", None)
         if table is None or points is None or not len(points):
             return None
-        mine = points[points["unit_code"].astype(str) == self.unit]
+        mine = unit_rows(points, self.unit)
+        if mine is None:
+            return None
         by_id = {str(r["id"]): {k: _plain(v) for k, v in r.items()}
                  for r in mine.to_dict("records")}
         index_labels = {e.id: self.label(e.label) for e in self.spec.elements}

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..sipas.breakdown import unit_counts
 from .formatting import fmt_int, fmt_number, fmt_percent, is_missing
+from .unit_rows import unit_rows
 
 VERDICT_TEXT = {"better": "trend_better", "worse": "trend_worse", "no_change": "trend_same"}
 
@@ -24,7 +25,7 @@ def _rows(df: pd.DataFrame | None, unit_code: str, kind: str | None = None) -> d
     """The rows of one unit (and kind) as ``{id: {column: plain value}}``."""
     if df is None or len(df) == 0 or "unit_code" not in df:
         return {}
-    sel = df[df["unit_code"].astype(str) == unit_code]
+    sel = unit_rows(df, unit_code)
     if kind is not None:
         sel = sel[sel["kind"] == kind]
     out = {}
@@ -65,8 +66,10 @@ class Sections:
         def rows(table, label):
             if table is None or not len(table):
                 return []
-            mine = table[(table["unit_code"].astype(str) == self.unit)
-                         & (table["kind"] == "overall")]
+            mine = unit_rows(table, self.unit)
+            if mine is None:
+                return []
+            mine = mine[mine["kind"] == "overall"]
             out = []
             for rec in mine.to_dict("records"):
                 if not rec.get("n"):

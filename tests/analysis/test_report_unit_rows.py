@@ -1,0 +1,65 @@
+"""unit_rows: one unit's rows of a wave table through an index made once per table,
+checked against the plain boolean selection it replaces."""
+
+import gc
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.report import unit_rows as module
+from analysis.report.unit_rows import unit_rows
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["X1", "X2", "10", 10, "M"]), st.floats(0, 100)),
+                max_size=40),
+       st.sampled_from(["X1", "X2", "10", "M", "absent"]))
+def test_the_same_rows_as_comparing_the_whole_column(rows, code):
+    table = pd.DataFrame(rows, columns=["unit_code", "value"]) if rows else \
+        pd.DataFrame({"unit_code": pd.Series([], dtype=object), "value": []})
+    expected = table[table["unit_code"].astype(str) == code]
+    got = unit_rows(table, code)
+    pd.testing.assert_frame_equal(got, expected)
+    pd.testing.assert_frame_equal(unit_rows(table, code), expected)     # from the index
+
+
+def test_the_index_is_made_once_per_table(monkeypatch):
+    table = pd.DataFrame({"unit_code": ["A", "B", "A"], "id": [1, 2, 3]})
+    made = []
+    real = pd.DataFrame.groupby
+
+    def counting(self, *args, **kwargs):
+        made.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "groupby", counting)
+    assert list(unit_rows(table, "A")["id"]) == [1, 3]
+    assert list(unit_rows(table, "B")["id"]) == [2]
+    assert len(made) == 1
+
+
+def test_a_changed_or_new_table_is_indexed_anew():
+    table = pd.DataFrame({"unit_code": ["A", "B"], "id": [1, 2]})
+    assert list(unit_rows(table, "A")["id"]) == [1]
+    table.loc[2] = ["A", 3]                                # a row appended in place
+    assert list(unit_rows(table, "A")["id"]) == [1, 3]
+    key = id(table)
+    del table
+    gc.collect()
+    assert key not in module._indexes                      # forgotten with its table
+    other = pd.DataFrame({"unit_code": ["C"], "id": [9]})
+    assert list(unit_rows(other, "C")["id"]) == [9]
+
+
+@pytest.mark.parametrize("table", [None, pd.DataFrame({"code": ["A"]})])
+def test_no_table_or_no_unit_column_gives_none(table):
+    assert unit_rows(table, "A") is None
+
+
+def test_an_absent_unit_gives_an_empty_frame_with_the_columns():
+    table = pd.DataFrame({"unit_code": ["A"], "value": [np.float64(1.5)]})
+    empty = unit_rows(table, "Z")
+    assert list(empty.columns) == ["unit_code", "value"] and len(empty) == 0
