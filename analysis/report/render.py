@@ -17,7 +17,7 @@ import weasyprint
 from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 
-from . import charts, svg_text
+from . import charts, compression, svg_text
 from .collector import fewer_collections
 from .fetcher import AssetFetcher, chart_url
 
@@ -30,6 +30,7 @@ _BASE_URL = "sipas-asset:templates/"
 # and reused by every report this thread renders (a bulk worker renders hundreds).
 _local = threading.local()
 svg_text.install()
+compression.install()
 
 
 def cssstr(value) -> Markup:
