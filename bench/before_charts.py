@@ -20,6 +20,7 @@ from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from markupsafe import Markup
 
+from analysis.report import charts as report_charts
 from analysis.report.formatting import MINUS, fmt_number
 
 __all__ = ["element_chart", "drivers_chart", "warm_up", "CSS_FONT_FAMILY"]
@@ -273,14 +274,6 @@ def drivers_chart(data: dict, lang: str, *, constrained: bool = False) -> Markup
 
 
 def _wrap(text: str, width: int) -> str:
-    """Break a long label into lines of about ``width`` characters at spaces."""
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    if line:
-        lines.append(line)
-    return "\n".join(lines)
+    """Break a long label into lines of about ``width`` characters at spaces (the report's
+    own wrapping, as matplotlib's multi-line text)."""
+    return "\n".join(report_charts._wrap(text, width))

@@ -3,8 +3,8 @@ serves to WeasyPrint as images of the report (``sipas-chart:`` URLs, see render.
 
 The two charts have fixed designs, so they are written directly (:mod:`.svg_writer`)
 rather than drawn by a general plotting library: a commune's two charts took matplotlib
-~65 ms and WeasyPrint ~35 ms more to draw its ~350 SVG elements, a sixth of the report;
-written here they take ~1 ms and WeasyPrint draws ~90 elements (bench_bulk_reports.py).
+~65 ms and WeasyPrint ~35 ms more to draw their ~230 SVG nodes, a sixth of the report;
+written here they take ~1 ms and WeasyPrint draws 94 elements (bench_bulk_reports.py).
 Labels are text in the report's embedded font (Vietnamese diacritics intact, selectable
 and searchable), measured with the font's own advance widths (:mod:`.text_metrics`) where
 their size decides the layout. The charts work in greyscale: bars are hatched,
