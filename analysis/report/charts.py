@@ -81,6 +81,15 @@ def nice_ticks(low: float, high: float, *, most: int = 7) -> tuple[list[float], 
         exponent += 1
 
 
+def _finite(value) -> float | None:
+    """``value`` as a float, or None when it is missing or not a finite number."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
 def _digits(step: float, least: int) -> int:
     """Decimals that write every multiple of ``step`` exactly (at least ``least``)."""
     return max(least, -math.floor(math.log10(step) + 1e-9))
@@ -96,9 +105,11 @@ def element_chart(data: dict, lang: str) -> Markup:
     Values are on the 0-100 scale; the axis runs to 114, leaving a column right of the
     100 line for the values written out.
     """
-    labels, values = data["labels"], data["values"]
+    labels = data["labels"]
     n = len(labels)
-    previous = data.get("previous") or [None] * n
+    values = [_finite(v) for v in data["values"]]
+    previous = [_finite(v) for v in (data.get("previous") or [None] * n)]
+    ci_low, ci_high = [_finite(v) for v in data["ci_low"]], [_finite(v) for v in data["ci_high"]]
     has_previous = any(p is not None for p in previous)
     wrapped = [_wrap(label, 34) for label in labels]
 
@@ -120,7 +131,7 @@ def element_chart(data: dict, lang: str) -> Markup:
     hatch = svg.hatch_pattern("bars", GREYS[0])
     cap = 0.12 * band
     for i, (label_lines, value, low, high, before) in enumerate(
-            zip(wrapped, values, data["ci_low"], data["ci_high"], previous)):
+            zip(wrapped, values, ci_low, ci_high, previous)):
         centre = top + (i + 0.5) * band
         # The label, its lines centred on the bar, right-aligned against the ticks.
         first = centre - (len(label_lines) - 1) * line / 2
@@ -198,9 +209,10 @@ def drivers_chart(data: dict, lang: str) -> Markup:
     point's label goes to the first of four places beside it that overlaps no other
     label, marker or the plot's edge (or the one that overlaps least).
     """
-    points = data["points"]
-    xs = [float(p["importance"]) for p in points]
-    ys = [float(p["performance"]) for p in points]
+    points = [p for p in data["points"]
+              if _finite(p["importance"]) is not None and _finite(p["performance"]) is not None]
+    xs = [float(p["importance"]) for p in points] or [0.0, 1.0]      # no point: empty axes
+    ys = [float(p["performance"]) for p in points] or [0.0, 100.0]
     x_mid, y_mid = sum(xs) / len(xs), sum(ys) / len(ys)
     x_span = (max(xs) - min(xs)) or abs(x_mid) or 1.0
     y_span = (max(ys) - min(ys)) or 5.0
@@ -232,7 +244,7 @@ def drivers_chart(data: dict, lang: str) -> Markup:
     svg.text(left + pad, base - pad - 1, q["secondary"], **corner)
     svg.text(left + pad, top + pad + svg.cap(FONT_SIZE), q["surplus"], **corner)
 
-    marks = [(px(x), py(y)) for x, y in zip(xs, ys)]
+    marks = [(px(float(p["importance"])), py(float(p["performance"]))) for p in points]
     half = _MARKER_SIZE / 2
     taken = [(mx - half, my - half, mx + half, my + half) for mx, my in marks]
     # The quadrant names' corners are taken too.

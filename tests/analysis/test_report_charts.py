@@ -319,3 +319,22 @@ def test_one_point_or_equal_points_still_draw():
     same = _drivers(points=[{"label": f"P{i}", "importance": 0.0, "performance": 50.0,
                              "quadrant": "strength"} for i in range(3)])
     assert str(drivers_chart(same, "en")).count("<rect") == 3
+
+
+def test_values_that_are_not_finite_numbers_are_left_out_not_drawn_wild():
+    nan, inf = float("nan"), float("inf")
+    data = _elements(values=[89.6, nan, 84.4, inf, 79.0], ci_low=[nan, 76.0, 77.3, 84.5, None],
+                     ci_high=[96.7, 92.5, inf, 97.8, 96.0], previous=[nan, 80.0, None, None, None])
+    root = fromstring(str(element_chart(data, "vi")))
+    assert len(_bars(root)) == 3
+    texts = [t for *_, t, _ in _texts(root)]
+    assert texts.count("không có dữ liệu") == 2
+    whiskers = [p for p in root.iter(SVG + "path")
+                if p.get("stroke") == "black" and p.get("d").count("M") == 3]
+    assert len(whiskers) == 0                # every row lacks one end or its value
+    points = _drivers()["points"]
+    points[0] = dict(points[0], importance=nan)
+    drawn = fromstring(str(drivers_chart(_drivers(points=points), "vi")))
+    assert len(_marks(drawn)) == 4
+    empty = fromstring(str(drivers_chart(_drivers(points=[dict(points[0])]), "vi")))
+    assert _marks(empty) == [] and "Mức độ quan trọng" in [t for *_, t, _ in _texts(empty)]
