@@ -117,7 +117,9 @@ def element_chart(data: dict, lang: str) -> Markup:
     line = FONT_SIZE * 1.2
     longest = max((text_metrics.width(part, FONT_SIZE) for lines in wrapped for part in lines),
                   default=0.0)
-    left = longest + 2 * TICK + 4
+    # The labels' column, but never more than 45 % of the width: a label too long for that
+    # (one word of 80 letters, say) runs off the chart's left edge, the bars stay drawn.
+    left = min(longest + 2 * TICK + 4, 0.45 * width)
     top, bottom, right = 22.0, 2 * TICK + FONT_SIZE + 6 + line, 6.0
     plot_w, plot_h = width - left - right, height - top - bottom
     x_max = 114.0

@@ -20,8 +20,8 @@ from . import texts
 from .formatting import (fmt_change, fmt_date, fmt_int, fmt_interval, fmt_number, fmt_percent,
                          is_missing)
 from .points_section import PointsSection
-from .unit_rows import unit_rows
 from .sections import VERDICT_TEXT, Sections, _num, _rows, _unit_name, _unit_table
+from .unit_rows import unit_rows
 
 __all__ = ["build_report", "ReportError"]
 

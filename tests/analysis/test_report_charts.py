@@ -338,3 +338,11 @@ def test_values_that_are_not_finite_numbers_are_left_out_not_drawn_wild():
     assert len(_marks(drawn)) == 4
     empty = fromstring(str(drivers_chart(_drivers(points=[dict(points[0])]), "vi")))
     assert _marks(empty) == [] and "Mức độ quan trọng" in [t for *_, t, _ in _texts(empty)]
+
+
+def test_an_overlong_label_leaves_the_bars_room():
+    data = _elements(labels=["X" * 200] + LABELS[1:])
+    root = fromstring(str(element_chart(data, "vi")))
+    bars = _bars(root)
+    assert len(bars) == 5 and all(float(b.get("width")) > 50 for b in bars)
+    assert _spine_left(root) <= 0.45 * float(root.get("viewBox").split()[2]) + 0.01
