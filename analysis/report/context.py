@@ -133,7 +133,7 @@ class _Builder(Sections, PointsSection):
         """The unit's ranking row of ``kind`` and ``rid`` (missing values as None), or None."""
         rows = self._rankings.get(code)
         if rows is None:
-            # All of a unit's ranking rows at once: a report asks for about ten (more with children).
+            # All of a unit's ranking rows at once: a report asks for ten or more.
             sel = unit_rows(self.r.rankings, code)
             rows = {}
             for rec in (sel.to_dict("records") if sel is not None else ()):
