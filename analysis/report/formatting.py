@@ -18,6 +18,15 @@ DASH = "–"            # en dash: ranges and "no value"
 MINUS = "\u2212"      # a real minus sign, clearer than a hyphen in tables
 
 
+def finite_number(value) -> float | None:
+    """``value`` as a float, or None when it is missing or not a finite number."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
 def is_missing(value) -> bool:
     """True for None, NaN and pandas' NA."""
     if value is None:

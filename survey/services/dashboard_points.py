@@ -7,19 +7,10 @@ rules of every ranking: units of the same kind under the same parent only.
 
 from __future__ import annotations
 
-import math
-
+from analysis.report.formatting import finite_number
 from analysis.sipas import SipasResult
 
 from .dashboard import rank
-
-
-def _num(value) -> float | None:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def unit_points(result: SipasResult, unit_code: str, questionnaire, lang: str) -> dict | None:
@@ -36,7 +27,8 @@ def unit_points(result: SipasResult, unit_code: str, questionnaire, lang: str) -
         row = rows.get(cid) or {}
         status = row.get("status") or "no_data"
         return {"id": cid, "label": label, "index_label": index_label,
-                "index": _num(row.get("index_value")), "points": _num(row.get("value")),
+                "index": finite_number(row.get("index_value")),
+                "points": finite_number(row.get("value")),
                 "max_points": float(top), "suppressed": status == "small_sample",
                 "rank": rank(result, unit_code, "points", cid)}
 
