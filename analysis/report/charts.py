@@ -21,7 +21,7 @@ import math
 from markupsafe import Markup
 
 from . import text_metrics
-from .formatting import MINUS, fmt_number
+from .formatting import MINUS, finite_number, fmt_number
 from .svg_writer import Svg
 
 __all__ = ["element_chart", "drivers_chart", "nice_ticks", "warm_up", "CSS_FONT_FAMILY",
@@ -34,6 +34,8 @@ AXIS_COLOUR = "#333333"
 FONT_SIZE = 8.5          # tick labels, axis labels, values (pt)
 TICK = 3.5               # tick length and the gap between a tick and its label (pt)
 PT_PER_CM = 72 / 2.54
+# The previous wave's hollow diamond: centre to corner, in pt (a 5.5 pt square on its corner).
+PREVIOUS_MARK = 2.75 * math.sqrt(2)
 
 
 def warm_up() -> None:
@@ -81,15 +83,6 @@ def nice_ticks(low: float, high: float, *, most: int = 7) -> tuple[list[float], 
         exponent += 1
 
 
-def _finite(value) -> float | None:
-    """``value`` as a float, or None when it is missing or not a finite number."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
 def _digits(step: float, least: int) -> int:
     """Decimals that write every multiple of ``step`` exactly (at least ``least``)."""
     return max(least, -math.floor(math.log10(step) + 1e-9))
@@ -107,9 +100,10 @@ def element_chart(data: dict, lang: str) -> Markup:
     """
     labels = data["labels"]
     n = len(labels)
-    values = [_finite(v) for v in data["values"]]
-    previous = [_finite(v) for v in (data.get("previous") or [None] * n)]
-    ci_low, ci_high = [_finite(v) for v in data["ci_low"]], [_finite(v) for v in data["ci_high"]]
+    values = [finite_number(v) for v in data["values"]]
+    previous = [finite_number(v) for v in (data.get("previous") or [None] * n)]
+    ci_low = [finite_number(v) for v in data["ci_low"]]
+    ci_high = [finite_number(v) for v in data["ci_high"]]
     has_previous = any(p is not None for p in previous)
     wrapped = [_wrap(label, 34) for label in labels]
 
@@ -156,7 +150,7 @@ def element_chart(data: dict, lang: str) -> Markup:
             svg.text(x(103), svg.middle(centre, FONT_SIZE), _chart_number(value, lang),
                      size=FONT_SIZE, bold=True)
         if before is not None:          # over the bar; also where this wave has no value
-            svg.diamond(x(before), centre, 2.75 * math.sqrt(2), fill="white", stroke="black")
+            svg.diamond(x(before), centre, PREVIOUS_MARK, fill="white", stroke="black")
     svg.line(x(100), top, x(100), top + plot_h, stroke=GREYS[2], width=0.6)
     # Axes: left and bottom spines, the x ticks every 20 up to 100, the axis label.
     base = top + plot_h
@@ -185,8 +179,7 @@ def _legend(svg: Svg, centre: float, middle: float, data: dict, has_previous: bo
         if kind == "swatch":
             svg.rect(x, middle - 3.5, swatch, 7, fill=hatch, stroke=GREYS[0], width=0.8)
         else:
-            svg.diamond(x + swatch / 2, middle, 2.75 * math.sqrt(2), fill="white",
-                        stroke="black")
+            svg.diamond(x + swatch / 2, middle, PREVIOUS_MARK, fill="white", stroke="black")
         svg.text(x + swatch + 4, svg.middle(middle, size), text, size=size)
         x += w + gap
 
@@ -212,7 +205,8 @@ def drivers_chart(data: dict, lang: str) -> Markup:
     label, marker or the plot's edge (or the one that overlaps least).
     """
     points = [p for p in data["points"]
-              if _finite(p["importance"]) is not None and _finite(p["performance"]) is not None]
+              if finite_number(p["importance"]) is not None
+              and finite_number(p["performance"]) is not None]
     xs = [float(p["importance"]) for p in points] or [0.0, 1.0]      # no point: empty axes
     ys = [float(p["performance"]) for p in points] or [0.0, 100.0]
     x_mid, y_mid = sum(xs) / len(xs), sum(ys) / len(ys)
