@@ -165,16 +165,20 @@ def _steps_before(context, R, charts, weasyprint, FontConfiguration, AssetFetche
     import pydyf
     from weasyprint import svg
 
+    from analysis.report import used_lengths
+
     whole_chunks = svg.SVG.draw_node             # analysis.report.svg_text's wrapper
     capped = pydyf.zlib                          # analysis.report.compression's level 6
     svg.SVG.draw_node = getattr(whole_chunks, "__wrapped__", whole_chunks)
     pydyf.zlib = zlib
+    used_lengths.uninstall()                     # WeasyPrint's own resolve_percentages
     try:
         return _steps_before_timed(context, R, charts, weasyprint, FontConfiguration,
                                    AssetFetcher)
     finally:
         svg.SVG.draw_node = whole_chunks
         pydyf.zlib = capped
+        used_lengths.install()
 
 
 def _before_process_start() -> None:
@@ -248,7 +252,7 @@ def _steps_after_timed(context, R, weasyprint) -> list[float]:
     fetcher, fonts, css = R._styles(None)
     t.append(time.perf_counter())
     fetcher.charts = {name: str(svg).encode("utf-8") for name, svg in drawn.items()}
-    document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=R._BASE_URL).render(
+    document = R.html_tree.document(html, url_fetcher=fetcher, base_url=R._BASE_URL).render(
         stylesheets=[css], font_config=fonts, pdf_variant=R.PDF_VARIANT)
     t.append(time.perf_counter())
     document.write_pdf(pdf_variant=R.PDF_VARIANT, finisher=R.header_scopes)

@@ -17,7 +17,7 @@ import weasyprint
 from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 
-from . import charts, compression, svg_text
+from . import charts, compression, html_tree, svg_text, used_lengths
 from .collector import fewer_collections
 from .fetcher import AssetFetcher, chart_url
 
@@ -31,6 +31,7 @@ _BASE_URL = "sipas-asset:templates/"
 _local = threading.local()
 svg_text.install()
 compression.install()
+used_lengths.install()
 
 
 def cssstr(value) -> Markup:
@@ -87,7 +88,7 @@ def render_html(context: dict, *, charts_markup: dict | None = None) -> str:
     """
     if charts_markup is None:
         charts_markup = draw_charts(context)
-    figures = {name: Markup('<img src="{}" alt="{}">').format(
+    figures = {name: Markup('<img src="{}" alt="{}"/>').format(
         chart_url(name), context[_CHART_TITLES[name]]["title"]) for name in charts_markup}
     return _environment().get_template("report.html").render(**context, charts=figures)
 
@@ -128,7 +129,7 @@ def _render_pdf(context: dict, fetcher: AssetFetcher | None) -> bytes:
     drawn = draw_charts(context)
     html = render_html(context, charts_markup=drawn)
     fetcher, font_config, css = _styles(fetcher)
-    document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=_BASE_URL)
+    document = html_tree.document(html, url_fetcher=fetcher, base_url=_BASE_URL)
     # WeasyPrint logs refused URLs and layout notes as warnings; a report is still valid.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     # The charts as images rather than inline SVG: WeasyPrint's HTML parser and cascade
