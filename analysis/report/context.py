@@ -20,7 +20,7 @@ from . import texts
 from .formatting import (fmt_change, fmt_date, fmt_int, fmt_interval, fmt_number, fmt_percent,
                          is_missing)
 from .points_section import PointsSection
-from .sections import VERDICT_TEXT, Sections, _num, _rows, _unit_name, _unit_table
+from .sections import VERDICT_TEXT, Sections, _num, _rows, _unit_directory, _unit_name
 from .unit_rows import unit_rows
 
 __all__ = ["build_report", "ReportError"]
@@ -52,7 +52,8 @@ class _Builder(Sections, PointsSection):
                     t: restrict_previous(getattr(compare, t), keys)
                     for t in ("indices", "indicators", "expectations", "rankings")})
         self.spec = questionnaire.analysis
-        self.units = _unit_table(units)
+        self.units, self.kids = _unit_directory(units)
+        self.unit_frame = units
         self.wave, self.compare_wave = wave or {}, compare_wave or {}
         self.t = texts.messages(lang)
         self.filter_text = self.describe_filters(filters or {})
@@ -262,7 +263,7 @@ class _Builder(Sections, PointsSection):
         return out
 
     def ranking(self) -> dict:
-        children = [c for c, info in self.units.items() if info.get("parent_code") == self.unit]
+        children = self.kids.get(self.unit, [])
         rows = []
         overall = {c: _rows(self.r.indices, c, "overall").get("overall") for c in children}
         for code in children:

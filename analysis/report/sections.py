@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..sipas.breakdown import unit_counts
 from .formatting import fmt_int, fmt_number, fmt_percent, is_missing
-from .unit_rows import unit_rows
+from .unit_rows import derived, unit_rows
 
 VERDICT_TEXT = {"better": "trend_better", "worse": "trend_worse", "no_change": "trend_same"}
 
@@ -36,15 +36,33 @@ def _rows(df: pd.DataFrame | None, unit_code: str, kind: str | None = None) -> d
     return out
 
 
-def _unit_table(units: pd.DataFrame) -> dict[str, dict]:
-    """``{code: {name, name_en, kind, parent_code}}`` from the unit frame."""
+def _unit_directory(units: pd.DataFrame) -> tuple[dict[str, dict], dict[object, list[str]]]:
+    """The unit table (``{code: {name, name_en, kind, parent_code}}``) and each parent's
+    children in the frame's order (``{parent_code: [code, ...]}``), made once per unit
+    frame and shared (read-only): a bulk run builds every report of a wave from one frame,
+    whose size is the wave's whole unit tree."""
     if not isinstance(units, pd.DataFrame) or "code" not in units:
+        from .context import ReportError        # (context imports this module)
         raise ReportError("units must be a DataFrame with the columns code, name, parent_code")
-    table = {}
+    return derived(units, "report_units", _directory)
+
+
+def _directory(units: pd.DataFrame) -> tuple[dict[str, dict], dict[object, list[str]]]:
+    table: dict[str, dict] = {}
     for rec in units.to_dict("records"):
         clean = {k: (None if not isinstance(v, str) and is_missing(v) else v) for k, v in rec.items()}
         table[str(clean["code"])] = clean
-    return table
+    kids: dict[object, list[str]] = {}
+    for code, info in table.items():
+        kids.setdefault(info.get("parent_code"), []).append(code)
+    return table, kids
+
+
+def _sample_sizes(units: pd.DataFrame) -> tuple[dict, dict]:
+    """Responses and dossiers by unit code in a result's unit table."""
+    codes = units["code"].astype(str)
+    resp = dict(zip(codes, units["responses"])) if "responses" in units else {}
+    return resp, dict(zip(codes, units.get("dossiers", 0)))
 
 
 def _unit_name(info: dict, lang: str) -> str:
@@ -81,9 +99,7 @@ class Sections:
 
         counts = []
         if b.get("counts") is not None and len(b["counts"]):
-            units = pd.DataFrame([{"code": c, "parent_code": i.get("parent_code")}
-                                  for c, i in self.units.items()])
-            for rec in unit_counts(b["counts"], units, self.unit).to_dict("records"):
+            for rec in unit_counts(b["counts"], self.unit_frame, self.unit).to_dict("records"):
                 field = rec["service_field"]
                 counts.append({
                     "label": self.t["method_total"] if field is None else names.get(field, field or "–"),
@@ -171,13 +187,8 @@ class Sections:
             weights.append(self.tx("method_trimmed", limit=fmt_number(limit, self.lang, 1)))
         weights.extend(self.quality())
         # Sample sizes of the unit and its children, counting the whole subtree of each.
-        resp = {}
-        if self.r.units is not None and "responses" in self.r.units:
-            resp = dict(zip(self.r.units["code"].astype(str), self.r.units["responses"]))
-        doss = dict(zip(self.r.units["code"].astype(str), self.r.units.get("dossiers", 0)))
-        kids: dict[str, list] = {}
-        for c, info in self.units.items():
-            kids.setdefault(info.get("parent_code"), []).append(c)
+        resp, doss = derived(self.r.units, "sample_sizes", _sample_sizes)
+        kids = self.kids
 
         def subtree(code):
             stack, total_r, total_d = [code], 0, 0.0

@@ -8,7 +8,8 @@ table's row positions by unit once, the first time the table is asked, and keeps
 index while the table lives (keyed by the table's identity, checked against a weak
 reference and its length, so a new table, or one grown or shrunk in place, gets a new
 index). Result tables are not edited after they are made; a table whose unit codes were
-rewritten in place would keep its old index.
+rewritten in place would keep its old index. :func:`derived` is that memo for anything
+else made from a whole table, such as the report's unit directory (``sections.py``).
 """
 
 from __future__ import annotations
@@ -19,27 +20,36 @@ import weakref
 import numpy as np
 import pandas as pd
 
-__all__ = ["unit_rows"]
+__all__ = ["derived", "unit_rows"]
 
 _lock = threading.Lock()
-# id(table) -> (weak reference to it, its length then, {unit code: row positions})
-_indexes: dict[int, tuple[weakref.ref, int, dict[str, np.ndarray]]] = {}
+# (id(table), name) -> (weak reference to the table, its length then, what was derived)
+_kept: dict[tuple[int, str], tuple[weakref.ref, int, object]] = {}
+
+
+def derived(table: pd.DataFrame, name: str, build):
+    """``build(table)``, made the first time it is asked for this table and ``name`` and
+    kept while the table lives (checked against a weak reference and its length, so a
+    new table, or one grown or shrunk in place, gets a new one). What it returns is shared
+    by every caller: treat it as read-only."""
+    key = (id(table), name)
+    with _lock:
+        kept = _kept.get(key)
+        if kept is not None and kept[0]() is table and kept[1] == len(table):
+            return kept[2]
+    value = build(table)
+    try:
+        ref = weakref.ref(table, lambda _, key=key: _kept.pop(key, None))
+    except TypeError:                       # not weakly referable: build it every time
+        return value
+    with _lock:
+        _kept[key] = (ref, len(table), value)
+    return value
 
 
 def _index(table: pd.DataFrame) -> dict[str, np.ndarray]:
-    key = id(table)
-    with _lock:
-        kept = _indexes.get(key)
-        if kept is not None and kept[0]() is table and kept[1] == len(table):
-            return kept[2]
-    positions = table.groupby(table["unit_code"].astype(str), sort=False).indices
-    try:
-        ref = weakref.ref(table, lambda _, key=key: _indexes.pop(key, None))
-    except TypeError:                       # not weakly referable: index it every time
-        return positions
-    with _lock:
-        _indexes[key] = (ref, len(table), positions)
-    return positions
+    return derived(table, "unit_rows",
+                   lambda t: t.groupby(t["unit_code"].astype(str), sort=False).indices)
 
 
 def unit_rows(table: pd.DataFrame | None, unit_code: str) -> pd.DataFrame | None:

@@ -315,6 +315,9 @@ def test_bad_inputs_are_refused(data):
         _context(data, unit="NOPE")
     with pytest.raises(ReportError, match="fr"):
         _context(data, lang="fr")
+    for units in ("MH", None, data["units"].drop(columns="code")):
+        with pytest.raises(ReportError, match="units must be a DataFrame"):
+            build_report(data["result"], "MH", questionnaire=data["q"], units=units, lang="vi")
 
 
 FIELD_TP = {"code": "TP", "name": "Tư pháp", "name_en": "Justice"}

@@ -49,7 +49,7 @@ def test_a_changed_or_new_table_is_indexed_anew():
     key = id(table)
     del table
     gc.collect()
-    assert key not in module._indexes                      # forgotten with its table
+    assert (key, "unit_rows") not in module._kept          # forgotten with its table
     other = pd.DataFrame({"unit_code": ["C"], "id": [9]})
     assert list(unit_rows(other, "C")["id"]) == [9]
 
@@ -63,3 +63,22 @@ def test_an_absent_unit_gives_an_empty_frame_with_the_columns():
     table = pd.DataFrame({"unit_code": ["A"], "value": [np.float64(1.5)]})
     empty = unit_rows(table, "Z")
     assert list(empty.columns) == ["unit_code", "value"] and len(empty) == 0
+
+
+def test_anything_derived_from_a_table_is_made_once_and_forgotten_with_it():
+    table = pd.DataFrame({"unit_code": ["A", "B"], "id": [1, 2]})
+    made = []
+
+    def build(t):
+        made.append(len(t))
+        return {"rows": len(t)}
+
+    first = module.derived(table, "count", build)
+    assert module.derived(table, "count", build) is first and made == [2]
+    assert module.derived(table, "other", build) is not first and made == [2, 2]
+    table.loc[2] = ["C", 3]
+    assert module.derived(table, "count", build) == {"rows": 3} and made == [2, 2, 3]
+    key = id(table)
+    del table
+    gc.collect()
+    assert not [k for k in module._kept if k[0] == key]
