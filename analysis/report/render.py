@@ -17,7 +17,8 @@ import weasyprint
 from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 
-from . import charts, compression, html_tree, svg_text, used_lengths
+from . import (charts, compression, html_tree, style_values, svg_text, text_layouts,
+               used_lengths)
 from .collector import fewer_collections
 from .fetcher import AssetFetcher, chart_url
 
@@ -32,6 +33,8 @@ _local = threading.local()
 svg_text.install()
 compression.install()
 used_lengths.install()
+style_values.install()
+text_layouts.install()
 
 
 def cssstr(value) -> Markup:

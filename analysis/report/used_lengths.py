@@ -24,11 +24,11 @@ import).
 
 from __future__ import annotations
 
-import importlib
-import threading
 from operator import itemgetter
 
 from weasyprint.formatting_structure.boxes import Box, PageBox
+
+from .patching import Replacement
 
 __all__ = ["MEMO_LIMIT", "install", "installed", "resolve_percentages", "uninstall"]
 
@@ -45,13 +45,7 @@ _read = itemgetter(*_LENGTHS, *_BORDERS, "box_sizing", "border_collapse")
 _BOX_SIZING = len(_LENGTHS) + len(_BORDERS)
 _COLLAPSE = _BOX_SIZING + 1
 
-# The WeasyPrint modules that call resolve_percentages by a name of their own.
-_CALLERS = ("percent", "absolute", "block", "column", "float", "grid", "inline", "page",
-            "table")
-
 _memo: dict = {}
-_lock = threading.Lock()
-_original = None
 
 
 def _plain(value) -> bool:
@@ -67,7 +61,7 @@ def _used(box, containing_block, values) -> tuple[dict, dict] | None:
         return None
     fresh = object.__new__(type(box))
     fresh.style = box.style
-    _original(fresh, containing_block)
+    _REPLACEMENT.original(fresh, containing_block)
     used = fresh.__dict__
     return ({name: used[name] for name in _LENGTHS}, {name: used[name] for name in _BORDERS})
 
@@ -83,18 +77,18 @@ def resolve_percentages(box, containing_block):
     try:
         used = _memo.get(key, False)
     except TypeError:                           # an unhashable value: no memo for it
-        return _original(box, containing_block)
+        return _REPLACEMENT.original(box, containing_block)
     if used is False:
         if not all(map(_plain, values[:len(_LENGTHS)])):
             # A math function: its result may read other properties, and it is hashed
             # by identity, so a key holding one would never be met again.
-            return _original(box, containing_block)
+            return _REPLACEMENT.original(box, containing_block)
         used = _used(box, containing_block, values)
         if len(_memo) >= MEMO_LIMIT:
             _memo.clear()
         _memo[key] = used
     if used is None:
-        return _original(box, containing_block)
+        return _REPLACEMENT.original(box, containing_block)
     lengths, borders = used
     attributes = box.__dict__
     attributes.update(lengths)
@@ -108,45 +102,15 @@ def resolve_percentages(box, containing_block):
     return None
 
 
-def _modules():
-    for name in _CALLERS:
-        try:
-            yield importlib.import_module(f"weasyprint.layout.{name}")
-        except ImportError:
-            continue
-
-
-def installed() -> bool:
-    """Whether the memoized function is in place."""
-    from weasyprint.layout import percent
-    return percent.resolve_percentages is resolve_percentages
-
-
-def install() -> bool:
-    """Put :func:`resolve_percentages` in the place of WeasyPrint's (idempotent); False if
-    this WeasyPrint has no such function (nothing is changed then)."""
-    global _original
-    from weasyprint.layout import percent
-
-    with _lock:
-        current = getattr(percent, "resolve_percentages", None)
-        if current is None:
-            return False
-        if current is resolve_percentages:
-            return True
-        _original = current
-        for module in _modules():
-            if getattr(module, "resolve_percentages", None) is current:
-                module.resolve_percentages = resolve_percentages
-        return True
+# Defined in weasyprint.layout.percent; the other modules call it by a name of their own.
+_REPLACEMENT = Replacement("resolve_percentages", tuple(
+    f"weasyprint.layout.{name}" for name in ("percent", "absolute", "block", "column", "float",
+                                              "grid", "inline", "page", "table")),
+    resolve_percentages)
+install, installed = _REPLACEMENT.install, _REPLACEMENT.installed
 
 
 def uninstall() -> None:
-    """Give WeasyPrint its own function back (for tests and benchmarks)."""
-    with _lock:
-        if _original is None:
-            return
-        for module in _modules():
-            if getattr(module, "resolve_percentages", None) is resolve_percentages:
-                module.resolve_percentages = _original
-        _memo.clear()
+    """Give WeasyPrint its own function back, and empty the memo."""
+    _REPLACEMENT.uninstall()
+    _memo.clear()

@@ -136,9 +136,9 @@ def test_install_is_idempotent_and_uninstall_gives_weasyprint_its_function_back(
     assert block.resolve_percentages is used_lengths.resolve_percentages
     used_lengths.uninstall()
     try:
-        assert percent.resolve_percentages is used_lengths._original
-        assert block.resolve_percentages is used_lengths._original
+        assert percent.resolve_percentages is used_lengths._REPLACEMENT.original
+        assert block.resolve_percentages is used_lengths._REPLACEMENT.original
         assert importlib.import_module("weasyprint.layout.table").resolve_percentages \
-            is used_lengths._original
+            is used_lengths._REPLACEMENT.original
     finally:
         assert used_lengths.install()
