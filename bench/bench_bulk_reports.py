@@ -165,20 +165,24 @@ def _steps_before(context, R, charts, weasyprint, FontConfiguration, AssetFetche
     import pydyf
     from weasyprint import svg
 
-    from analysis.report import used_lengths
+    from analysis.report import style_values, text_layouts, used_lengths
 
     whole_chunks = svg.SVG.draw_node             # analysis.report.svg_text's wrapper
     capped = pydyf.zlib                          # analysis.report.compression's level 6
     svg.SVG.draw_node = getattr(whole_chunks, "__wrapped__", whole_chunks)
     pydyf.zlib = zlib
-    used_lengths.uninstall()                     # WeasyPrint's own resolve_percentages
+    # WeasyPrint's own resolve_percentages, ComputedStyle.__missing__ and Layout.setup.
+    replaced = (used_lengths, style_values, text_layouts)
+    for module in replaced:
+        module.uninstall()
     try:
         return _steps_before_timed(context, R, charts, weasyprint, FontConfiguration,
                                    AssetFetcher)
     finally:
         svg.SVG.draw_node = whole_chunks
         pydyf.zlib = capped
-        used_lengths.install()
+        for module in replaced:
+            module.install()
 
 
 def _before_process_start() -> None:
