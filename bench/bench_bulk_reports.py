@@ -165,14 +165,14 @@ def _steps_before(context, R, charts, weasyprint, FontConfiguration, AssetFetche
     import pydyf
     from weasyprint import svg
 
-    from analysis.report import style_values, text_layouts, used_lengths
+    from analysis.report import font_keys, normal_flow, style_values, text_layouts, used_lengths
 
     whole_chunks = svg.SVG.draw_node             # analysis.report.svg_text's wrapper
     capped = pydyf.zlib                          # analysis.report.compression's level 6
     svg.SVG.draw_node = getattr(whole_chunks, "__wrapped__", whole_chunks)
     pydyf.zlib = zlib
-    # WeasyPrint's own resolve_percentages, ComputedStyle.__missing__ and Layout.setup.
-    replaced = (used_lengths, style_values, text_layouts)
+    # WeasyPrint's own functions where analysis.report puts its stand-ins (patching.py).
+    replaced = (used_lengths, style_values, text_layouts, font_keys, normal_flow)
     for module in replaced:
         module.uninstall()
     try:

@@ -17,8 +17,8 @@ import weasyprint
 from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 
-from . import (charts, compression, html_tree, style_values, svg_text, text_layouts,
-               used_lengths)
+from . import (charts, compression, font_keys, html_tree, normal_flow, style_values, svg_text,
+               text_layouts, used_lengths)
 from .collector import fewer_collections
 from .fetcher import AssetFetcher, chart_url
 
@@ -35,6 +35,8 @@ compression.install()
 used_lengths.install()
 style_values.install()
 text_layouts.install()
+font_keys.install()
+normal_flow.install()
 
 
 def cssstr(value) -> Markup:
