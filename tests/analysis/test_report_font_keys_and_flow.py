@@ -4,9 +4,9 @@ look (analysis/report/normal_flow.py), against WeasyPrint's own functions."""
 import pytest
 import weasyprint
 from weasyprint.formatting_structure.boxes import BlockBox, Box
-from weasyprint.text import line_break
 
-from analysis.report import font_keys, normal_flow, render_pdf
+from analysis.report import font_keys, normal_flow
+from tests.analysis.standins import assert_same_report_pdf
 from tests.analysis.test_report_pdf import _context, data  # noqa: F401  (a module fixture)
 from tests.analysis.test_report_text_layouts import DOCUMENT as TEXTS
 
@@ -28,12 +28,6 @@ def _styles(html):
     document = weasyprint.HTML(string=html).render()
     return [box.style for page in document.pages
             for box in page._page_box.descendants(placeholders=True) if hasattr(box, "style")]
-
-
-def test_render_installs_both():
-    assert font_keys.installed() and normal_flow.installed()
-    assert line_break._font_style_cache_key is font_keys.cache_key
-    assert Box.is_in_normal_flow is normal_flow.is_in_normal_flow
 
 
 def test_font_keys_are_the_strings_weasyprint_makes():
@@ -83,24 +77,4 @@ def test_normal_flow_on_every_box_of_a_document():
 
 
 def test_the_report_pdf_is_the_same_byte_for_byte(data):  # noqa: F811
-    context = _context(data)
-    ours = render_pdf(context)
-    font_keys.uninstall()
-    normal_flow.uninstall()
-    try:
-        assert render_pdf(context) == ours
-    finally:
-        assert font_keys.install() and normal_flow.install()
-
-
-def test_both_uninstall_and_install_again():
-    for module, holder, name in ((font_keys, line_break, "_font_style_cache_key"),
-                                 (normal_flow, Box, "is_in_normal_flow")):
-        original = module._REPLACEMENT.original
-        module.uninstall()
-        try:
-            assert getattr(holder, name) is original
-        finally:
-            assert module.install() and module.install()
-        assert getattr(holder, name) is module._REPLACEMENT.replacement
-
+    assert_same_report_pdf(_context(data), font_keys, normal_flow)

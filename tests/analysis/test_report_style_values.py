@@ -5,7 +5,8 @@ import pytest
 import weasyprint
 from weasyprint.css import INITIAL_VALUES, ComputedStyle
 
-from analysis.report import render_pdf, style_values
+from analysis.report import style_values
+from tests.analysis.standins import assert_same_report_pdf, without
 from tests.analysis.test_report_pdf import _context, data  # noqa: F401  (a module fixture)
 
 # What WeasyPrint computes its own way, beside the plain inherited and initial values:
@@ -47,14 +48,8 @@ def _all_values(html: str) -> list[tuple]:
 
 @pytest.fixture
 def without_replacement():
-    style_values.uninstall()
-    yield
-    assert style_values.install()
-
-
-def test_render_installs_it():
-    assert style_values.installed()
-    assert ComputedStyle.__missing__ is style_values.missing
+    with without(style_values):
+        yield
 
 
 def test_every_computed_value_is_weasyprints(without_replacement):
@@ -86,18 +81,5 @@ def test_the_short_way_is_taken_for_most_values_and_not_for_the_rest(monkeypatch
     assert 0 < calls["weasyprint"] < calls["ours"] / 3
 
 
-def test_the_report_pdf_is_the_same_byte_for_byte(data, without_replacement):  # noqa: F811
-    context = _context(data)
-    reference = render_pdf(context)
-    assert style_values.install()
-    assert render_pdf(context) == reference
-
-
-def test_install_is_idempotent_and_uninstall_gives_weasyprint_its_method_back():
-    assert style_values.install() and style_values.install()
-    original = style_values._REPLACEMENT.original
-    style_values.uninstall()
-    try:
-        assert ComputedStyle.__missing__ is original is not style_values.missing
-    finally:
-        assert style_values.install()
+def test_the_report_pdf_is_the_same_byte_for_byte(data):  # noqa: F811
+    assert_same_report_pdf(_context(data), style_values)

@@ -6,9 +6,9 @@ import threading
 import pytest
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.text.line_break import Layout
 
-from analysis.report import render_pdf, text_layouts
+from analysis.report import text_layouts
+from tests.analysis.standins import assert_same_report_pdf, without
 from tests.analysis.test_report_pdf import _context, data  # noqa: F401  (a module fixture)
 
 # Texts in several languages and directions, fonts of several weights, sizes, variants
@@ -38,14 +38,8 @@ def _pdf(html=DOCUMENT, font_config=None) -> bytes:
 
 @pytest.fixture
 def without_replacement():
-    text_layouts.uninstall()
-    yield
-    assert text_layouts.install()
-
-
-def test_render_installs_it():
-    assert text_layouts.installed()
-    assert Layout.setup is text_layouts.setup
+    with without(text_layouts):
+        yield
 
 
 def test_the_same_pdf_for_every_kind_of_text(without_replacement):
@@ -55,11 +49,8 @@ def test_the_same_pdf_for_every_kind_of_text(without_replacement):
     assert _pdf() == reference                        # again, from what was kept
 
 
-def test_the_report_pdf_is_the_same_byte_for_byte(data, without_replacement):  # noqa: F811
-    context = _context(data)
-    reference = render_pdf(context)
-    assert text_layouts.install()
-    assert render_pdf(context) == reference
+def test_the_report_pdf_is_the_same_byte_for_byte(data):  # noqa: F811
+    assert_same_report_pdf(_context(data), text_layouts)
 
 
 def test_contexts_are_kept_per_font_configuration_direction_and_language():
@@ -100,14 +91,3 @@ def test_threads_each_with_their_fonts_render_what_one_thread_renders():
         thread.join()
     assert errors == []
     assert all(pdf == reference for pdfs in out.values() for pdf in pdfs)
-
-
-def test_install_is_idempotent_and_uninstall_gives_weasyprint_its_method_back():
-    assert text_layouts.install() and text_layouts.install()
-    original = text_layouts._REPLACEMENT.original
-    text_layouts.uninstall()
-    try:
-        assert Layout.setup is original is not text_layouts.setup
-        assert not text_layouts._contexts and not text_layouts._descriptions
-    finally:
-        assert text_layouts.install()

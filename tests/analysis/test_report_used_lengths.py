@@ -5,12 +5,11 @@ Each case lays out the same document with the memo and with WeasyPrint's own
 bytes.
 """
 
-import importlib
-
 import pytest
 import weasyprint
 
-from analysis.report import render_pdf, used_lengths
+from analysis.report import used_lengths
+from tests.analysis.standins import assert_same_report_pdf, without
 from tests.analysis.test_report_pdf import _context, data  # noqa: F401  (a module fixture)
 
 # What the memo must get right, or leave to WeasyPrint: percentages against containing
@@ -60,9 +59,8 @@ def _geometry(document) -> list[tuple]:
 
 @pytest.fixture
 def without_memo():
-    used_lengths.uninstall()
-    yield
-    assert used_lengths.install()
+    with without(used_lengths):
+        yield
 
 
 def _layout():
@@ -108,11 +106,8 @@ def test_what_the_memo_cannot_vouch_for_is_left_to_weasyprint():
     assert calc and not used_lengths._plain(calc[0].style["width"])
 
 
-def test_the_report_pdf_is_the_same_byte_for_byte(data, without_memo):  # noqa: F811
-    context = _context(data)
-    reference = render_pdf(context)
-    assert used_lengths.install()
-    assert render_pdf(context) == reference
+def test_the_report_pdf_is_the_same_byte_for_byte(data):  # noqa: F811
+    assert_same_report_pdf(_context(data), used_lengths)
 
 
 def test_the_memo_is_reused_across_documents_and_bounded(monkeypatch):
@@ -127,18 +122,3 @@ def test_the_memo_is_reused_across_documents_and_bounded(monkeypatch):
     assert 0 < len(used_lengths._memo) <= 10
     used_lengths._memo.clear()
     assert _geometry(_layout()) == reference             # a memo that starts over is right
-
-
-def test_install_is_idempotent_and_uninstall_gives_weasyprint_its_function_back():
-    from weasyprint.layout import block, percent
-
-    assert used_lengths.install() and used_lengths.install()
-    assert block.resolve_percentages is used_lengths.resolve_percentages
-    used_lengths.uninstall()
-    try:
-        assert percent.resolve_percentages is used_lengths._REPLACEMENT.original
-        assert block.resolve_percentages is used_lengths._REPLACEMENT.original
-        assert importlib.import_module("weasyprint.layout.table").resolve_percentages \
-            is used_lengths._REPLACEMENT.original
-    finally:
-        assert used_lengths.install()
