@@ -21,7 +21,7 @@ from .formatting import (fmt_change, fmt_date, fmt_int, fmt_interval, fmt_number
                          is_missing)
 from .points_section import PointsSection
 from .sections import VERDICT_TEXT, Sections, _num, _rows, _unit_directory, _unit_name
-from .unit_rows import unit_rows
+from .unit_rows import unit_records, unit_rows
 
 __all__ = ["build_report", "ReportError"]
 
@@ -135,9 +135,8 @@ class _Builder(Sections, PointsSection):
         rows = self._rankings.get(code)
         if rows is None:
             # All of a unit's ranking rows at once: a report asks for ten or more.
-            sel = unit_rows(self.r.rankings, code)
             rows = {}
-            for rec in (sel.to_dict("records") if sel is not None else ()):
+            for rec in unit_records(self.r.rankings, code):
                 rows.setdefault((rec["kind"], str(rec["id"])), {
                     k: (None if not isinstance(v, str) and is_missing(v) else v)
                     for k, v in rec.items()})

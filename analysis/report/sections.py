@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..sipas.breakdown import unit_counts
 from .formatting import fmt_int, fmt_number, fmt_percent, is_missing
-from .unit_rows import derived, unit_rows
+from .unit_rows import derived, unit_records
 
 VERDICT_TEXT = {"better": "trend_better", "worse": "trend_worse", "no_change": "trend_same"}
 
@@ -21,15 +21,17 @@ def _num(value) -> float | None:
     return None if is_missing(value) else float(value)
 
 
+def _is(value, text: str) -> bool:
+    """Whether a table's value is the text ``text`` (False for a missing value)."""
+    return isinstance(value, str) and value == text
+
+
 def _rows(df: pd.DataFrame | None, unit_code: str, kind: str | None = None) -> dict[str, dict]:
     """The rows of one unit (and kind) as ``{id: {column: plain value}}``."""
-    if df is None or len(df) == 0 or "unit_code" not in df:
-        return {}
-    sel = unit_rows(df, unit_code)
-    if kind is not None:
-        sel = sel[sel["kind"] == kind]
     out = {}
-    for rec in sel.to_dict("records"):
+    for rec in unit_records(df, unit_code):
+        if kind is not None and not _is(rec["kind"], kind):
+            continue
         out[str(rec["id"])] = {k: (None if (not isinstance(v, str) and is_missing(v)
                                             and not isinstance(v, bool)) else v)
                                for k, v in rec.items()}
@@ -84,13 +86,9 @@ class Sections:
         def rows(table, label):
             if table is None or not len(table):
                 return []
-            mine = unit_rows(table, self.unit)
-            if mine is None:
-                return []
-            mine = mine[mine["kind"] == "overall"]
             out = []
-            for rec in mine.to_dict("records"):
-                if not rec.get("n"):
+            for rec in unit_records(table, self.unit):
+                if not _is(rec["kind"], "overall") or not rec.get("n"):
                     continue
                 rec = {k: (None if not isinstance(v, str) and is_missing(v) else v)
                        for k, v in rec.items()}

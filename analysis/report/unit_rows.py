@@ -20,7 +20,7 @@ import weakref
 import numpy as np
 import pandas as pd
 
-__all__ = ["derived", "unit_rows"]
+__all__ = ["derived", "unit_records", "unit_rows"]
 
 _lock = threading.Lock()
 # (id(table), name) -> (weak reference to the table, its length then, what was derived)
@@ -61,3 +61,35 @@ def unit_rows(table: pd.DataFrame | None, unit_code: str) -> pd.DataFrame | None
         return table
     found = _index(table).get(str(unit_code))
     return table.iloc[found if found is not None else np.empty(0, dtype=np.intp)]
+
+
+def _column_takers(table: pd.DataFrame) -> list[tuple[str, object]]:
+    """Per column, a function of row positions giving those rows' values as Python
+    objects: NumPy's ``tolist`` for plain NumPy columns (the natives ``to_dict`` gives),
+    the extension array's ``take`` for the others (Arrow strings, nullable integers,
+    categories, dates)."""
+    takers = []
+    for name in table.columns:
+        column = table[name]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "biufOSU":
+            values = column.to_numpy()
+            takers.append((name, lambda positions, values=values: values[positions].tolist()))
+        else:
+            array = column.array
+            takers.append((name, lambda positions, array=array: array.take(positions).tolist()))
+    return takers
+
+
+def unit_records(table: pd.DataFrame | None, unit_code: str) -> list[dict]:
+    """The rows of ``table`` whose ``unit_code`` is ``unit_code``, as ``{column: value}``
+    in the table's order: what ``unit_rows(...).to_dict("records")`` gives, without
+    pandas' per-column indexing, except that a missing value in an extension column
+    (Arrow strings, nullable integers) is ``pd.NA`` where ``to_dict`` gives None."""
+    if table is None or "unit_code" not in table or not len(table):
+        return []
+    positions = _index(table).get(str(unit_code))
+    if positions is None:
+        return []
+    takers = derived(table, "column_takers", _column_takers)
+    names = [name for name, _ in takers]
+    return [dict(zip(names, row)) for row in zip(*(take(positions) for _, take in takers))]

@@ -82,3 +82,36 @@ def test_anything_derived_from_a_table_is_made_once_and_forgotten_with_it():
     del table
     gc.collect()
     assert not [k for k in module._kept if k[0] == key]
+
+
+def _plain(value):
+    """A value as the report cleans it: every kind of missing is None."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value
+
+
+def _records(records):
+    return [{k: (type(v).__name__ if _plain(v) is not None else None, _plain(v))
+             for k, v in rec.items()} for rec in records]
+
+
+def test_unit_records_are_what_to_dict_gives_for_every_kind_of_column():
+    table = pd.DataFrame({
+        "unit_code": pd.array(["A", "B", "A", None, "A"], dtype="string[pyarrow]"),
+        "kind": pd.Categorical(["overall", "element", None, "overall", "criterion"]),
+        "id": ["overall", "E1", "C1", "x", 7],
+        "value": [81.5, np.nan, 70.25, 1.0, 0.0],
+        "n": pd.array([40, None, 12, 3, 0], dtype="Int64"),
+        "count": np.array([1, 2, 3, 4, 5], dtype=np.int64),
+        "flag": [True, False, True, False, True],
+        "label": pd.array(["một", None, "ba", "bốn", "năm"], dtype="string"),
+        "when": pd.to_datetime(["2026-01-01", None, "2026-03-01", "2026-04-01", "2026-05-01"]),
+    })
+    for code in ("A", "B", "Z"):
+        expected = unit_rows(table, code).to_dict("records")
+        ours = module.unit_records(table, code)
+        assert _records(ours) == _records(expected), code
+    assert [r["id"] for r in module.unit_records(table, "A")] == ["overall", "C1", 7]
+    assert module.unit_records(None, "A") == [] and module.unit_records(table.iloc[:0], "A") == []
+    assert module.unit_records(table.drop(columns="unit_code"), "A") == []
