@@ -165,14 +165,15 @@ def _steps_before(context, R, charts, weasyprint, FontConfiguration, AssetFetche
     import pydyf
     from weasyprint import svg
 
-    from analysis.report import font_keys, normal_flow, style_values, text_layouts, used_lengths
+    from analysis.report import (font_keys, normal_flow, style_values, teardown, text_layouts,
+                                 used_lengths)
 
     whole_chunks = svg.SVG.draw_node             # analysis.report.svg_text's wrapper
     capped = pydyf.zlib                          # analysis.report.compression's level 6
     svg.SVG.draw_node = getattr(whole_chunks, "__wrapped__", whole_chunks)
     pydyf.zlib = zlib
     # WeasyPrint's own functions where analysis.report puts its stand-ins (patching.py).
-    replaced = (used_lengths, style_values, text_layouts, font_keys, normal_flow)
+    replaced = (used_lengths, style_values, text_layouts, font_keys, normal_flow, teardown)
     for module in replaced:
         module.uninstall()
     try:
@@ -256,11 +257,14 @@ def _steps_after_timed(context, R, weasyprint) -> list[float]:
     fetcher, fonts, css = R._styles(None)
     t.append(time.perf_counter())
     fetcher.charts = {name: str(svg).encode("utf-8") for name, svg in drawn.items()}
+    R.teardown.expect()
     document = R.html_tree.document(html, url_fetcher=fetcher, base_url=R._BASE_URL).render(
         stylesheets=[css], font_config=fonts, pdf_variant=R.PDF_VARIANT)
     t.append(time.perf_counter())
     document.write_pdf(pdf_variant=R.PDF_VARIANT, finisher=R.header_scopes)
+    R.teardown.tear_down(document)               # as render_pdf does, after writing
     t.append(time.perf_counter())
+    R.teardown.forget()
     fetcher.charts = {}
     return [b - a for a, b in zip(t, t[1:])]
 

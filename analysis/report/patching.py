@@ -44,7 +44,11 @@ class Replacement:
         return found
 
     def _current(self, holders: list):
-        return getattr(holders[0], self.name, None) if holders else None
+        return self._held(holders[0]) if holders else None
+
+    def _held(self, holder):
+        # As the holder itself holds it (a class's classmethod object, not a bound method).
+        return vars(holder).get(self.name)
 
     def installed(self) -> bool:
         """Whether the replacement is in place where the original is defined."""
@@ -61,7 +65,7 @@ class Replacement:
             if current is not self.replacement:
                 self.original = current
                 for holder in holders:
-                    if getattr(holder, self.name, None) is current:
+                    if self._held(holder) is current:
                         setattr(holder, self.name, self.replacement)
             return True
 
@@ -71,5 +75,5 @@ class Replacement:
             if self.original is None:
                 return
             for holder in self._objects():
-                if getattr(holder, self.name, None) is self.replacement:
+                if self._held(holder) is self.replacement:
                     setattr(holder, self.name, self.original)

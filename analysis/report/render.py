@@ -18,7 +18,7 @@ from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 
 from . import (charts, compression, font_keys, html_tree, normal_flow, style_values, svg_text,
-               text_layouts, used_lengths)
+               teardown, text_layouts, used_lengths)
 from .collector import fewer_collections
 from .fetcher import AssetFetcher, chart_url
 
@@ -37,6 +37,7 @@ style_values.install()
 text_layouts.install()
 font_keys.install()
 normal_flow.install()
+teardown.install()
 
 
 def cssstr(value) -> Markup:
@@ -140,11 +141,17 @@ def _render_pdf(context: dict, fetcher: AssetFetcher | None) -> bytes:
     # The charts as images rather than inline SVG: WeasyPrint's HTML parser and cascade
     # then skip their hundreds of elements (an XML parser reads them), still as vectors.
     fetcher.charts = {name: str(svg).encode("utf-8") for name, svg in drawn.items()}
+    teardown.expect()
     try:
-        return document.write_pdf(stylesheets=[css], font_config=font_config,
-                                  pdf_variant=PDF_VARIANT, uncompressed_pdf=False,
-                                  finisher=header_scopes)
+        rendered = document.render(stylesheets=[css], font_config=font_config,
+                                   pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
+        pdf = rendered.write_pdf(pdf_variant=PDF_VARIANT, uncompressed_pdf=False,
+                                 finisher=header_scopes)
+        # Freed by reference counting now rather than walked by the collector later.
+        teardown.tear_down(rendered)
+        return pdf
     finally:
+        teardown.forget()
         fetcher.charts = {}
 
 

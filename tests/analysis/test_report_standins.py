@@ -3,12 +3,13 @@
 
 import pytest
 from weasyprint.css import ComputedStyle
+from weasyprint.document import Document
 from weasyprint.formatting_structure.boxes import Box
 from weasyprint.layout import block, percent, table
 from weasyprint.text import line_break
 
-from analysis.report import (font_keys, normal_flow, render, style_values, text_layouts,  # noqa: F401
-                             used_lengths)
+from analysis.report import (font_keys, normal_flow, render, style_values, teardown,  # noqa: F401
+                             text_layouts, used_lengths)
 from analysis.report.patching import Replacement
 from tests.analysis.standins import without
 
@@ -18,6 +19,7 @@ STANDINS = [
     (text_layouts, [line_break.Layout], "setup"),
     (font_keys, [line_break], "_font_style_cache_key"),
     (normal_flow, [Box], "is_in_normal_flow"),
+    (teardown, [Document], "_build_layout_context"),
 ]
 
 
@@ -26,14 +28,14 @@ STANDINS = [
 def test_render_installs_each_and_uninstall_gives_weasyprint_its_own_back(module, holders, name):
     ours = module._REPLACEMENT.replacement
     assert module.installed()
-    assert all(getattr(holder, name) is ours for holder in holders)
+    assert all(vars(holder)[name] is ours for holder in holders)
     assert module.install() and module.install()               # idempotent
     original = module._REPLACEMENT.original
     assert original is not None and original is not ours
     with without(module):
         assert not module.installed()
-        assert all(getattr(holder, name) is original for holder in holders)
-    assert all(getattr(holder, name) is ours for holder in holders)
+        assert all(vars(holder)[name] is original for holder in holders)
+    assert all(vars(holder)[name] is ours for holder in holders)
 
 
 def test_a_replacement_of_what_is_not_there_changes_nothing():
