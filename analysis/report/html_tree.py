@@ -67,7 +67,7 @@ def document(html: str, *, url_fetcher, base_url: str) -> weasyprint.HTML:
             root = _as_html5(ElementTree.fromstring(html))
         except ElementTree.ParseError:
             pass
-    if root is None or root.find("head/base") is not None:
+    if root is None or next(root.iter("base"), None) is not None:
         return weasyprint.HTML(string=html, url_fetcher=url_fetcher, base_url=base_url)
     parsed = weasyprint.HTML.__new__(weasyprint.HTML)
     parsed.base_url = base_url

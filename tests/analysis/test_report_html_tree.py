@@ -99,8 +99,9 @@ def test_the_pdf_is_the_same_byte_for_byte(data, monkeypatch):  # noqa: F811
     "<html>chữ<head></head><body><p>x</p></body></html>",
     # No <head>: HTML5 makes one.
     "<html><body><p>x</p></body></html>",
-    # A <base> changes the base URL: HTML.__init__ resolves it.
+    # A <base> changes the base URL: HTML.__init__ resolves it, in the head or not.
     "<html><head><base href=\"sipas-asset:other/\"/></head><body><p>x</p></body></html>",
+    "<html><head></head><body><base href=\"sipas-asset:other/\"/><p>x</p></body></html>",
 ])
 def test_what_expat_cannot_read_as_html5_would_goes_to_weasyprint(html):
     parsed = html_tree.document(html, url_fetcher=AssetFetcher(), base_url=_BASE_URL)
