@@ -2,13 +2,13 @@
 reference counting frees it, the collector finds little, the PDF is unchanged."""
 
 import gc
-import threading
 
 import pytest
 import weasyprint
 
 from analysis.report import render_pdf, teardown
 from tests.analysis.test_report_pdf import _context, data  # noqa: F401  (a module fixture)
+from tests.concurrency import run_in_threads
 
 
 def _cyclic_garbage_after(render_once) -> int:
@@ -67,19 +67,8 @@ def test_a_document_it_cannot_take_apart_is_left_to_the_collector():
 def test_each_thread_tears_down_its_own_document(data):  # noqa: F811
     context = _context(data)
     reference = render_pdf(context)
-    out, errors = [], []
-
-    def run():
-        try:
-            out.extend(render_pdf(context) for _ in range(2))
-        except Exception as exc:                            # noqa: BLE001  (reported below)
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_in_threads(lambda: [render_pdf(context) for _ in range(2)], 2)
+    out = [pdf for pdfs in results for pdf in pdfs]
     assert errors == [] and len(out) == 4
     assert all(pdf == reference for pdf in out)
 

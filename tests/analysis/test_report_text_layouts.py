@@ -1,8 +1,6 @@
 """Pango layouts set up from kept contexts and font descriptions
 (analysis/report/text_layouts.py), against WeasyPrint's own ``Layout.setup``."""
 
-import threading
-
 import pytest
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
@@ -10,6 +8,7 @@ from weasyprint.text.fonts import FontConfiguration
 from analysis.report import text_layouts
 from tests.analysis.standins import assert_same_report_pdf, without
 from tests.analysis.test_report_pdf import _context, data  # noqa: F401  (a module fixture)
+from tests.concurrency import run_in_threads
 
 # Texts in several languages and directions, fonts of several weights, sizes, variants
 # and features, and what goes to WeasyPrint's own method (a text-decoration line, a
@@ -76,18 +75,8 @@ def test_what_is_kept_is_bounded(monkeypatch):
 
 def test_threads_each_with_their_fonts_render_what_one_thread_renders():
     reference = _pdf(font_config=FontConfiguration())
-    out, errors = {}, []
-
-    def render(i):
-        try:
-            out[i] = [_pdf(font_config=FontConfiguration()) for _ in range(3)]
-        except Exception as exc:                        # noqa: BLE001  (reported below)
-            errors.append(exc)
-
-    threads = [threading.Thread(target=render, args=(i,)) for i in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_in_threads(
+        lambda: [_pdf(font_config=FontConfiguration()) for _ in range(3)], 3)
     assert errors == []
-    assert all(pdf == reference for pdfs in out.values() for pdf in pdfs)
+    assert len(results) == 3
+    assert all(pdf == reference for pdfs in results for pdf in pdfs)

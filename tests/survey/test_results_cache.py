@@ -15,6 +15,7 @@ from survey.extensions import db
 from survey.models import Population, ResultsCacheEntry, Wave
 from survey.services import reports, results_cache
 from survey.services.setup_waves import set_wave_status
+from tests.concurrency import run_in_threads
 from tests.survey.officials.conftest import PER_COMMUNE, official, province  # noqa: F401
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
@@ -152,21 +153,13 @@ def test_two_app_instances_share_one_cache(app, province, computations, database
 
 
 def test_concurrent_first_views_compute_once(app, province, computations):
-    got, errors = [], []
-
     def view():
-        try:
-            with _fresh_request(app):
-                got.append(results_cache.sipas(_wave("2026")).n_responses)
-                db.session.remove()
-        except Exception as error:  # noqa: BLE001  (reported below)
-            errors.append(error)
+        with _fresh_request(app):
+            n = results_cache.sipas(_wave("2026")).n_responses
+            db.session.remove()
+        return n
 
-    threads = [threading.Thread(target=view) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    got, errors = run_in_threads(view, 3)
     assert not errors
     assert got == [2 * PER_COMMUNE] * 3
     assert computations == ["2026"]
