@@ -160,28 +160,19 @@ table { table-layout: auto; } td.num, th.num { white-space: nowrap; }
 
 
 def _steps_before(context, R, charts, weasyprint, FontConfiguration, AssetFetcher) -> list[float]:
-    import zlib
+    from analysis.report import (compression, font_keys, normal_flow, style_values, svg_text,
+                                 teardown, text_layouts, used_lengths)
 
-    import pydyf
-    from weasyprint import svg
-
-    from analysis.report import (font_keys, normal_flow, style_values, teardown, text_layouts,
-                                 used_lengths)
-
-    whole_chunks = svg.SVG.draw_node             # analysis.report.svg_text's wrapper
-    capped = pydyf.zlib                          # analysis.report.compression's level 6
-    svg.SVG.draw_node = getattr(whole_chunks, "__wrapped__", whole_chunks)
-    pydyf.zlib = zlib
-    # WeasyPrint's own functions where analysis.report puts its stand-ins (patching.py).
-    replaced = (used_lengths, style_values, text_layouts, font_keys, normal_flow, teardown)
+    # WeasyPrint's and pydyf's own code where analysis.report puts its stand-ins
+    # (patching.py): SVG text glyph by glyph, zlib level 9, and the rest.
+    replaced = (svg_text, compression, used_lengths, style_values, text_layouts, font_keys,
+                normal_flow, teardown)
     for module in replaced:
         module.uninstall()
     try:
         return _steps_before_timed(context, R, charts, weasyprint, FontConfiguration,
                                    AssetFetcher)
     finally:
-        svg.SVG.draw_node = whole_chunks
-        pydyf.zlib = capped
         for module in replaced:
             module.install()
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import zlib
 
-import pydyf
+from .patching import Replacement
 
-__all__ = ["LEVEL", "install"]
+__all__ = ["LEVEL", "install", "installed", "uninstall"]
 
 LEVEL = 6
 
@@ -38,7 +38,6 @@ class _CappedZlib:
         return zlib.compress(data, self._level(level), **kwargs)
 
 
-def install() -> None:
-    """Let pydyf compress at :data:`LEVEL` at most (idempotent)."""
-    if not isinstance(pydyf.zlib, _CappedZlib):
-        pydyf.zlib = _CappedZlib()
+_REPLACEMENT = Replacement("zlib", ("pydyf",), _CappedZlib())
+install, installed, uninstall = (_REPLACEMENT.install, _REPLACEMENT.installed,
+                                 _REPLACEMENT.uninstall)

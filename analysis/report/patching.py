@@ -1,8 +1,10 @@
-"""One of WeasyPrint's functions replaced by ours, and given back.
+"""One of WeasyPrint's (or pydyf's) functions replaced by ours, and given back.
 
-The report renderer puts a few faster equivalents in place of WeasyPrint's own functions
-(``used_lengths``, ``style_values``, ``text_layouts``): each gives the same output, byte
-for byte, which its tests check by rendering with and without it. :class:`Replacement`
+The report renderer puts its own versions in place of a few of WeasyPrint's functions
+(``used_lengths``, ``style_values``, ``text_layouts``, ``font_keys``, ``normal_flow``,
+``teardown``, ``svg_text``) and of pydyf's zlib (``compression``); the faster equivalents
+give the same output, byte for byte, which their tests check by rendering with and
+without them. :class:`Replacement`
 does the replacing for all of them: it finds WeasyPrint's function on the object that
 defines it, keeps it as :attr:`Replacement.original` (the replacement calls it for what it
 does not handle), and sets the replacement on every object that holds that same function

@@ -9,7 +9,7 @@ aside for a rewrite of WeasyPrint's text handling. It is also slow: a commune's 
 about 50 chart labels of 540 code points, each set by Pango on its own and placed on its
 own; drawing the labels whole saves ~7 % of the report's instructions (callgrind).
 
-:func:`install` wraps ``SVG.draw_node`` so that a ``<text>`` or ``<tspan>`` whose text
+:func:`install` puts :func:`draw_node` in the place of ``SVG.draw_node``, so that a ``<text>`` or ``<tspan>`` whose text
 nothing positions glyph by glyph (at most one ``x`` and one ``y``; no ``dx``, ``dy``,
 ``rotate``, ``textLength`` or ``letter-spacing``; not right-to-left) reaches WeasyPrint's
 own drawing as a :class:`Chunk`: the same string, which yields itself as its only
@@ -22,13 +22,12 @@ in the process gets it.
 
 from __future__ import annotations
 
-import threading
+from .patching import Replacement
 
-__all__ = ["Chunk", "install", "is_whole_chunk"]
+__all__ = ["Chunk", "draw_node", "install", "installed", "is_whole_chunk", "uninstall"]
 
 _TEXT_TAGS = ("text", "tspan")
 _GLYPH_ATTRIBUTES = ("dx", "dy", "rotate", "textLength")
-_lock = threading.Lock()
 
 
 class Chunk(str):
@@ -55,27 +54,18 @@ def is_whole_chunk(node) -> bool:
     return node.get("direction", "ltr") != "rtl"
 
 
-def install() -> bool:
-    """Wrap WeasyPrint's ``SVG.draw_node`` once per process; False if this WeasyPrint has
-    no such method (its text is then drawn its own way)."""
-    from weasyprint import svg
+def draw_node(self, node, *args, **kwargs):
+    """``SVG.draw_node``, with a text node nothing positions glyph by glyph made a
+    :class:`Chunk` first."""
+    tree_node = getattr(node, "_etree_node", None)             # as WeasyPrint 70 keeps it
+    if (tree_node is not None and is_whole_chunk(node)
+            and not isinstance(tree_node.text, Chunk)):
+        tree_node.text = Chunk(tree_node.text)
+    return _REPLACEMENT.original(self, node, *args, **kwargs)
 
-    with _lock:
-        original = getattr(svg.SVG, "draw_node", None)
-        if original is None:
-            return False
-        if getattr(original, "_sipas_whole_chunks", False):
-            return True
 
-        def draw_node(self, node, *args, **kwargs):
-            tree_node = getattr(node, "_etree_node", None)     # as WeasyPrint 70 keeps it
-            if (tree_node is not None and is_whole_chunk(node)
-                    and not isinstance(tree_node.text, Chunk)):
-                tree_node.text = Chunk(tree_node.text)
-            return original(self, node, *args, **kwargs)
-
-        draw_node._sipas_whole_chunks = True
-        draw_node.__wrapped__ = original
-        draw_node.__doc__ = original.__doc__
-        svg.SVG.draw_node = draw_node
-        return True
+_REPLACEMENT = Replacement("draw_node", ("weasyprint.svg:SVG",), draw_node)
+# install() is False if this WeasyPrint has no SVG.draw_node (its text is then drawn its
+# own way).
+install, installed, uninstall = (_REPLACEMENT.install, _REPLACEMENT.installed,
+                                 _REPLACEMENT.uninstall)

@@ -1,15 +1,17 @@
-"""The report renderer's stand-ins for WeasyPrint's own code, installed and given back
+"""The report renderer's stand-ins for WeasyPrint's (and pydyf's) own code, installed and given back
 (analysis/report/patching.py)."""
 
+import pydyf
 import pytest
 from weasyprint.css import ComputedStyle
 from weasyprint.document import Document
 from weasyprint.formatting_structure.boxes import Box
 from weasyprint.layout import block, percent, table
+from weasyprint.svg import SVG
 from weasyprint.text import line_break
 
-from analysis.report import (font_keys, normal_flow, render, style_values, teardown,  # noqa: F401
-                             text_layouts, used_lengths)
+from analysis.report import (compression, font_keys, normal_flow, render,  # noqa: F401
+                             style_values, svg_text, teardown, text_layouts, used_lengths)
 from analysis.report.patching import Replacement
 from tests.analysis.standins import without
 
@@ -20,6 +22,8 @@ STANDINS = [
     (font_keys, [line_break], "_font_style_cache_key"),
     (normal_flow, [Box], "is_in_normal_flow"),
     (teardown, [Document], "_build_layout_context"),
+    (svg_text, [SVG], "draw_node"),
+    (compression, [pydyf], "zlib"),
 ]
 
 

@@ -1,7 +1,7 @@
 """SVG text chunks drawn whole (analysis/report/svg_text.py), read back from the PDF.
 
 Each case renders the same SVG twice, with the wrapper and with WeasyPrint's own
-``SVG.draw_node`` (the wrapper's ``__wrapped__``), and compares what pdftotext and the
+``SVG.draw_node`` (``svg_text.uninstall()``), and compares what pdftotext and the
 content streams show.
 """
 
@@ -10,6 +10,7 @@ import io
 import re
 import subprocess
 import unicodedata
+from contextlib import nullcontext
 
 import pytest
 import weasyprint
@@ -17,16 +18,14 @@ from pypdf import PdfReader
 from weasyprint import svg as weasy_svg
 
 from analysis.report import svg_text
+from tests.analysis.standins import without
 
 WORD = re.compile(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>')
 
 
-def _render(body: str, *, whole: bool, monkeypatch) -> bytes:
+def _render(body: str, *, whole: bool) -> bytes:
     assert svg_text.install()
-    wrapper = weasy_svg.SVG.draw_node
-    with monkeypatch.context() as m:
-        if not whole:
-            m.setattr(weasy_svg.SVG, "draw_node", wrapper.__wrapped__)
+    with nullcontext() if whole else without(svg_text):
         # Served as an image, as the report's charts are (render.py).
         svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="140" '
                f'font-family="DejaVu Sans" font-size="12">{body}</svg>')
@@ -66,12 +65,12 @@ def _placements(pdf: bytes) -> int:
     return count
 
 
-def test_a_plain_label_is_one_text_object_in_the_place_weasyprint_gives_it(monkeypatch, tmp_path):
+def test_a_plain_label_is_one_text_object_in_the_place_weasyprint_gives_it(tmp_path):
     body = ('<text x="10" y="20">Tiếp cận dịch vụ hành chính công</text>'
             '<text x="390" y="50" text-anchor="end">Chỉ số hài lòng (%)</text>'
             '<text x="200" y="80" style="text-anchor: middle">AVATAR 82,35</text>')
-    whole = _render(body, whole=True, monkeypatch=monkeypatch)
-    glyphs = _render(body, whole=False, monkeypatch=monkeypatch)
+    whole = _render(body, whole=True)
+    glyphs = _render(body, whole=False)
     # WeasyPrint alone places every code point but spaces; drawn whole, each label once.
     assert _placements(whole) == 3
     assert _placements(glyphs) == sum(len(t.replace(" ", "")) for t in (
@@ -89,12 +88,12 @@ def test_a_plain_label_is_one_text_object_in_the_place_weasyprint_gives_it(monke
     assert a[12][1] - a[12][0] < b[12][1] - b[12][0] - 1
 
 
-def test_combining_marks_stay_on_their_letters(monkeypatch, tmp_path):
+def test_combining_marks_stay_on_their_letters(tmp_path):
     decomposed = unicodedata.normalize("NFD", "Hài lòng chung")
     assert decomposed != "Hài lòng chung"
     body = f'<text x="10" y="20">{decomposed}</text>'
-    whole = [w for *_, w in _words(_render(body, whole=True, monkeypatch=monkeypatch), tmp_path)]
-    glyphs = [w for *_, w in _words(_render(body, whole=False, monkeypatch=monkeypatch), tmp_path)]
+    whole = [w for *_, w in _words(_render(body, whole=True), tmp_path)]
+    glyphs = [w for *_, w in _words(_render(body, whole=False), tmp_path)]
     assert [unicodedata.normalize("NFC", w) for w in whole] == ["Hài", "lòng", "chung"]
     assert len(glyphs) > 3                     # WeasyPrint alone tears the marks off
 
@@ -108,19 +107,17 @@ def test_combining_marks_stay_on_their_letters(monkeypatch, tmp_path):
     ('<text x="10" y="20" direction="rtl">abc</text>', 3),
     ('<text x="10" y="20">ab<tspan dy="3">cd</tspan></text>', 3),     # "ab" whole, cd apart
 ])
-def test_text_that_places_glyphs_one_by_one_is_left_to_weasyprint(body, drawn, monkeypatch,
-                                                                  tmp_path):
-    whole = _render(body, whole=True, monkeypatch=monkeypatch)
-    glyphs = _render(body, whole=False, monkeypatch=monkeypatch)
+def test_text_that_places_glyphs_one_by_one_is_left_to_weasyprint(body, drawn, tmp_path):
+    whole = _render(body, whole=True)
+    glyphs = _render(body, whole=False)
     assert _placements(whole) == drawn
     assert _words(whole, tmp_path) == _words(glyphs, tmp_path)
 
 
 def test_install_wraps_once():
     assert svg_text.install() and svg_text.install()
-    wrapper = weasy_svg.SVG.draw_node
-    assert wrapper._sipas_whole_chunks
-    assert not getattr(wrapper.__wrapped__, "_sipas_whole_chunks", False)
+    assert weasy_svg.SVG.draw_node is svg_text.draw_node
+    assert svg_text._REPLACEMENT.original is not svg_text.draw_node
 
 
 def test_a_chunk_is_the_same_string_iterated_once():
