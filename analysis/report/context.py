@@ -18,7 +18,7 @@ from ..sipas.comparability import comparable_keys, restrict_previous
 from ..sipas.compare import change_test
 from . import texts
 from .formatting import (fmt_change, fmt_date, fmt_int, fmt_interval, fmt_number, fmt_percent,
-                         is_missing)
+                         is_missing, plain_record)
 from .points_section import PointsSection
 from .sections import VERDICT_TEXT, Sections, _num, _rows, _unit_directory, _unit_name
 from .unit_rows import unit_records, unit_rows
@@ -137,9 +137,7 @@ class _Builder(Sections, PointsSection):
             # All of a unit's ranking rows at once: a report asks for ten or more.
             rows = {}
             for rec in unit_records(self.r.rankings, code):
-                rows.setdefault((rec["kind"], str(rec["id"])), {
-                    k: (None if not isinstance(v, str) and is_missing(v) else v)
-                    for k, v in rec.items()})
+                rows.setdefault((rec["kind"], str(rec["id"])), plain_record(rec))
             self._rankings[code] = rows
         return rows.get((kind, str(rid)))
 

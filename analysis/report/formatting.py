@@ -27,6 +27,13 @@ def finite_number(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def plain_record(record: dict) -> dict:
+    """A table row's values, each missing one (None, NaN, pandas' NA) as None; text is
+    never missing."""
+    return {k: (None if not isinstance(v, str) and is_missing(v) else v)
+            for k, v in record.items()}
+
+
 def is_missing(value) -> bool:
     """True for None, NaN and pandas' NA."""
     if value is None:

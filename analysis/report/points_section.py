@@ -7,12 +7,8 @@ is the definition's ``analysis.par_points``, named with its edition and source.
 
 from __future__ import annotations
 
-from .formatting import fmt_int, fmt_number, is_missing
-from .unit_rows import unit_rows
-
-
-def _plain(value):
-    return None if not isinstance(value, str) and is_missing(value) else value
+from .formatting import fmt_int, fmt_number, plain_record
+from .unit_rows import unit_records
 
 
 class PointsSection:
@@ -23,13 +19,9 @@ class PointsSection:
         points among the units of the same kind under the same parent; then the total."""
         table = getattr(self.spec, "par_points", None)
         points = getattr(self.r, "points", None)
-        if table is None or points is None or not len(points):
+        if table is None or points is None or not len(points) or "unit_code" not in points:
             return None
-        mine = unit_rows(points, self.unit)
-        if mine is None:
-            return None
-        by_id = {str(r["id"]): {k: _plain(v) for k, v in r.items()}
-                 for r in mine.to_dict("records")}
+        by_id = {str(r["id"]): plain_record(r) for r in unit_records(points, self.unit)}
         index_labels = {e.id: self.label(e.label) for e in self.spec.elements}
         rows = []
         for comp in table.components:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..sipas.breakdown import unit_counts
-from .formatting import fmt_int, fmt_number, fmt_percent, is_missing
+from .formatting import fmt_int, fmt_number, fmt_percent, is_missing, plain_record
 from .unit_rows import derived, unit_records
 
 VERDICT_TEXT = {"better": "trend_better", "worse": "trend_worse", "no_change": "trend_same"}
@@ -32,9 +32,7 @@ def _rows(df: pd.DataFrame | None, unit_code: str, kind: str | None = None) -> d
     for rec in unit_records(df, unit_code):
         if kind is not None and not _is(rec["kind"], kind):
             continue
-        out[str(rec["id"])] = {k: (None if (not isinstance(v, str) and is_missing(v)
-                                            and not isinstance(v, bool)) else v)
-                               for k, v in rec.items()}
+        out[str(rec["id"])] = plain_record(rec)
     return out
 
 
@@ -52,7 +50,7 @@ def _unit_directory(units: pd.DataFrame) -> tuple[dict[str, dict], dict[object, 
 def _directory(units: pd.DataFrame) -> tuple[dict[str, dict], dict[object, list[str]]]:
     table: dict[str, dict] = {}
     for rec in units.to_dict("records"):
-        clean = {k: (None if not isinstance(v, str) and is_missing(v) else v) for k, v in rec.items()}
+        clean = plain_record(rec)
         table[str(clean["code"])] = clean
     kids: dict[object, list[str]] = {}
     for code, info in table.items():
@@ -84,14 +82,11 @@ class Sections:
         names = b.get("field_names") or {}
 
         def rows(table, label):
-            if table is None or not len(table):
-                return []
             out = []
             for rec in unit_records(table, self.unit):
                 if not _is(rec["kind"], "overall") or not rec.get("n"):
                     continue
-                rec = {k: (None if not isinstance(v, str) and is_missing(v) else v)
-                       for k, v in rec.items()}
+                rec = plain_record(rec)
                 out.append({"label": label(str(rec["domain"])), **self.estimate(rec)})
             return out
 

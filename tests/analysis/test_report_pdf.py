@@ -470,7 +470,7 @@ def test_a_report_renders_with_fewer_collections_and_gives_the_threshold_back(da
 def test_the_context_is_the_same_from_pandas_records(data, monkeypatch):
     """unit_records stands in for pandas' to_dict("records") on the unit's rows."""
     from analysis.report import context as context_module
-    from analysis.report import sections
+    from analysis.report import points_section, sections
     from analysis.report.unit_rows import unit_rows
 
     def by_pandas(table, code):
@@ -481,4 +481,5 @@ def test_the_context_is_the_same_from_pandas_records(data, monkeypatch):
     ours = [_context(data, unit=u, compare=c) for u in units for c in (True, False)]
     monkeypatch.setattr(sections, "unit_records", by_pandas)
     monkeypatch.setattr(context_module, "unit_records", by_pandas)
+    monkeypatch.setattr(points_section, "unit_records", by_pandas)
     assert [_context(data, unit=u, compare=c) for u in units for c in (True, False)] == ours
